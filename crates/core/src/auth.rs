@@ -1,0 +1,83 @@
+//! Passwords and tokens. Tokens are random secrets; only their SHA-256 is stored.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::error::{CoreError, CoreResult};
+
+pub fn hash_password(password: &str) -> CoreResult<String> {
+    let salt_bytes: [u8; 16] = rand::rng().random();
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| CoreError::Internal(format!("password salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// A new token secret: 160 random bits as hex, the shape Deis tokens had.
+pub fn new_token_secret() -> String {
+    let bytes: [u8; 20] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+pub fn token_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub fn validate_username(name: &str) -> CoreResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 150
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c));
+    if !ok {
+        return Err(CoreError::invalid_field(
+            "username",
+            "Enter a valid username: at most 150 letters, digits and @/./+/-/_ characters.",
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_password(password: &str) -> CoreResult<()> {
+    if password.is_empty() || password.len() > 1024 {
+        return Err(CoreError::invalid_field("password", "This field may not be blank."));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_round_trip() {
+        let h = hash_password("opensesame").unwrap();
+        assert!(verify_password("opensesame", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("opensesame", "not-a-hash"));
+    }
+
+    #[test]
+    fn token_secrets_are_unique_and_hashed() {
+        let a = new_token_secret();
+        assert_eq!(a.len(), 40);
+        assert_ne!(a, new_token_secret());
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn usernames() {
+        assert!(validate_username("test.user+1@x").is_ok());
+        assert!(validate_username("").is_err());
+        assert!(validate_username("has space").is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! Berth's domain core. It knows no HTTP, no SQL and no container engine:
+//! those sit behind the [`store::Store`] and [`runtime::Runtime`] traits.
+
+pub mod auth;
+pub mod error;
+pub mod model;
+pub mod plan;
+pub mod reconciler;
+pub mod rules;
+pub mod runtime;
+pub mod service;
+pub mod store;
+
+pub use error::{CoreError, CoreResult};

@@ -1,0 +1,290 @@
+//! Domain types. Timestamps are UTC; the store keeps them as RFC 3339 text.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub type Timestamp = OffsetDateTime;
+
+pub fn now() -> Timestamp {
+    // Microsecond precision keeps text round-trips through the store exact.
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap_or(now)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub is_active: bool,
+    pub tenant: String,
+    pub created: Timestamp,
+    pub last_login: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub id: Uuid,
+    pub user_id: i64,
+    pub created: Timestamp,
+    pub expires: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppKind {
+    App,
+    Pod,
+}
+
+/// What the owner wants the app to be doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Desired {
+    On,
+    Off,
+    Restart,
+}
+
+impl Desired {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Desired::On => "ON",
+            Desired::Off => "OFF",
+            Desired::Restart => "RESTART",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ON" => Some(Desired::On),
+            "OFF" => Some(Desired::Off),
+            "RESTART" => Some(Desired::Restart),
+            _ => None,
+        }
+    }
+}
+
+/// Process type → number of instances.
+pub type Structure = BTreeMap<String, u32>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub id: String,
+    pub uuid: Uuid,
+    pub owner_id: i64,
+    pub owner: String,
+    pub kind: AppKind,
+    pub desired: Desired,
+    pub structure: Structure,
+    pub release: i64,
+    /// Set by the reconciler when the app cannot run (missing image, engine refusal).
+    pub error: Option<String>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Build {
+    pub uuid: Uuid,
+    pub app_id: String,
+    pub owner: String,
+    pub image: String,
+    pub procfile: BTreeMap<String, String>,
+    pub dockerfile: String,
+    pub sha: String,
+    pub created: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConfigValues {
+    pub values: BTreeMap<String, String>,
+    /// Process type → memory limit as written ("512M").
+    pub memory: BTreeMap<String, String>,
+    /// Process type → CPU shares.
+    pub cpu: BTreeMap<String, u32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub uuid: Uuid,
+    pub app_id: String,
+    pub owner: String,
+    pub values: ConfigValues,
+    pub created: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub uuid: Uuid,
+    pub app_id: String,
+    pub owner: String,
+    pub version: i64,
+    pub build: Option<Uuid>,
+    pub config: Uuid,
+    pub summary: String,
+    pub created: Timestamp,
+}
+
+/// Observed state of one instance, as Deis names container states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceState {
+    Created,
+    Starting,
+    Up,
+    Down,
+    Crashed,
+    Error,
+    Destroyed,
+}
+
+impl InstanceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceState::Created => "created",
+            InstanceState::Starting => "starting",
+            InstanceState::Up => "up",
+            InstanceState::Down => "down",
+            InstanceState::Crashed => "crashed",
+            InstanceState::Error => "error",
+            InstanceState::Destroyed => "destroyed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "created" => InstanceState::Created,
+            "starting" => InstanceState::Starting,
+            "up" => InstanceState::Up,
+            "down" => InstanceState::Down,
+            "crashed" => InstanceState::Crashed,
+            "error" => InstanceState::Error,
+            "destroyed" => InstanceState::Destroyed,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub uuid: Uuid,
+    pub app_id: String,
+    pub release: i64,
+    pub proc_type: String,
+    pub num: u32,
+    pub state: InstanceState,
+    pub exit_code: Option<i64>,
+    pub message: Option<String>,
+    pub engine_id: Option<String>,
+    pub node: Option<String>,
+    /// Restarts since the instance last stayed up; drives the backoff.
+    pub restarts: u32,
+    pub next_restart: Option<Timestamp>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: i64,
+    pub object: String,
+    pub actor: String,
+    pub message: String,
+    pub created: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    pub domain: String,
+    pub app_id: String,
+    pub owner: String,
+    pub created: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshKey {
+    pub uuid: Uuid,
+    pub id: String,
+    pub owner: String,
+    pub public: String,
+    pub fingerprint: String,
+    pub created: Timestamp,
+}
+
+/// Access level a grant gives on an object; the owner is `Admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Read,
+    User,
+    Admin,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Read => "READ",
+            Level::User => "USER",
+            Level::Admin => "ADMIN",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "READ" => Some(Level::Read),
+            "USER" => Some(Level::User),
+            "ADMIN" => Some(Level::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pending => "PENDING",
+            JobState::Running => "RUNNING",
+            JobState::Completed => "COMPLETED",
+            JobState::Failed => "FAILED",
+            JobState::Cancelled => "CANCELLED",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "PENDING" => JobState::Pending,
+            "RUNNING" => JobState::Running,
+            "COMPLETED" => JobState::Completed,
+            "FAILED" => JobState::Failed,
+            "CANCELLED" => JobState::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub uuid: Uuid,
+    pub owner_id: i64,
+    pub app_id: Option<String>,
+    pub kind: String,
+    pub image: String,
+    pub command: String,
+    pub state: JobState,
+    pub exit_code: Option<i64>,
+    pub output: String,
+    pub created: Timestamp,
+    pub finished: Option<Timestamp>,
+}

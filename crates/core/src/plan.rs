@@ -1,0 +1,498 @@
+//! The reconcile plan: a pure function from what should run (store) and what
+//! runs (engine) to the actions that close the gap. No I/O here, so every
+//! rule is unit-tested on its own.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use time::Duration;
+use uuid::Uuid;
+
+use crate::model::{Desired, Instance, InstanceState, Structure, Timestamp};
+use crate::rules::restart_backoff_secs;
+use crate::runtime::{ContainerInfo, EngineState, LABEL_INSTANCE};
+
+/// An instance that stayed up this long has its crash count forgiven.
+pub const STABLE_AFTER: Duration = Duration::seconds(60);
+
+/// What the store says one app should be running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredApp {
+    pub app_id: String,
+    pub desired: Desired,
+    pub structure: Structure,
+    pub release: i64,
+    /// False while the current release has no build: nothing can run yet.
+    pub runnable: bool,
+}
+
+impl DesiredApp {
+    fn slots(&self) -> BTreeSet<(String, u32)> {
+        if !self.runnable {
+            return BTreeSet::new();
+        }
+        self.structure
+            .iter()
+            .flat_map(|(t, n)| (1..=*n).map(move |i| (t.clone(), i)))
+            .collect()
+    }
+
+    fn wants_running(&self) -> bool {
+        self.desired != Desired::Off
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Insert a new instance row for the slot, then create and start its container.
+    Create { proc_type: String, num: u32, release: i64 },
+    /// The row exists but its container does not (yet): create it and start it.
+    Ensure { instance: Uuid },
+    /// The container exists but has never been started, or crashed and its backoff passed.
+    Start { instance: Uuid, container_id: String, is_restart: bool },
+    Stop { instance: Uuid, container_id: String },
+    /// Remove the container (if any), then the row.
+    Remove { instance: Uuid, container_id: Option<String> },
+    /// A Berth-labelled container with no row: remove it.
+    RemoveOrphan { container_id: String },
+}
+
+/// Observed fields of an instance row that the reconciler writes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub instance: Uuid,
+    pub state: InstanceState,
+    pub exit_code: Option<i64>,
+    pub message: Option<String>,
+    pub engine_id: Option<String>,
+    pub node: Option<String>,
+    pub restarts: u32,
+    pub next_restart: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub observations: Vec<Observation>,
+    pub actions: Vec<Action>,
+    /// When a pass must run again even if nothing wakes it (a pending backoff).
+    pub wake_at: Option<Timestamp>,
+}
+
+/// What an instance's container tells about its state.
+pub fn observed_state(row: &Instance, container: Option<&ContainerInfo>, wants_running: bool) -> InstanceState {
+    match container {
+        None if row.state == InstanceState::Error => InstanceState::Error,
+        None => InstanceState::Created,
+        Some(c) => match c.state {
+            EngineState::Running => InstanceState::Up,
+            EngineState::Restarting => InstanceState::Starting,
+            EngineState::Created if row.state == InstanceState::Error => InstanceState::Error,
+            EngineState::Created => InstanceState::Created,
+            EngineState::Paused => InstanceState::Down,
+            EngineState::Removing => InstanceState::Destroyed,
+            EngineState::Exited | EngineState::Dead if !wants_running => InstanceState::Down,
+            EngineState::Exited | EngineState::Dead => InstanceState::Crashed,
+        },
+    }
+}
+
+fn container_instance(c: &ContainerInfo) -> Option<Uuid> {
+    c.label(LABEL_INSTANCE).and_then(|s| Uuid::parse_str(s).ok())
+}
+
+/// Plans one app. `app` is `None` when the app no longer exists: then every
+/// row and container of it goes.
+pub fn plan_app(
+    app: Option<&DesiredApp>,
+    rows: &[Instance],
+    containers: &[ContainerInfo],
+    now: Timestamp,
+) -> Plan {
+    let mut plan = Plan::default();
+    let by_instance: HashMap<Uuid, &ContainerInfo> = containers
+        .iter()
+        .filter_map(|c| container_instance(c).map(|u| (u, c)))
+        .collect();
+    let known: BTreeSet<Uuid> = rows.iter().map(|r| r.uuid).collect();
+    for c in containers {
+        if !container_instance(c).is_some_and(|u| known.contains(&u)) {
+            plan.actions.push(Action::RemoveOrphan { container_id: c.id.clone() });
+        }
+    }
+
+    let Some(app) = app else {
+        for row in rows {
+            plan.actions.push(Action::Remove {
+                instance: row.uuid,
+                container_id: by_instance.get(&row.uuid).map(|c| c.id.clone()),
+            });
+        }
+        return plan;
+    };
+
+    let slots = app.slots();
+    let running = app.wants_running();
+    // A slot's current-release instance has started once it is up or has run and exited.
+    let started_current: BTreeSet<(String, u32)> = rows
+        .iter()
+        .filter(|r| r.release == app.release)
+        .filter(|r| {
+            let c = by_instance.get(&r.uuid).copied();
+            matches!(
+                observed_state(r, c, running),
+                InstanceState::Up | InstanceState::Crashed | InstanceState::Down
+            )
+        })
+        .map(|r| (r.proc_type.clone(), r.num))
+        .collect();
+    let mut current_rows: BTreeSet<(String, u32)> = BTreeSet::new();
+
+    // Removals go highest number first, so a shrinking app keeps its low numbers.
+    let mut ordered: Vec<&Instance> = rows.iter().collect();
+    ordered.sort_by(|a, b| b.num.cmp(&a.num).then(a.proc_type.cmp(&b.proc_type)));
+    let mut removals = Vec::new();
+
+    for row in ordered {
+        let slot = (row.proc_type.clone(), row.num);
+        let container = by_instance.get(&row.uuid).copied();
+        let container_id = container.map(|c| c.id.clone());
+        let in_slots = slots.contains(&slot);
+        let is_current = row.release == app.release;
+        let duplicate = is_current && current_rows.contains(&slot);
+        let replaced = !is_current && started_current.contains(&slot);
+        if !in_slots || duplicate || replaced {
+            removals.push(Action::Remove { instance: row.uuid, container_id });
+            continue;
+        }
+        if is_current {
+            current_rows.insert(slot);
+        }
+
+        let state = observed_state(row, container, running);
+        let mut obs = Observation {
+            instance: row.uuid,
+            state,
+            exit_code: container.and_then(|c| c.exit_code).or(row.exit_code),
+            message: container
+                .and_then(|c| c.error.clone().filter(|e| !e.is_empty()))
+                .or_else(|| (state == InstanceState::Error).then(|| row.message.clone()).flatten()),
+            engine_id: container.map(|c| c.id.clone()).or(row.engine_id.clone()),
+            node: container.and_then(|c| c.node.clone()).or(row.node.clone()),
+            restarts: row.restarts,
+            next_restart: row.next_restart,
+        };
+        if state == InstanceState::Up {
+            obs.exit_code = None;
+            obs.message = None;
+            obs.next_restart = None;
+            let stable = container
+                .and_then(|c| c.started_at)
+                .is_some_and(|t| now - t >= STABLE_AFTER);
+            if stable {
+                obs.restarts = 0;
+            }
+        }
+        if state == InstanceState::Crashed && obs.message.is_none() {
+            obs.message = obs.exit_code.map(|c| format!("exited with code {c}"));
+        }
+
+        if !running || !is_current {
+            // An old release keeps running until its replacement has started;
+            // a stopped app keeps its containers, stopped.
+            if !running && state == InstanceState::Up
+                && let Some(id) = container_id
+            {
+                plan.actions.push(Action::Stop { instance: row.uuid, container_id: id });
+            }
+        } else {
+            match (state, container_id) {
+                (InstanceState::Created, None) => plan.actions.push(Action::Ensure { instance: row.uuid }),
+                (InstanceState::Created, Some(id)) => plan.actions.push(Action::Start {
+                    instance: row.uuid,
+                    container_id: id,
+                    is_restart: false,
+                }),
+                (InstanceState::Crashed | InstanceState::Error, id) => {
+                    let due = *obs
+                        .next_restart
+                        .get_or_insert(now + Duration::seconds(restart_backoff_secs(row.restarts) as i64));
+                    if due <= now {
+                        obs.next_restart = None;
+                        obs.restarts = row.restarts.saturating_add(1);
+                        plan.actions.push(match id {
+                            Some(id) if state == InstanceState::Crashed => Action::Start {
+                                instance: row.uuid,
+                                container_id: id,
+                                is_restart: true,
+                            },
+                            Some(id) => Action::Remove { instance: row.uuid, container_id: Some(id) },
+                            None => Action::Ensure { instance: row.uuid },
+                        });
+                    } else {
+                        plan.wake_at = Some(plan.wake_at.map_or(due, |w| w.min(due)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if differs(row, &obs) {
+            plan.observations.push(obs);
+        }
+    }
+
+    for (proc_type, num) in &slots {
+        if !current_rows.contains(&(proc_type.clone(), *num)) {
+            plan.actions.push(Action::Create {
+                proc_type: proc_type.clone(),
+                num: *num,
+                release: app.release,
+            });
+        }
+    }
+    plan.actions.extend(removals);
+    plan
+}
+
+fn differs(row: &Instance, obs: &Observation) -> bool {
+    row.state != obs.state
+        || row.exit_code != obs.exit_code
+        || row.message != obs.message
+        || row.engine_id != obs.engine_id
+        || row.node != obs.node
+        || row.restarts != obs.restarts
+        || row.next_restart != obs.next_restart
+}
+
+/// Whether an app has reached what its owner asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Convergence {
+    Converged,
+    Pending,
+    Failed(String),
+}
+
+pub fn convergence(app: &DesiredApp, rows: &[Instance]) -> Convergence {
+    let slots = app.slots();
+    let running = app.wants_running();
+    let mut done: BTreeMap<(String, u32), bool> = BTreeMap::new();
+    for row in rows {
+        let slot = (row.proc_type.clone(), row.num);
+        if row.release != app.release || !slots.contains(&slot) {
+            return Convergence::Pending;
+        }
+        if row.state == InstanceState::Error {
+            let why = row.message.clone().unwrap_or_else(|| "the engine refused the container".into());
+            return Convergence::Failed(format!("{}.{}: {why}", row.proc_type, row.num));
+        }
+        let settled = if running {
+            matches!(row.state, InstanceState::Up | InstanceState::Crashed)
+        } else {
+            !matches!(row.state, InstanceState::Up | InstanceState::Starting)
+        };
+        done.insert(slot, settled);
+    }
+    if slots.iter().all(|s| done.get(s) == Some(&true)) {
+        Convergence::Converged
+    } else {
+        Convergence::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::now;
+    use crate::runtime::LABEL_APP;
+
+    fn app(structure: &[(&str, u32)], release: i64) -> DesiredApp {
+        DesiredApp {
+            app_id: "demo".into(),
+            desired: Desired::On,
+            structure: structure.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            release,
+            runnable: true,
+        }
+    }
+
+    fn row(proc_type: &str, num: u32, release: i64, state: InstanceState) -> Instance {
+        Instance {
+            uuid: Uuid::new_v4(),
+            app_id: "demo".into(),
+            release,
+            proc_type: proc_type.into(),
+            num,
+            state,
+            exit_code: None,
+            message: None,
+            engine_id: None,
+            node: None,
+            restarts: 0,
+            next_restart: None,
+            created: now(),
+            updated: now(),
+        }
+    }
+
+    fn container(row: &Instance, state: EngineState) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("c-{}", row.uuid),
+            name: format!("demo-{}-{}", row.proc_type, row.num),
+            labels: [
+                (LABEL_APP.to_string(), "demo".to_string()),
+                (LABEL_INSTANCE.to_string(), row.uuid.to_string()),
+            ]
+            .into(),
+            state,
+            exit_code: matches!(state, EngineState::Exited).then_some(1),
+            error: None,
+            started_at: Some(now()),
+            finished_at: None,
+            node: None,
+        }
+    }
+
+    fn creates(plan: &Plan) -> Vec<(String, u32)> {
+        plan.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Create { proc_type, num, .. } => Some((proc_type.clone(), *num)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn removed(plan: &Plan) -> Vec<Uuid> {
+        plan.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Remove { instance, .. } => Some(*instance),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn creates_missing_slots() {
+        let plan = plan_app(Some(&app(&[("web", 2), ("worker", 1)], 2)), &[], &[], now());
+        assert_eq!(
+            creates(&plan),
+            vec![("web".into(), 1), ("web".into(), 2), ("worker".into(), 1)]
+        );
+    }
+
+    #[test]
+    fn nothing_runs_without_a_build() {
+        let mut a = app(&[("web", 2)], 1);
+        a.runnable = false;
+        assert!(plan_app(Some(&a), &[], &[], now()).actions.is_empty());
+    }
+
+    #[test]
+    fn removes_extra_highest_number_first() {
+        let rows: Vec<_> = (1..=3).map(|n| row("web", n, 2, InstanceState::Up)).collect();
+        let cs: Vec<_> = rows.iter().map(|r| container(r, EngineState::Running)).collect();
+        let plan = plan_app(Some(&app(&[("web", 1)], 2)), &rows, &cs, now());
+        assert_eq!(removed(&plan), vec![rows[2].uuid, rows[1].uuid]);
+        assert!(creates(&plan).is_empty());
+    }
+
+    #[test]
+    fn replaces_old_release_only_after_new_started() {
+        let old = row("web", 1, 2, InstanceState::Up);
+        let old_c = container(&old, EngineState::Running);
+        let a = app(&[("web", 1)], 3);
+        // First pass: the new one is created, the old one stays.
+        let plan = plan_app(Some(&a), std::slice::from_ref(&old), std::slice::from_ref(&old_c), now());
+        assert_eq!(creates(&plan), vec![("web".into(), 1)]);
+        assert!(removed(&plan).is_empty());
+        // New one created but not yet started: old still stays.
+        let new = row("web", 1, 3, InstanceState::Created);
+        let rows = vec![old.clone(), new.clone()];
+        let plan = plan_app(Some(&a), &rows, std::slice::from_ref(&old_c), now());
+        assert!(removed(&plan).is_empty());
+        assert!(plan.actions.contains(&Action::Ensure { instance: new.uuid }));
+        // New one up: the old one goes.
+        let new_c = container(&new, EngineState::Running);
+        let plan = plan_app(Some(&a), &rows, &[old_c, new_c], now());
+        assert_eq!(removed(&plan), vec![old.uuid]);
+        assert!(creates(&plan).is_empty());
+    }
+
+    #[test]
+    fn adopts_existing_containers_and_removes_orphans() {
+        let r = row("web", 1, 1, InstanceState::Created);
+        let adopted = container(&r, EngineState::Running);
+        let stray = row("web", 1, 1, InstanceState::Up);
+        let orphan = container(&stray, EngineState::Running);
+        let plan = plan_app(Some(&app(&[("web", 1)], 1)), std::slice::from_ref(&r), &[adopted.clone(), orphan.clone()], now());
+        assert_eq!(plan.actions, vec![Action::RemoveOrphan { container_id: orphan.id }]);
+        assert_eq!(plan.observations.len(), 1);
+        assert_eq!(plan.observations[0].state, InstanceState::Up);
+        assert_eq!(plan.observations[0].engine_id, Some(adopted.id));
+    }
+
+    #[test]
+    fn a_deleted_app_loses_everything() {
+        let r = row("web", 1, 1, InstanceState::Up);
+        let c = container(&r, EngineState::Running);
+        let plan = plan_app(None, std::slice::from_ref(&r), std::slice::from_ref(&c), now());
+        assert_eq!(plan.actions, vec![Action::Remove { instance: r.uuid, container_id: Some(c.id) }]);
+    }
+
+    #[test]
+    fn crashed_instances_restart_after_backoff() {
+        let t0 = now();
+        let r = row("web", 1, 1, InstanceState::Up);
+        let c = container(&r, EngineState::Exited);
+        let a = app(&[("web", 1)], 1);
+        let plan = plan_app(Some(&a), std::slice::from_ref(&r), std::slice::from_ref(&c), t0);
+        assert!(plan.actions.is_empty(), "backoff not yet passed");
+        let obs = &plan.observations[0];
+        assert_eq!(obs.state, InstanceState::Crashed);
+        assert_eq!(obs.exit_code, Some(1));
+        let due = obs.next_restart.unwrap();
+        assert_eq!(plan.wake_at, Some(due));
+
+        let mut crashed = r.clone();
+        crashed.state = InstanceState::Crashed;
+        crashed.next_restart = Some(due);
+        crashed.exit_code = Some(1);
+        let plan = plan_app(Some(&a), std::slice::from_ref(&crashed), std::slice::from_ref(&c), due);
+        assert_eq!(plan.actions, vec![Action::Start { instance: r.uuid, container_id: c.id.clone(), is_restart: true }]);
+        assert_eq!(plan.observations[0].restarts, 1);
+    }
+
+    #[test]
+    fn duplicate_rows_for_a_slot_are_removed() {
+        let a1 = row("web", 1, 1, InstanceState::Up);
+        let a2 = row("web", 1, 1, InstanceState::Up);
+        let plan = plan_app(Some(&app(&[("web", 1)], 1)), &[a1, a2.clone()], &[], now());
+        assert_eq!(removed(&plan).len(), 1);
+        assert!(creates(&plan).is_empty());
+    }
+
+    #[test]
+    fn stopped_apps_stop_but_keep_containers() {
+        let r = row("web", 1, 1, InstanceState::Up);
+        let c = container(&r, EngineState::Running);
+        let mut a = app(&[("web", 1)], 1);
+        a.desired = Desired::Off;
+        let plan = plan_app(Some(&a), std::slice::from_ref(&r), std::slice::from_ref(&c), now());
+        assert_eq!(plan.actions, vec![Action::Stop { instance: r.uuid, container_id: c.id }]);
+    }
+
+    #[test]
+    fn convergence_rules() {
+        let a = app(&[("web", 2)], 2);
+        let mut rows = vec![row("web", 1, 2, InstanceState::Up), row("web", 2, 2, InstanceState::Created)];
+        assert_eq!(convergence(&a, &rows), Convergence::Pending);
+        rows[1].state = InstanceState::Crashed;
+        assert_eq!(convergence(&a, &rows), Convergence::Converged);
+        rows[1].state = InstanceState::Error;
+        rows[1].message = Some("image nope not found".into());
+        assert!(matches!(convergence(&a, &rows), Convergence::Failed(m) if m.contains("nope")));
+        rows.pop();
+        rows[0].release = 1;
+        assert_eq!(convergence(&a, &rows), Convergence::Pending);
+        assert_eq!(convergence(&app(&[], 2), &[]), Convergence::Converged);
+    }
+}

@@ -1,0 +1,143 @@
+//! The container engine as Berth needs it. Drivers (docker, swarm) implement
+//! [`Runtime`]; core only ever talks to this trait.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use thiserror::Error;
+
+use crate::model::Timestamp;
+
+pub const LABEL_APP: &str = "berth.app";
+pub const LABEL_INSTANCE: &str = "berth.instance";
+pub const LABEL_RELEASE: &str = "berth.release";
+pub const LABEL_PROC: &str = "berth.proc";
+pub const LABEL_NUM: &str = "berth.num";
+pub const LABEL_JOB: &str = "berth.job";
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum RuntimeError {
+    #[error("no such container: {0}")]
+    NotFound(String),
+    #[error("image {0} not found")]
+    ImageNotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("engine: {0}")]
+    Engine(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    /// Overrides the image's CMD.
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub env: Vec<(String, String)>,
+    pub labels: BTreeMap<String, String>,
+    pub memory_bytes: Option<i64>,
+    pub cpu_shares: Option<i64>,
+    pub working_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineState {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    pub id: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub state: EngineState,
+    pub exit_code: Option<i64>,
+    /// The engine's own error for the container, if any.
+    pub error: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub node: Option<String>,
+}
+
+impl ContainerInfo {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+}
+
+/// A container lifecycle event carrying Berth labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineEvent {
+    pub container_id: String,
+    pub action: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub stream: LogStream,
+    pub text: String,
+    pub timestamp: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogStream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i64,
+}
+
+/// The output of a container that ran to completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutput {
+    pub exit_code: i64,
+    /// stdout and stderr as the engine interleaved them.
+    pub output: String,
+}
+
+#[async_trait]
+pub trait Runtime: Send + Sync {
+    /// Engine name and version, or why it does not answer.
+    async fn ping(&self) -> Result<String, RuntimeError>;
+    async fn create(&self, spec: &ContainerSpec) -> Result<String, RuntimeError>;
+    async fn start(&self, id: &str) -> Result<(), RuntimeError>;
+    async fn stop(&self, id: &str, timeout: Duration) -> Result<(), RuntimeError>;
+    /// Force-removes a container; an already absent one is not an error.
+    async fn remove(&self, id: &str) -> Result<(), RuntimeError>;
+    async fn inspect(&self, id: &str) -> Result<ContainerInfo, RuntimeError>;
+    /// Containers (running or not) that carry every given label; a `None`
+    /// value matches any value of that label.
+    async fn list(&self, labels: &[(&str, Option<&str>)]) -> Result<Vec<ContainerInfo>, RuntimeError>;
+    /// Container events for Berth-labelled containers, until the engine goes away.
+    async fn events(&self) -> Result<BoxStream<'static, Result<EngineEvent, RuntimeError>>, RuntimeError>;
+    /// Log lines, the last `tail` of them (all when `None`), then new ones if `follow`.
+    async fn logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+    ) -> Result<BoxStream<'static, Result<LogLine, RuntimeError>>, RuntimeError>;
+    async fn exec(&self, id: &str, argv: &[String], timeout: Duration) -> Result<ExecOutput, RuntimeError>;
+    /// Waits for a started container to exit and returns its exit code.
+    async fn wait(&self, id: &str) -> Result<i64, RuntimeError>;
+    async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
+    /// Tries to pull an image; with no registry in reach this fails fast.
+    async fn pull(&self, image: &str, timeout: Duration) -> Result<(), RuntimeError>;
+}

@@ -1,0 +1,127 @@
+//! Persistence as the core needs it. The SQLite driver lives in
+//! `berth-store`; nothing here assumes SQL.
+
+use async_trait::async_trait;
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::model::*;
+use crate::plan::{DesiredApp, Observation};
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the text names what is taken.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("store: {0}")]
+    Backend(String),
+}
+
+impl From<StoreError> for crate::CoreError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => crate::CoreError::Conflict(m),
+            StoreError::NotFound(m) => crate::CoreError::NotFound(format!("{m} not found")),
+            StoreError::Backend(m) => crate::CoreError::Internal(m),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A new release: the build and config it uses, each either new (inserted
+/// with the release, in the same transaction) or an existing one by uuid.
+#[derive(Debug, Clone)]
+pub struct NewRelease {
+    pub app_id: String,
+    pub owner: String,
+    pub new_build: Option<Build>,
+    pub build: Option<Uuid>,
+    pub new_config: Option<Config>,
+    pub config: Uuid,
+    pub summary: String,
+}
+
+/// One page of a listing with the total it was cut from.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn ping(&self) -> StoreResult<()>;
+
+    // identity
+    async fn count_users(&self) -> StoreResult<i64>;
+    /// Creates a user; the first one ever created is made administrator.
+    async fn create_user(&self, username: &str, email: &str, password_hash: &str) -> StoreResult<User>;
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
+    async fn set_admin(&self, user_id: i64, is_admin: bool) -> StoreResult<()>;
+    async fn list_admins(&self) -> StoreResult<Vec<User>>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn touch_login(&self, user_id: i64) -> StoreResult<()>;
+    /// Deletes a user with everything they own; returns the ids of their apps.
+    async fn delete_user(&self, user_id: i64) -> StoreResult<Vec<String>>;
+    async fn create_token(&self, token: &Token, secret_hash: &str) -> StoreResult<()>;
+    async fn token_user(&self, secret_hash: &str, now: Timestamp) -> StoreResult<Option<(Token, User)>>;
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<()>;
+
+    // apps
+    /// Creates the app with its initial config and release v1, atomically.
+    async fn create_app(&self, app: &App, config: &Config, release: &Release) -> StoreResult<()>;
+    async fn get_app(&self, id: &str) -> StoreResult<Option<App>>;
+    /// Apps the user may see (own, granted, or all for administrators), by id.
+    async fn list_apps(&self, user: &User, offset: i64, limit: i64) -> StoreResult<Page<App>>;
+    async fn delete_app(&self, id: &str) -> StoreResult<()>;
+    async fn set_structure(&self, id: &str, structure: &Structure) -> StoreResult<()>;
+    async fn set_desired(&self, id: &str, desired: Desired) -> StoreResult<()>;
+    async fn set_app_error(&self, id: &str, error: Option<&str>) -> StoreResult<()>;
+
+    // builds, configs, releases
+    /// Inserts the release as the app's next version and makes it current.
+    async fn create_release(&self, release: &NewRelease) -> StoreResult<Release>;
+    async fn get_release(&self, app_id: &str, version: i64) -> StoreResult<Option<Release>>;
+    async fn list_releases(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Release>>;
+    async fn get_build(&self, uuid: Uuid) -> StoreResult<Option<Build>>;
+    async fn list_builds(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Build>>;
+    async fn get_config(&self, uuid: Uuid) -> StoreResult<Option<Config>>;
+
+    // instances, for the reconciler and the container listings
+    async fn desired_apps(&self) -> StoreResult<Vec<DesiredApp>>;
+    async fn desired_app(&self, id: &str) -> StoreResult<Option<DesiredApp>>;
+    async fn list_instances(&self, app_id: Option<&str>) -> StoreResult<Vec<Instance>>;
+    async fn insert_instance(&self, instance: &Instance) -> StoreResult<()>;
+    async fn observe_instance(&self, obs: &Observation) -> StoreResult<()>;
+    async fn delete_instance(&self, uuid: Uuid) -> StoreResult<()>;
+
+    // events
+    async fn add_event(&self, object: &str, actor: &str, message: &str) -> StoreResult<()>;
+    /// The newest `limit` events of an object, oldest first.
+    async fn list_events(&self, object: &str, limit: i64) -> StoreResult<Vec<Event>>;
+
+    // grants
+    async fn grant(&self, object: &str, user_id: i64, level: Level) -> StoreResult<()>;
+    async fn revoke(&self, object: &str, user_id: i64) -> StoreResult<bool>;
+    async fn grant_level(&self, object: &str, user_id: i64) -> StoreResult<Option<Level>>;
+    async fn grantees(&self, object: &str) -> StoreResult<Vec<(String, Level)>>;
+
+    // domains and keys
+    async fn add_domain(&self, domain: &Domain) -> StoreResult<()>;
+    async fn list_domains(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Domain>>;
+    async fn remove_domain(&self, app_id: &str, domain: &str) -> StoreResult<bool>;
+    async fn add_key(&self, user_id: i64, key: &SshKey) -> StoreResult<()>;
+    async fn list_keys(&self, user_id: i64, offset: i64, limit: i64) -> StoreResult<Page<SshKey>>;
+    async fn remove_key(&self, user_id: i64, id: &str) -> StoreResult<bool>;
+
+    // jobs
+    async fn insert_job(&self, job: &Job) -> StoreResult<()>;
+    async fn finish_job(&self, uuid: Uuid, state: JobState, exit_code: Option<i64>, output: &str) -> StoreResult<()>;
+    async fn get_job(&self, uuid: Uuid) -> StoreResult<Option<Job>>;
+    /// Marks jobs that were running when the server died as failed; returns them.
+    async fn fail_interrupted_jobs(&self, message: &str) -> StoreResult<Vec<Uuid>>;
+}
