@@ -15,11 +15,18 @@ exec 3>&1 1>&2
 PRIV_DIR=/run/berth-docker
 PRIV_HOST=unix://$PRIV_DIR/docker.sock
 PIDFILE=$PRIV_DIR/docker.pid
+CTRD_PIDFILE=$PRIV_DIR/exec/containerd/containerd.pid
 LOG=/var/log/berth-dockerd.log
 
 say() { echo "engine.sh: $*" >&2; }
 answers() { DOCKER_HOST=$1 timeout 15 docker version >/dev/null 2>&1; }
-dockerd_alive() { [[ -s $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# alive PIDFILE NAME: the pidfile names a live (not zombie) process NAME.
+alive() {
+  local pid stat
+  pid=$(cat "$1" 2>/dev/null) && stat=$(cat "/proc/$pid/stat" 2>/dev/null) &&
+    [[ $stat == *"($2) "[!Z]* ]]
+}
+dockerd_alive() { alive "$PIDFILE" dockerd; }
 
 apt_install() {
   local missing=()
@@ -32,28 +39,39 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 }
 
-# start_dockerd [extra flags...]: start detached, wait up to 60 s for the API.
+launch_dockerd() {
+  say "starting dockerd on $PRIV_HOST${*:+ $*} (log: $LOG)"
+  # After a kill -9 these pidfiles are stale and may name zombies, which
+  # dockerd takes for live processes: it then refuses to start, or waits for
+  # the dead containerd until it times out.
+  rm -f "$PIDFILE"
+  alive "$CTRD_PIDFILE" containerd || rm -f "$CTRD_PIDFILE"
+  # fd 3 must be closed, or `$(bash engine.sh)` would wait for dockerd to exit.
+  # shellcheck disable=SC2086  # BERTH_DOCKERD_FLAGS is a word list
+  setsid nohup dockerd -H "$PRIV_HOST" \
+    --data-root /var/lib/berth-docker \
+    --exec-root "$PRIV_DIR/exec" \
+    --pidfile "$PIDFILE" \
+    ${BERTH_DOCKERD_FLAGS:-} "$@" \
+    </dev/null >>"$LOG" 2>&1 3>&- &
+}
+
+# start_dockerd [extra flags...]: start it detached unless one is already
+# starting up, and wait up to 60 s for the API.
 start_dockerd() {
   mkdir -p "$PRIV_DIR"
-  if ! dockerd_alive; then
-    say "starting dockerd on $PRIV_HOST${*:+ $*} (log: $LOG)"
-    # shellcheck disable=SC2086  # BERTH_DOCKERD_FLAGS is a word list
-    setsid nohup dockerd -H "$PRIV_HOST" \
-      --data-root /var/lib/berth-docker \
-      --exec-root "$PRIV_DIR/exec" \
-      --pidfile "$PIDFILE" \
-      ${BERTH_DOCKERD_FLAGS:-} "$@" \
-      </dev/null >>"$LOG" 2>&1 3>&- &
-    # fd 3 must be closed above, or `$(bash engine.sh)` would wait for dockerd.
-  else
-    say "dockerd (pid $(cat "$PIDFILE")) is running; waiting for it"
-  fi
-  local i
+  local i started=
   for ((i = 0; i < 60; i++)); do
     answers "$PRIV_HOST" && return 0
+    if dockerd_alive; then
+      ((i)) || say "dockerd (pid $(cat "$PIDFILE")) is starting; waiting for it"
+    elif [[ -z $started ]]; then
+      launch_dockerd "$@"
+      started=$i
+    elif ((i - started > 3)); then # its pidfile appears ~1 s after launch
+      break
+    fi
     sleep 1
-    # The pidfile appears a moment after launch; give it 3 s before judging.
-    if ((i > 3)) && ! dockerd_alive; then break; fi
   done
   say "dockerd did not answer; last lines of $LOG:"
   tail -n 25 "$LOG" >&2

@@ -184,9 +184,8 @@ pub fn plan_app(
             obs.exit_code = None;
             obs.message = None;
             obs.next_restart = None;
-            let stable = container
-                .and_then(|c| c.started_at)
-                .is_some_and(|t| now - t >= STABLE_AFTER);
+            // Up at the last pass too and unchanged since: the crash count is forgiven.
+            let stable = row.state == InstanceState::Up && now - row.updated >= STABLE_AFTER;
             if stable {
                 obs.restarts = 0;
             }

@@ -1,0 +1,5 @@
+//! Runtime drivers. `docker` talks to one Docker Engine through bollard.
+
+pub mod docker;
+
+pub use docker::DockerRuntime;

@@ -1,0 +1,1026 @@
+//! [`Store`] over sqlx. SQLite is the default (WAL, foreign keys, busy
+//! timeout); every write is one transaction or one statement.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use berth_core::model::*;
+use berth_core::plan::{DesiredApp, Observation};
+use berth_core::store::{NewRelease, Page, Store, StoreError, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and runs migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::Backend(format!(
+                "unsupported database url {url}: this build supports sqlite:// only"
+            )));
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(backend)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Unique-constraint failures become conflicts; everything else is a backend error.
+fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.is_unique_violation()
+    {
+        return StoreError::Conflict(d.message().to_string());
+    }
+    backend(e)
+}
+
+fn ts(t: Timestamp) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn parse_ts(s: &str) -> StoreResult<Timestamp> {
+    Timestamp::parse(s, &Rfc3339).map_err(|e| backend(format!("bad timestamp {s}: {e}")))
+}
+
+fn get_ts(row: &SqliteRow, col: &str) -> StoreResult<Timestamp> {
+    parse_ts(&row.try_get::<String, _>(col).map_err(backend)?)
+}
+
+fn get_opt_ts(row: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
+    row.try_get::<Option<String>, _>(col)
+        .map_err(backend)?
+        .map(|s| parse_ts(&s))
+        .transpose()
+}
+
+fn get_uuid(row: &SqliteRow, col: &str) -> StoreResult<Uuid> {
+    let s: String = row.try_get(col).map_err(backend)?;
+    Uuid::parse_str(&s).map_err(backend)
+}
+
+fn get_json<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> StoreResult<T> {
+    let s: String = row.try_get(col).map_err(backend)?;
+    serde_json::from_str(&s).map_err(backend)
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> StoreResult<T> {
+    row.try_get(col).map_err(backend)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".into())
+}
+
+fn user_from(row: &SqliteRow) -> StoreResult<User> {
+    Ok(User {
+        id: get(row, "id")?,
+        username: get(row, "username")?,
+        email: get(row, "email")?,
+        password_hash: get(row, "password_hash")?,
+        is_admin: get(row, "is_admin")?,
+        is_active: get(row, "is_active")?,
+        tenant: get(row, "tenant")?,
+        created: get_ts(row, "created")?,
+        last_login: get_opt_ts(row, "last_login")?,
+    })
+}
+
+const APP_COLUMNS: &str = "a.id, a.uuid, a.owner_id, u.username AS owner, a.kind, a.desired, a.structure, \
+     a.release, a.error, a.created, a.updated FROM apps a JOIN users u ON u.id = a.owner_id";
+
+fn app_from(row: &SqliteRow) -> StoreResult<App> {
+    let kind: String = get(row, "kind")?;
+    let desired: String = get(row, "desired")?;
+    Ok(App {
+        id: get(row, "id")?,
+        uuid: get_uuid(row, "uuid")?,
+        owner_id: get(row, "owner_id")?,
+        owner: get(row, "owner")?,
+        kind: if kind == "pod" { AppKind::Pod } else { AppKind::App },
+        desired: Desired::parse(&desired).unwrap_or(Desired::On),
+        structure: get_json(row, "structure")?,
+        release: get(row, "release")?,
+        error: get(row, "error")?,
+        created: get_ts(row, "created")?,
+        updated: get_ts(row, "updated")?,
+    })
+}
+
+fn build_from(row: &SqliteRow) -> StoreResult<Build> {
+    Ok(Build {
+        uuid: get_uuid(row, "uuid")?,
+        app_id: get(row, "app_id")?,
+        owner: get(row, "owner")?,
+        image: get(row, "image")?,
+        procfile: get_json(row, "procfile")?,
+        dockerfile: get(row, "dockerfile")?,
+        sha: get(row, "sha")?,
+        created: get_ts(row, "created")?,
+    })
+}
+
+fn config_from(row: &SqliteRow) -> StoreResult<Config> {
+    Ok(Config {
+        uuid: get_uuid(row, "uuid")?,
+        app_id: get(row, "app_id")?,
+        owner: get(row, "owner")?,
+        values: ConfigValues {
+            values: get_json(row, "vals")?,
+            memory: get_json(row, "memory")?,
+            cpu: get_json(row, "cpu")?,
+            tags: get_json(row, "tags")?,
+        },
+        created: get_ts(row, "created")?,
+    })
+}
+
+fn release_from(row: &SqliteRow) -> StoreResult<Release> {
+    let build: Option<String> = get(row, "build")?;
+    Ok(Release {
+        uuid: get_uuid(row, "uuid")?,
+        app_id: get(row, "app_id")?,
+        owner: get(row, "owner")?,
+        version: get(row, "version")?,
+        build: build.map(|b| Uuid::parse_str(&b)).transpose().map_err(backend)?,
+        config: get_uuid(row, "config")?,
+        summary: get(row, "summary")?,
+        created: get_ts(row, "created")?,
+    })
+}
+
+fn instance_from(row: &SqliteRow) -> StoreResult<Instance> {
+    let state: String = get(row, "state")?;
+    let num: i64 = get(row, "num")?;
+    let restarts: i64 = get(row, "restarts")?;
+    Ok(Instance {
+        uuid: get_uuid(row, "uuid")?,
+        app_id: get(row, "app_id")?,
+        release: get(row, "release")?,
+        proc_type: get(row, "proc_type")?,
+        num: num as u32,
+        state: InstanceState::parse(&state).unwrap_or(InstanceState::Created),
+        exit_code: get(row, "exit_code")?,
+        message: get(row, "message")?,
+        engine_id: get(row, "engine_id")?,
+        node: get(row, "node")?,
+        restarts: restarts as u32,
+        next_restart: get_opt_ts(row, "next_restart")?,
+        created: get_ts(row, "created")?,
+        updated: get_ts(row, "updated")?,
+    })
+}
+
+fn job_from(row: &SqliteRow) -> StoreResult<Job> {
+    let state: String = get(row, "state")?;
+    Ok(Job {
+        uuid: get_uuid(row, "uuid")?,
+        owner_id: get(row, "owner_id")?,
+        app_id: get(row, "app_id")?,
+        kind: get(row, "kind")?,
+        image: get(row, "image")?,
+        command: get(row, "command")?,
+        state: JobState::parse(&state).unwrap_or(JobState::Failed),
+        exit_code: get(row, "exit_code")?,
+        output: get(row, "output")?,
+        created: get_ts(row, "created")?,
+        finished: get_opt_ts(row, "finished")?,
+    })
+}
+
+fn desired_from(row: &SqliteRow) -> StoreResult<DesiredApp> {
+    let desired: String = get(row, "desired")?;
+    let runnable: i64 = get(row, "runnable")?;
+    Ok(DesiredApp {
+        app_id: get(row, "id")?,
+        desired: Desired::parse(&desired).unwrap_or(Desired::On),
+        structure: get_json(row, "structure")?,
+        release: get(row, "release")?,
+        runnable: runnable != 0,
+    })
+}
+
+const DESIRED_QUERY: &str = "SELECT a.id, a.desired, a.structure, a.release, \
+     (r.build IS NOT NULL) AS runnable FROM apps a \
+     LEFT JOIN releases r ON r.app_id = a.id AND r.version = a.release";
+
+fn collect<T>(rows: Vec<SqliteRow>, f: fn(&SqliteRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    rows.iter().map(f).collect()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.map_err(db_err)
+    }
+
+    async fn create_user(&self, username: &str, email: &str, password_hash: &str) -> StoreResult<User> {
+        // The admin decision and the insert share one statement, so two
+        // concurrent first registrations cannot both become administrator.
+        let row = sqlx::query(
+            "INSERT INTO users (username, email, password_hash, is_admin, created) \
+             VALUES (?, ?, ?, (SELECT COUNT(*) = 0 FROM users), ?) RETURNING *",
+        )
+        .bind(username)
+        .bind(email)
+        .bind(password_hash)
+        .bind(ts(now()))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        user_from(&row)
+    }
+
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT * FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_admin(&self, user_id: i64, is_admin: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET is_admin = ? WHERE id = ?")
+            .bind(is_admin)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_admins(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query("SELECT * FROM users WHERE is_admin = 1 ORDER BY username")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        collect(rows, user_from)
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY username")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        collect(rows, user_from)
+    }
+
+    async fn touch_login(&self, user_id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET last_login = ? WHERE id = ?")
+            .bind(ts(now()))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, user_id: i64) -> StoreResult<Vec<String>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let apps: Vec<String> = sqlx::query_scalar("SELECT id FROM apps WHERE owner_id = ?")
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for app in &apps {
+            sqlx::query("DELETE FROM instances WHERE app_id = ?")
+                .bind(app)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(apps)
+    }
+
+    async fn create_token(&self, token: &Token, secret_hash: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO tokens (id, user_id, secret_hash, created, expires) VALUES (?, ?, ?, ?, ?)")
+            .bind(token.id.to_string())
+            .bind(token.user_id)
+            .bind(secret_hash)
+            .bind(ts(token.created))
+            .bind(token.expires.map(ts))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn token_user(&self, secret_hash: &str, now: Timestamp) -> StoreResult<Option<(Token, User)>> {
+        let row = sqlx::query(
+            "SELECT t.id AS token_id, t.created AS token_created, t.expires, u.* FROM tokens t \
+             JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ? AND t.revoked IS NULL",
+        )
+        .bind(secret_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let token = Token {
+            id: get_uuid(&row, "token_id")?,
+            user_id: get(&row, "id")?,
+            created: get_ts(&row, "token_created")?,
+            expires: get_opt_ts(&row, "expires")?,
+        };
+        if token.expires.is_some_and(|e| e <= now) {
+            return Ok(None);
+        }
+        Ok(Some((token, user_from(&row)?)))
+    }
+
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE tokens SET revoked = ? WHERE user_id = ? AND revoked IS NULL")
+            .bind(ts(now()))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn create_app(&self, app: &App, config: &Config, release: &Release) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO apps (id, uuid, owner_id, kind, desired, structure, release, created, updated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&app.id)
+        .bind(app.uuid.to_string())
+        .bind(app.owner_id)
+        .bind(if app.kind == AppKind::Pod { "pod" } else { "app" })
+        .bind(app.desired.as_str())
+        .bind(json(&app.structure))
+        .bind(app.release)
+        .bind(ts(app.created))
+        .bind(ts(app.updated))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_config(&mut tx, config).await?;
+        insert_release(&mut tx, release).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_app(&self, id: &str) -> StoreResult<Option<App>> {
+        let row = sqlx::query(&format!("SELECT {APP_COLUMNS} WHERE a.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(app_from).transpose()
+    }
+
+    async fn list_apps(&self, user: &User, offset: i64, limit: i64) -> StoreResult<Page<App>> {
+        let visible = "(? OR a.owner_id = ? OR EXISTS (SELECT 1 FROM grants g \
+             WHERE g.object = 'app:' || a.uuid AND g.user_id = ?))";
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM apps a WHERE {visible}"))
+            .bind(user.is_admin)
+            .bind(user.id)
+            .bind(user.id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let rows = sqlx::query(&format!("SELECT {APP_COLUMNS} WHERE {visible} ORDER BY a.id LIMIT ? OFFSET ?"))
+            .bind(user.is_admin)
+            .bind(user.id)
+            .bind(user.id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(Page { items: collect(rows, app_from)?, total })
+    }
+
+    async fn delete_app(&self, id: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let uuid: Option<String> = sqlx::query_scalar("SELECT uuid FROM apps WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(uuid) = uuid else {
+            return Err(StoreError::NotFound(format!("app {id}")));
+        };
+        let object = format!("app:{uuid}");
+        // Instance rows go with the app: their containers become orphans the
+        // reconciler removes, even if the server dies right after this commit.
+        for q in [
+            "DELETE FROM instances WHERE app_id = ?",
+            "DELETE FROM releases WHERE app_id = ?",
+            "DELETE FROM apps WHERE id = ?",
+        ] {
+            sqlx::query(q).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        for q in ["DELETE FROM grants WHERE object = ?", "DELETE FROM events WHERE object = ?"] {
+            sqlx::query(q).bind(&object).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_structure(&self, id: &str, structure: &Structure) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE apps SET structure = ?, updated = ? WHERE id = ?")
+            .bind(json(structure))
+            .bind(ts(now()))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("app {id}")));
+        }
+        Ok(())
+    }
+
+    async fn set_desired(&self, id: &str, desired: Desired) -> StoreResult<()> {
+        sqlx::query("UPDATE apps SET desired = ?, updated = ? WHERE id = ?")
+            .bind(desired.as_str())
+            .bind(ts(now()))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_app_error(&self, id: &str, error: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE apps SET error = ? WHERE id = ? AND error IS NOT ?")
+            .bind(error)
+            .bind(id)
+            .bind(error)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn create_release(&self, new: &NewRelease) -> StoreResult<Release> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT release FROM apps WHERE id = ?")
+            .bind(&new.app_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(current) = current else {
+            return Err(StoreError::NotFound(format!("app {}", new.app_id)));
+        };
+        if let Some(b) = &new.new_build {
+            sqlx::query(
+                "INSERT INTO builds (uuid, app_id, owner, image, procfile, dockerfile, sha, created) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(b.uuid.to_string())
+            .bind(&b.app_id)
+            .bind(&b.owner)
+            .bind(&b.image)
+            .bind(json(&b.procfile))
+            .bind(&b.dockerfile)
+            .bind(&b.sha)
+            .bind(ts(b.created))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        if let Some(c) = &new.new_config {
+            insert_config(&mut tx, c).await?;
+        }
+        let t = now();
+        let release = Release {
+            uuid: Uuid::new_v4(),
+            app_id: new.app_id.clone(),
+            owner: new.owner.clone(),
+            version: berth_core::rules::next_release_version(current),
+            build: new.build,
+            config: new.config,
+            summary: new.summary.clone(),
+            created: t,
+        };
+        insert_release(&mut tx, &release).await?;
+        sqlx::query("UPDATE apps SET release = ?, updated = ? WHERE id = ?")
+            .bind(release.version)
+            .bind(ts(t))
+            .bind(&new.app_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(release)
+    }
+
+    async fn get_release(&self, app_id: &str, version: i64) -> StoreResult<Option<Release>> {
+        let row = sqlx::query("SELECT * FROM releases WHERE app_id = ? AND version = ?")
+            .bind(app_id)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(release_from).transpose()
+    }
+
+    async fn list_releases(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Release>> {
+        let total = self.count("SELECT COUNT(*) FROM releases WHERE app_id = ?", app_id).await?;
+        let rows = sqlx::query("SELECT * FROM releases WHERE app_id = ? ORDER BY version DESC LIMIT ? OFFSET ?")
+            .bind(app_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(Page { items: collect(rows, release_from)?, total })
+    }
+
+    async fn get_build(&self, uuid: Uuid) -> StoreResult<Option<Build>> {
+        let row = sqlx::query("SELECT * FROM builds WHERE uuid = ?")
+            .bind(uuid.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(build_from).transpose()
+    }
+
+    async fn list_builds(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Build>> {
+        let total = self.count("SELECT COUNT(*) FROM builds WHERE app_id = ?", app_id).await?;
+        let rows = sqlx::query("SELECT * FROM builds WHERE app_id = ? ORDER BY created DESC LIMIT ? OFFSET ?")
+            .bind(app_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(Page { items: collect(rows, build_from)?, total })
+    }
+
+    async fn get_config(&self, uuid: Uuid) -> StoreResult<Option<Config>> {
+        let row = sqlx::query("SELECT * FROM configs WHERE uuid = ?")
+            .bind(uuid.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(config_from).transpose()
+    }
+
+    async fn desired_apps(&self) -> StoreResult<Vec<DesiredApp>> {
+        let rows = sqlx::query(DESIRED_QUERY).fetch_all(&self.pool).await.map_err(db_err)?;
+        collect(rows, desired_from)
+    }
+
+    async fn desired_app(&self, id: &str) -> StoreResult<Option<DesiredApp>> {
+        let row = sqlx::query(&format!("{DESIRED_QUERY} WHERE a.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(desired_from).transpose()
+    }
+
+    async fn list_instances(&self, app_id: Option<&str>) -> StoreResult<Vec<Instance>> {
+        let rows = match app_id {
+            Some(id) => sqlx::query("SELECT * FROM instances WHERE app_id = ? ORDER BY proc_type, num, release")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await,
+            None => sqlx::query("SELECT * FROM instances ORDER BY app_id, proc_type, num, release")
+                .fetch_all(&self.pool)
+                .await,
+        }
+        .map_err(db_err)?;
+        collect(rows, instance_from)
+    }
+
+    async fn insert_instance(&self, i: &Instance) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO instances (uuid, app_id, release, proc_type, num, state, restarts, created, updated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(i.uuid.to_string())
+        .bind(&i.app_id)
+        .bind(i.release)
+        .bind(&i.proc_type)
+        .bind(i64::from(i.num))
+        .bind(i.state.as_str())
+        .bind(i64::from(i.restarts))
+        .bind(ts(i.created))
+        .bind(ts(i.updated))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn observe_instance(&self, o: &Observation) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE instances SET state = ?, exit_code = ?, message = ?, engine_id = ?, node = ?, \
+             restarts = ?, next_restart = ?, updated = ? WHERE uuid = ?",
+        )
+        .bind(o.state.as_str())
+        .bind(o.exit_code)
+        .bind(&o.message)
+        .bind(&o.engine_id)
+        .bind(&o.node)
+        .bind(i64::from(o.restarts))
+        .bind(o.next_restart.map(ts))
+        .bind(ts(now()))
+        .bind(o.instance.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_instance(&self, uuid: Uuid) -> StoreResult<()> {
+        sqlx::query("DELETE FROM instances WHERE uuid = ?")
+            .bind(uuid.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn add_event(&self, object: &str, actor: &str, message: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO events (object, actor, message, created) VALUES (?, ?, ?, ?)")
+            .bind(object)
+            .bind(actor)
+            .bind(message)
+            .bind(ts(now()))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_events(&self, object: &str, limit: i64) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT * FROM (SELECT * FROM events WHERE object = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+        )
+        .bind(object)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Event {
+                    id: get(row, "id")?,
+                    object: get(row, "object")?,
+                    actor: get(row, "actor")?,
+                    message: get(row, "message")?,
+                    created: get_ts(row, "created")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn grant(&self, object: &str, user_id: i64, level: Level) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO grants (object, user_id, level, created) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (object, user_id) DO UPDATE SET level = excluded.level",
+        )
+        .bind(object)
+        .bind(user_id)
+        .bind(level.as_str())
+        .bind(ts(now()))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke(&self, object: &str, user_id: i64) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM grants WHERE object = ? AND user_id = ?")
+            .bind(object)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn grant_level(&self, object: &str, user_id: i64) -> StoreResult<Option<Level>> {
+        let level: Option<String> = sqlx::query_scalar("SELECT level FROM grants WHERE object = ? AND user_id = ?")
+            .bind(object)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(level.as_deref().and_then(Level::parse))
+    }
+
+    async fn grantees(&self, object: &str) -> StoreResult<Vec<(String, Level)>> {
+        let rows = sqlx::query(
+            "SELECT u.username, g.level FROM grants g JOIN users u ON u.id = g.user_id \
+             WHERE g.object = ? ORDER BY u.username",
+        )
+        .bind(object)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let level: String = get(r, "level")?;
+                Ok((get(r, "username")?, Level::parse(&level).unwrap_or(Level::Read)))
+            })
+            .collect()
+    }
+
+    async fn add_domain(&self, d: &Domain) -> StoreResult<()> {
+        sqlx::query("INSERT INTO domains (domain, app_id, owner, created) VALUES (?, ?, ?, ?)")
+            .bind(&d.domain)
+            .bind(&d.app_id)
+            .bind(&d.owner)
+            .bind(ts(d.created))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_domains(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Domain>> {
+        let total = self.count("SELECT COUNT(*) FROM domains WHERE app_id = ?", app_id).await?;
+        let rows = sqlx::query("SELECT * FROM domains WHERE app_id = ? ORDER BY domain LIMIT ? OFFSET ?")
+            .bind(app_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(Domain {
+                    domain: get(r, "domain")?,
+                    app_id: get(r, "app_id")?,
+                    owner: get(r, "owner")?,
+                    created: get_ts(r, "created")?,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn remove_domain(&self, app_id: &str, domain: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM domains WHERE app_id = ? AND domain = ?")
+            .bind(app_id)
+            .bind(domain)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn add_key(&self, user_id: i64, k: &SshKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO ssh_keys (uuid, user_id, id, public, fingerprint, created) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(k.uuid.to_string())
+        .bind(user_id)
+        .bind(&k.id)
+        .bind(&k.public)
+        .bind(&k.fingerprint)
+        .bind(ts(k.created))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_keys(&self, user_id: i64, offset: i64, limit: i64) -> StoreResult<Page<SshKey>> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ssh_keys WHERE user_id = ?")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT k.*, u.username AS owner FROM ssh_keys k JOIN users u ON u.id = k.user_id \
+             WHERE k.user_id = ? ORDER BY k.id LIMIT ? OFFSET ?",
+        )
+        .bind(user_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(SshKey {
+                    uuid: get_uuid(r, "uuid")?,
+                    id: get(r, "id")?,
+                    owner: get(r, "owner")?,
+                    public: get(r, "public")?,
+                    fingerprint: get(r, "fingerprint")?,
+                    created: get_ts(r, "created")?,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn remove_key(&self, user_id: i64, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM ssh_keys WHERE user_id = ? AND id = ?")
+            .bind(user_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_job(&self, j: &Job) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO jobs (uuid, owner_id, app_id, kind, image, command, state, output, created) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(j.uuid.to_string())
+        .bind(j.owner_id)
+        .bind(&j.app_id)
+        .bind(&j.kind)
+        .bind(&j.image)
+        .bind(&j.command)
+        .bind(j.state.as_str())
+        .bind(&j.output)
+        .bind(ts(j.created))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn finish_job(&self, uuid: Uuid, state: JobState, exit_code: Option<i64>, output: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE jobs SET state = ?, exit_code = ?, output = ?, finished = ? WHERE uuid = ?")
+            .bind(state.as_str())
+            .bind(exit_code)
+            .bind(output)
+            .bind(ts(now()))
+            .bind(uuid.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_job(&self, uuid: Uuid) -> StoreResult<Option<Job>> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE uuid = ?")
+            .bind(uuid.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(job_from).transpose()
+    }
+
+    async fn fail_interrupted_jobs(&self, message: &str) -> StoreResult<Vec<Uuid>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "UPDATE jobs SET state = 'FAILED', output = output || ?, finished = ? \
+             WHERE state IN ('RUNNING', 'PENDING') RETURNING uuid",
+        )
+        .bind(message)
+        .bind(ts(now()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        ids.iter().map(|s| Uuid::parse_str(s).map_err(backend)).collect()
+    }
+}
+
+impl SqliteStore {
+    async fn count(&self, query: &'static str, key: &str) -> StoreResult<i64> {
+        sqlx::query_scalar(query).bind(key).fetch_one(&self.pool).await.map_err(db_err)
+    }
+}
+
+async fn insert_config(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, c: &Config) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO configs (uuid, app_id, owner, vals, memory, cpu, tags, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(c.uuid.to_string())
+    .bind(&c.app_id)
+    .bind(&c.owner)
+    .bind(json(&c.values.values))
+    .bind(json(&c.values.memory))
+    .bind(json(&c.values.cpu))
+    .bind(json(&c.values.tags))
+    .bind(ts(c.created))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn insert_release(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, r: &Release) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO releases (uuid, app_id, owner, version, build, config, summary, created) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(r.uuid.to_string())
+    .bind(&r.app_id)
+    .bind(&r.owner)
+    .bind(r.version)
+    .bind(r.build.map(|b| b.to_string()))
+    .bind(r.config.to_string())
+    .bind(&r.summary)
+    .bind(ts(r.created))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        (dir, SqliteStore::connect(&url).await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn first_user_is_admin_and_names_are_unique() {
+        let (_d, s) = store().await;
+        let a = s.create_user("alice", "", "h").await.unwrap();
+        let b = s.create_user("bob", "", "h").await.unwrap();
+        assert!(a.is_admin && !b.is_admin);
+        assert!(matches!(s.create_user("alice", "", "h").await, Err(StoreError::Conflict(_))));
+    }
+
+    #[tokio::test]
+    async fn releases_number_up_and_app_deletion_cascades() {
+        let (_d, s) = store().await;
+        let u = s.create_user("alice", "", "h").await.unwrap();
+        let t = now();
+        let app = App {
+            id: "demo".into(),
+            uuid: Uuid::new_v4(),
+            owner_id: u.id,
+            owner: "alice".into(),
+            kind: AppKind::App,
+            desired: Desired::On,
+            structure: Structure::new(),
+            release: 1,
+            error: None,
+            created: t,
+            updated: t,
+        };
+        let config = Config { uuid: Uuid::new_v4(), app_id: "demo".into(), owner: "alice".into(), values: ConfigValues::default(), created: t };
+        let r1 = Release { uuid: Uuid::new_v4(), app_id: "demo".into(), owner: "alice".into(), version: 1, build: None, config: config.uuid, summary: "init".into(), created: t };
+        s.create_app(&app, &config, &r1).await.unwrap();
+        assert!(matches!(s.create_app(&app, &config, &r1).await, Err(StoreError::Conflict(_))));
+        let r2 = s
+            .create_release(&NewRelease { app_id: "demo".into(), owner: "alice".into(), new_build: None, build: None, new_config: None, config: config.uuid, summary: "again".into() })
+            .await
+            .unwrap();
+        assert_eq!(r2.version, 2);
+        assert_eq!(s.get_app("demo").await.unwrap().unwrap().release, 2);
+        let desired = s.desired_app("demo").await.unwrap().unwrap();
+        assert!(!desired.runnable);
+        s.delete_app("demo").await.unwrap();
+        assert!(s.get_app("demo").await.unwrap().is_none());
+        assert!(s.list_releases("demo", 0, 10).await.unwrap().items.is_empty());
+    }
+}

@@ -1,0 +1,363 @@
+//! The Docker Engine driver.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use berth_core::model::Timestamp;
+use berth_core::runtime::*;
+use bollard::Docker;
+use bollard::container::LogOutput;
+use bollard::errors::Error as BollardError;
+use bollard::exec::{StartExecOptions, StartExecResults};
+use bollard::models::{
+    ContainerCreateBody, ContainerStateStatusEnum, ContainerSummaryStateEnum, ExecConfig, HostConfig,
+};
+use bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, EventsOptions, InspectContainerOptions, ListContainersOptions,
+    LogsOptions, RemoveContainerOptions, StopContainerOptions, WaitContainerOptions,
+};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use time::format_description::well_known::Rfc3339;
+
+pub struct DockerRuntime {
+    docker: Docker,
+    node: String,
+}
+
+impl DockerRuntime {
+    /// Connects to `DOCKER_HOST`, or the default local socket.
+    pub fn connect() -> Result<Self, RuntimeError> {
+        let docker = Docker::connect_with_defaults().map_err(engine)?;
+        let node = std::fs::read_to_string("/etc/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "local".into());
+        Ok(DockerRuntime { docker, node })
+    }
+}
+
+fn engine(e: BollardError) -> RuntimeError {
+    RuntimeError::Engine(e.to_string())
+}
+
+/// Maps the engine's status codes onto the errors core distinguishes.
+fn classify(e: BollardError, what: &str) -> RuntimeError {
+    match &e {
+        BollardError::DockerResponseServerError { status_code: 404, message } => {
+            if message.contains("image") {
+                RuntimeError::ImageNotFound(what.to_string())
+            } else {
+                RuntimeError::NotFound(what.to_string())
+            }
+        }
+        BollardError::DockerResponseServerError { status_code: 409, message } => {
+            RuntimeError::Conflict(message.clone())
+        }
+        _ => engine(e),
+    }
+}
+
+fn parse_time(s: Option<&str>) -> Option<Timestamp> {
+    s.and_then(|s| Timestamp::parse(s, &Rfc3339).ok())
+        .filter(|t| t.year() > 1)
+}
+
+/// "Exited (137) 2 minutes ago" → 137: the list endpoint has no exit code field.
+fn exit_code_from_status(status: &str) -> Option<i64> {
+    let rest = status.strip_prefix("Exited (")?;
+    rest.split(')').next()?.parse().ok()
+}
+
+fn label_filters(labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
+    let values = labels
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k}={v}"),
+            None => k.to_string(),
+        })
+        .collect();
+    HashMap::from([("label".to_string(), values)])
+}
+
+#[async_trait]
+impl Runtime for DockerRuntime {
+    async fn ping(&self) -> Result<String, RuntimeError> {
+        let v = self.docker.version().await.map_err(engine)?;
+        Ok(format!("docker {}", v.version.unwrap_or_default()))
+    }
+
+    async fn create(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            cmd: spec.cmd.clone(),
+            entrypoint: spec.entrypoint.clone(),
+            env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            labels: Some(spec.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            working_dir: spec.working_dir.clone(),
+            host_config: Some(HostConfig {
+                // PID 1 sh/sleep ignore SIGTERM; an init makes stops prompt.
+                init: Some(true),
+                memory: spec.memory_bytes,
+                cpu_shares: spec.cpu_shares,
+                // Berth restarts crashed instances itself, with backoff.
+                restart_policy: None,
+                ..HostConfig::default()
+            }),
+            ..ContainerCreateBody::default()
+        };
+        let options = CreateContainerOptions {
+            name: Some(spec.name.clone()),
+            ..CreateContainerOptions::default()
+        };
+        let created = self
+            .docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(|e| classify(e, &spec.image))?;
+        Ok(created.id)
+    }
+
+    async fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        self.docker.start_container(id, None).await.map_err(|e| classify(e, id))
+    }
+
+    async fn stop(&self, id: &str, timeout: Duration) -> Result<(), RuntimeError> {
+        let options = StopContainerOptions {
+            t: Some(timeout.as_secs() as i32),
+            ..StopContainerOptions::default()
+        };
+        match self.docker.stop_container(id, Some(options)).await {
+            Ok(()) => Ok(()),
+            // 304: already stopped.
+            Err(BollardError::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+            Err(e) => Err(classify(e, id)),
+        }
+    }
+
+    async fn remove(&self, id: &str) -> Result<(), RuntimeError> {
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..RemoveContainerOptions::default()
+        };
+        match self.docker.remove_container(id, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            // Already being removed: as good as gone.
+            Err(BollardError::DockerResponseServerError { status_code: 409, message })
+                if message.contains("already in progress") =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify(e, id)),
+        }
+    }
+
+    async fn inspect(&self, id: &str) -> Result<ContainerInfo, RuntimeError> {
+        let c = self
+            .docker
+            .inspect_container(id, None::<InspectContainerOptions>)
+            .await
+            .map_err(|e| classify(e, id))?;
+        let state = c.state.unwrap_or_default();
+        Ok(ContainerInfo {
+            id: c.id.unwrap_or_default(),
+            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            labels: c
+                .config
+                .and_then(|cfg| cfg.labels)
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            state: match state.status {
+                Some(ContainerStateStatusEnum::RUNNING) => EngineState::Running,
+                Some(ContainerStateStatusEnum::PAUSED) => EngineState::Paused,
+                Some(ContainerStateStatusEnum::RESTARTING) => EngineState::Restarting,
+                Some(ContainerStateStatusEnum::REMOVING) => EngineState::Removing,
+                Some(ContainerStateStatusEnum::EXITED) => EngineState::Exited,
+                Some(ContainerStateStatusEnum::DEAD) => EngineState::Dead,
+                _ => EngineState::Created,
+            },
+            exit_code: state.exit_code,
+            error: state.error.filter(|e| !e.is_empty()),
+            started_at: parse_time(state.started_at.as_deref()),
+            finished_at: parse_time(state.finished_at.as_deref()),
+            node: Some(self.node.clone()),
+        })
+    }
+
+    async fn list(&self, labels: &[(&str, Option<&str>)]) -> Result<Vec<ContainerInfo>, RuntimeError> {
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(label_filters(labels)),
+            ..ListContainersOptions::default()
+        };
+        let list = self.docker.list_containers(Some(options)).await.map_err(engine)?;
+        Ok(list
+            .into_iter()
+            .map(|c| {
+                let status = c.status.unwrap_or_default();
+                let state = match c.state {
+                    Some(ContainerSummaryStateEnum::RUNNING) => EngineState::Running,
+                    Some(ContainerSummaryStateEnum::PAUSED) => EngineState::Paused,
+                    Some(ContainerSummaryStateEnum::RESTARTING) => EngineState::Restarting,
+                    Some(ContainerSummaryStateEnum::REMOVING) => EngineState::Removing,
+                    Some(ContainerSummaryStateEnum::EXITED) => EngineState::Exited,
+                    Some(ContainerSummaryStateEnum::DEAD) => EngineState::Dead,
+                    _ => EngineState::Created,
+                };
+                ContainerInfo {
+                    id: c.id.unwrap_or_default(),
+                    name: c
+                        .names
+                        .and_then(|n| n.into_iter().next())
+                        .unwrap_or_default()
+                        .trim_start_matches('/')
+                        .to_string(),
+                    labels: c.labels.unwrap_or_default().into_iter().collect::<BTreeMap<_, _>>(),
+                    state,
+                    exit_code: exit_code_from_status(&status),
+                    error: None,
+                    started_at: None,
+                    finished_at: None,
+                    node: Some(self.node.clone()),
+                }
+            })
+            .collect())
+    }
+
+    async fn events(&self) -> Result<BoxStream<'static, Result<EngineEvent, RuntimeError>>, RuntimeError> {
+        let mut filters = label_filters(&[(LABEL_APP, None)]);
+        filters.insert("type".into(), vec!["container".into()]);
+        let options = EventsOptions {
+            filters: Some(filters),
+            ..EventsOptions::default()
+        };
+        let stream = self.docker.events(Some(options)).map(|ev| {
+            let ev = ev.map_err(engine)?;
+            let actor = ev.actor.unwrap_or_default();
+            Ok(EngineEvent {
+                container_id: actor.id.unwrap_or_default(),
+                action: ev.action.unwrap_or_default(),
+                labels: actor.attributes.unwrap_or_default().into_iter().collect(),
+            })
+        });
+        Ok(stream.boxed())
+    }
+
+    async fn logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+    ) -> Result<BoxStream<'static, Result<LogLine, RuntimeError>>, RuntimeError> {
+        let options = LogsOptions {
+            follow,
+            stdout: true,
+            stderr: true,
+            timestamps: true,
+            tail: tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
+            ..LogsOptions::default()
+        };
+        let id_owned = id.to_string();
+        let stream = self
+            .docker
+            .logs(id, Some(options))
+            .map_err(move |e| classify(e, &id_owned))
+            .map_ok(|out| {
+                let (stream, bytes) = match out {
+                    LogOutput::StdErr { message } => (LogStream::Stderr, message),
+                    LogOutput::StdOut { message } | LogOutput::Console { message } | LogOutput::StdIn { message } => {
+                        (LogStream::Stdout, message)
+                    }
+                };
+                let text = String::from_utf8_lossy(&bytes);
+                let text = text.trim_end_matches('\n');
+                // With timestamps on, each frame starts with an RFC 3339 stamp and a space.
+                let (timestamp, text) = match text.split_once(' ') {
+                    Some((stamp, rest)) if parse_time(Some(stamp)).is_some() => (parse_time(Some(stamp)), rest),
+                    _ => (None, text),
+                };
+                LogLine { stream, text: text.to_string(), timestamp }
+            });
+        Ok(stream.boxed())
+    }
+
+    async fn exec(&self, id: &str, argv: &[String], timeout: Duration) -> Result<ExecOutput, RuntimeError> {
+        let config = ExecConfig {
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(argv.to_vec()),
+            ..ExecConfig::default()
+        };
+        let exec = self.docker.create_exec(id, config).await.map_err(|e| classify(e, id))?;
+        let run = async {
+            let mut stdout = String::new();
+            let mut stderr = String::new();
+            if let StartExecResults::Attached { mut output, .. } = self
+                .docker
+                .start_exec(&exec.id, None::<StartExecOptions>)
+                .await
+                .map_err(engine)?
+            {
+                while let Some(chunk) = output.next().await {
+                    match chunk.map_err(engine)? {
+                        LogOutput::StdErr { message } => stderr.push_str(&String::from_utf8_lossy(&message)),
+                        other => stdout.push_str(&String::from_utf8_lossy(&other.into_bytes())),
+                    }
+                }
+            }
+            // The exit code is known only once the output stream is drained.
+            let inspect = self.docker.inspect_exec(&exec.id).await.map_err(engine)?;
+            Ok(ExecOutput { stdout, stderr, exit_code: inspect.exit_code.unwrap_or(-1) })
+        };
+        tokio::time::timeout(timeout, run)
+            .await
+            .map_err(|_| RuntimeError::Timeout(format!("exec in {id} after {} s", timeout.as_secs())))?
+    }
+
+    async fn wait(&self, id: &str) -> Result<i64, RuntimeError> {
+        let mut stream = self.docker.wait_container(id, None::<WaitContainerOptions>);
+        match stream.next().await {
+            Some(Ok(r)) => Ok(r.status_code),
+            // bollard reports a non-zero exit as an error carrying the code.
+            Some(Err(BollardError::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(e)) => Err(classify(e, id)),
+            None => Ok(self.inspect(id).await?.exit_code.unwrap_or(-1)),
+        }
+    }
+
+    async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
+        match self.docker.inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(e) => Err(engine(e)),
+        }
+    }
+
+    async fn pull(&self, image: &str, timeout: Duration) -> Result<(), RuntimeError> {
+        let options = CreateImageOptions {
+            from_image: Some(image.to_string()),
+            ..CreateImageOptions::default()
+        };
+        let pull = self.docker.create_image(Some(options), None, None).try_collect::<Vec<_>>();
+        match tokio::time::timeout(timeout, pull).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(classify(e, image)),
+            Err(_) => Err(RuntimeError::Timeout(format!("pulling {image}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_from_status_text() {
+        assert_eq!(exit_code_from_status("Exited (137) 2 minutes ago"), Some(137));
+        assert_eq!(exit_code_from_status("Exited (0) Less than a second ago"), Some(0));
+        assert_eq!(exit_code_from_status("Up 5 minutes"), None);
+    }
+}
