@@ -1,7 +1,7 @@
 //! Passwords and tokens. Tokens are random secrets; only their SHA-256 is stored.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
@@ -19,7 +19,11 @@ pub fn hash_password(password: &str) -> CoreResult<String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -36,7 +40,9 @@ pub fn token_hash(secret: &str) -> String {
 pub fn validate_username(name: &str) -> CoreResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 150
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c));
     if !ok {
         return Err(CoreError::invalid_field(
             "username",
@@ -48,7 +54,10 @@ pub fn validate_username(name: &str) -> CoreResult<()> {
 
 pub fn validate_password(password: &str) -> CoreResult<()> {
     if password.is_empty() || password.len() > 1024 {
-        return Err(CoreError::invalid_field("password", "This field may not be blank."));
+        return Err(CoreError::invalid_field(
+            "password",
+            "This field may not be blank.",
+        ));
     }
     Ok(())
 }

@@ -186,6 +186,8 @@ pub struct Instance {
     /// Restarts since the instance last stayed up; drives the backoff.
     pub restarts: u32,
     pub next_restart: Option<Timestamp>,
+    /// A user asked for this instance to be restarted; cleared once done.
+    pub restart_requested: bool,
     pub created: Timestamp,
     pub updated: Timestamp,
 }

@@ -44,14 +44,33 @@ impl DesiredApp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Insert a new instance row for the slot, then create and start its container.
-    Create { proc_type: String, num: u32, release: i64 },
+    Create {
+        proc_type: String,
+        num: u32,
+        release: i64,
+    },
     /// The row exists but its container does not (yet): create it and start it.
     Ensure { instance: Uuid },
     /// The container exists but has never been started, or crashed and its backoff passed.
-    Start { instance: Uuid, container_id: String, is_restart: bool },
-    Stop { instance: Uuid, container_id: String },
+    Start {
+        instance: Uuid,
+        container_id: String,
+        is_restart: bool,
+    },
+    Stop {
+        instance: Uuid,
+        container_id: String,
+    },
+    /// A user-requested restart: stop (if running) and start again.
+    Restart {
+        instance: Uuid,
+        container_id: Option<String>,
+    },
     /// Remove the container (if any), then the row.
-    Remove { instance: Uuid, container_id: Option<String> },
+    Remove {
+        instance: Uuid,
+        container_id: Option<String>,
+    },
     /// A Berth-labelled container with no row: remove it.
     RemoveOrphan { container_id: String },
 }
@@ -78,7 +97,11 @@ pub struct Plan {
 }
 
 /// What an instance's container tells about its state.
-pub fn observed_state(row: &Instance, container: Option<&ContainerInfo>, wants_running: bool) -> InstanceState {
+pub fn observed_state(
+    row: &Instance,
+    container: Option<&ContainerInfo>,
+    wants_running: bool,
+) -> InstanceState {
     match container {
         None if row.state == InstanceState::Error => InstanceState::Error,
         None => InstanceState::Created,
@@ -96,7 +119,8 @@ pub fn observed_state(row: &Instance, container: Option<&ContainerInfo>, wants_r
 }
 
 fn container_instance(c: &ContainerInfo) -> Option<Uuid> {
-    c.label(LABEL_INSTANCE).and_then(|s| Uuid::parse_str(s).ok())
+    c.label(LABEL_INSTANCE)
+        .and_then(|s| Uuid::parse_str(s).ok())
 }
 
 /// Plans one app. `app` is `None` when the app no longer exists: then every
@@ -115,7 +139,9 @@ pub fn plan_app(
     let known: BTreeSet<Uuid> = rows.iter().map(|r| r.uuid).collect();
     for c in containers {
         if !container_instance(c).is_some_and(|u| known.contains(&u)) {
-            plan.actions.push(Action::RemoveOrphan { container_id: c.id.clone() });
+            plan.actions.push(Action::RemoveOrphan {
+                container_id: c.id.clone(),
+            });
         }
     }
 
@@ -160,7 +186,10 @@ pub fn plan_app(
         let duplicate = is_current && current_rows.contains(&slot);
         let replaced = !is_current && started_current.contains(&slot);
         if !in_slots || duplicate || replaced {
-            removals.push(Action::Remove { instance: row.uuid, container_id });
+            removals.push(Action::Remove {
+                instance: row.uuid,
+                container_id,
+            });
             continue;
         }
         if is_current {
@@ -174,7 +203,11 @@ pub fn plan_app(
             exit_code: container.and_then(|c| c.exit_code).or(row.exit_code),
             message: container
                 .and_then(|c| c.error.clone().filter(|e| !e.is_empty()))
-                .or_else(|| (state == InstanceState::Error).then(|| row.message.clone()).flatten()),
+                .or_else(|| {
+                    (state == InstanceState::Error)
+                        .then(|| row.message.clone())
+                        .flatten()
+                }),
             engine_id: container.map(|c| c.id.clone()).or(row.engine_id.clone()),
             node: container.and_then(|c| c.node.clone()).or(row.node.clone()),
             restarts: row.restarts,
@@ -197,23 +230,34 @@ pub fn plan_app(
         if !running || !is_current {
             // An old release keeps running until its replacement has started;
             // a stopped app keeps its containers, stopped.
-            if !running && state == InstanceState::Up
+            if !running
+                && state == InstanceState::Up
                 && let Some(id) = container_id
             {
-                plan.actions.push(Action::Stop { instance: row.uuid, container_id: id });
+                plan.actions.push(Action::Stop {
+                    instance: row.uuid,
+                    container_id: id,
+                });
             }
+        } else if row.restart_requested {
+            plan.actions.push(Action::Restart {
+                instance: row.uuid,
+                container_id,
+            });
         } else {
             match (state, container_id) {
-                (InstanceState::Created, None) => plan.actions.push(Action::Ensure { instance: row.uuid }),
+                (InstanceState::Created, None) => {
+                    plan.actions.push(Action::Ensure { instance: row.uuid })
+                }
                 (InstanceState::Created, Some(id)) => plan.actions.push(Action::Start {
                     instance: row.uuid,
                     container_id: id,
                     is_restart: false,
                 }),
                 (InstanceState::Crashed | InstanceState::Error, id) => {
-                    let due = *obs
-                        .next_restart
-                        .get_or_insert(now + Duration::seconds(restart_backoff_secs(row.restarts) as i64));
+                    let due = *obs.next_restart.get_or_insert(
+                        now + Duration::seconds(restart_backoff_secs(row.restarts) as i64),
+                    );
                     if due <= now {
                         obs.next_restart = None;
                         obs.restarts = row.restarts.saturating_add(1);
@@ -223,7 +267,10 @@ pub fn plan_app(
                                 container_id: id,
                                 is_restart: true,
                             },
-                            Some(id) => Action::Remove { instance: row.uuid, container_id: Some(id) },
+                            Some(id) => Action::Remove {
+                                instance: row.uuid,
+                                container_id: Some(id),
+                            },
                             None => Action::Ensure { instance: row.uuid },
                         });
                     } else {
@@ -278,8 +325,14 @@ pub fn convergence(app: &DesiredApp, rows: &[Instance]) -> Convergence {
         if row.release != app.release || !slots.contains(&slot) {
             return Convergence::Pending;
         }
+        if row.restart_requested {
+            return Convergence::Pending;
+        }
         if row.state == InstanceState::Error {
-            let why = row.message.clone().unwrap_or_else(|| "the engine refused the container".into());
+            let why = row
+                .message
+                .clone()
+                .unwrap_or_else(|| "the engine refused the container".into());
             return Convergence::Failed(format!("{}.{}: {why}", row.proc_type, row.num));
         }
         let settled = if running {
@@ -326,6 +379,7 @@ mod tests {
             node: None,
             restarts: 0,
             next_restart: None,
+            restart_requested: false,
             created: now(),
             updated: now(),
         }
@@ -387,8 +441,13 @@ mod tests {
 
     #[test]
     fn removes_extra_highest_number_first() {
-        let rows: Vec<_> = (1..=3).map(|n| row("web", n, 2, InstanceState::Up)).collect();
-        let cs: Vec<_> = rows.iter().map(|r| container(r, EngineState::Running)).collect();
+        let rows: Vec<_> = (1..=3)
+            .map(|n| row("web", n, 2, InstanceState::Up))
+            .collect();
+        let cs: Vec<_> = rows
+            .iter()
+            .map(|r| container(r, EngineState::Running))
+            .collect();
         let plan = plan_app(Some(&app(&[("web", 1)], 2)), &rows, &cs, now());
         assert_eq!(removed(&plan), vec![rows[2].uuid, rows[1].uuid]);
         assert!(creates(&plan).is_empty());
@@ -400,7 +459,12 @@ mod tests {
         let old_c = container(&old, EngineState::Running);
         let a = app(&[("web", 1)], 3);
         // First pass: the new one is created, the old one stays.
-        let plan = plan_app(Some(&a), std::slice::from_ref(&old), std::slice::from_ref(&old_c), now());
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&old),
+            std::slice::from_ref(&old_c),
+            now(),
+        );
         assert_eq!(creates(&plan), vec![("web".into(), 1)]);
         assert!(removed(&plan).is_empty());
         // New one created but not yet started: old still stays.
@@ -408,7 +472,10 @@ mod tests {
         let rows = vec![old.clone(), new.clone()];
         let plan = plan_app(Some(&a), &rows, std::slice::from_ref(&old_c), now());
         assert!(removed(&plan).is_empty());
-        assert!(plan.actions.contains(&Action::Ensure { instance: new.uuid }));
+        assert!(
+            plan.actions
+                .contains(&Action::Ensure { instance: new.uuid })
+        );
         // New one up: the old one goes.
         let new_c = container(&new, EngineState::Running);
         let plan = plan_app(Some(&a), &rows, &[old_c, new_c], now());
@@ -422,8 +489,18 @@ mod tests {
         let adopted = container(&r, EngineState::Running);
         let stray = row("web", 1, 1, InstanceState::Up);
         let orphan = container(&stray, EngineState::Running);
-        let plan = plan_app(Some(&app(&[("web", 1)], 1)), std::slice::from_ref(&r), &[adopted.clone(), orphan.clone()], now());
-        assert_eq!(plan.actions, vec![Action::RemoveOrphan { container_id: orphan.id }]);
+        let plan = plan_app(
+            Some(&app(&[("web", 1)], 1)),
+            std::slice::from_ref(&r),
+            &[adopted.clone(), orphan.clone()],
+            now(),
+        );
+        assert_eq!(
+            plan.actions,
+            vec![Action::RemoveOrphan {
+                container_id: orphan.id
+            }]
+        );
         assert_eq!(plan.observations.len(), 1);
         assert_eq!(plan.observations[0].state, InstanceState::Up);
         assert_eq!(plan.observations[0].engine_id, Some(adopted.id));
@@ -433,8 +510,19 @@ mod tests {
     fn a_deleted_app_loses_everything() {
         let r = row("web", 1, 1, InstanceState::Up);
         let c = container(&r, EngineState::Running);
-        let plan = plan_app(None, std::slice::from_ref(&r), std::slice::from_ref(&c), now());
-        assert_eq!(plan.actions, vec![Action::Remove { instance: r.uuid, container_id: Some(c.id) }]);
+        let plan = plan_app(
+            None,
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert_eq!(
+            plan.actions,
+            vec![Action::Remove {
+                instance: r.uuid,
+                container_id: Some(c.id)
+            }]
+        );
     }
 
     #[test]
@@ -443,7 +531,12 @@ mod tests {
         let r = row("web", 1, 1, InstanceState::Up);
         let c = container(&r, EngineState::Exited);
         let a = app(&[("web", 1)], 1);
-        let plan = plan_app(Some(&a), std::slice::from_ref(&r), std::slice::from_ref(&c), t0);
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            t0,
+        );
         assert!(plan.actions.is_empty(), "backoff not yet passed");
         let obs = &plan.observations[0];
         assert_eq!(obs.state, InstanceState::Crashed);
@@ -455,8 +548,20 @@ mod tests {
         crashed.state = InstanceState::Crashed;
         crashed.next_restart = Some(due);
         crashed.exit_code = Some(1);
-        let plan = plan_app(Some(&a), std::slice::from_ref(&crashed), std::slice::from_ref(&c), due);
-        assert_eq!(plan.actions, vec![Action::Start { instance: r.uuid, container_id: c.id.clone(), is_restart: true }]);
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&crashed),
+            std::slice::from_ref(&c),
+            due,
+        );
+        assert_eq!(
+            plan.actions,
+            vec![Action::Start {
+                instance: r.uuid,
+                container_id: c.id.clone(),
+                is_restart: true
+            }]
+        );
         assert_eq!(plan.observations[0].restarts, 1);
     }
 
@@ -475,14 +580,50 @@ mod tests {
         let c = container(&r, EngineState::Running);
         let mut a = app(&[("web", 1)], 1);
         a.desired = Desired::Off;
-        let plan = plan_app(Some(&a), std::slice::from_ref(&r), std::slice::from_ref(&c), now());
-        assert_eq!(plan.actions, vec![Action::Stop { instance: r.uuid, container_id: c.id }]);
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert_eq!(
+            plan.actions,
+            vec![Action::Stop {
+                instance: r.uuid,
+                container_id: c.id
+            }]
+        );
+    }
+
+    #[test]
+    fn requested_restarts_are_planned_and_pending() {
+        let mut r = row("web", 1, 1, InstanceState::Up);
+        r.restart_requested = true;
+        let c = container(&r, EngineState::Running);
+        let a = app(&[("web", 1)], 1);
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert_eq!(
+            plan.actions,
+            vec![Action::Restart {
+                instance: r.uuid,
+                container_id: Some(c.id)
+            }]
+        );
+        assert_eq!(convergence(&a, &[r]), Convergence::Pending);
     }
 
     #[test]
     fn convergence_rules() {
         let a = app(&[("web", 2)], 2);
-        let mut rows = vec![row("web", 1, 2, InstanceState::Up), row("web", 2, 2, InstanceState::Created)];
+        let mut rows = vec![
+            row("web", 1, 2, InstanceState::Up),
+            row("web", 2, 2, InstanceState::Created),
+        ];
         assert_eq!(convergence(&a, &rows), Convergence::Pending);
         rows[1].state = InstanceState::Crashed;
         assert_eq!(convergence(&a, &rows), Convergence::Converged);

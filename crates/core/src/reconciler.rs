@@ -61,7 +61,12 @@ impl Signals {
 }
 
 /// A container to create for an instance, resolved from its release.
-pub fn instance_spec(app_id: &str, instance: &Instance, build: &Build, config: &Config) -> ContainerSpec {
+pub fn instance_spec(
+    app_id: &str,
+    instance: &Instance,
+    build: &Build,
+    config: &Config,
+) -> ContainerSpec {
     let mut spec = ContainerSpec {
         name: format!(
             "berth_{app_id}_{}.{}_{}",
@@ -83,7 +88,11 @@ pub fn instance_spec(app_id: &str, instance: &Instance, build: &Build, config: &
             .memory
             .get(&instance.proc_type)
             .and_then(|m| parse_memory(m).ok()),
-        cpu_shares: config.values.cpu.get(&instance.proc_type).map(|c| i64::from(*c)),
+        cpu_shares: config
+            .values
+            .cpu
+            .get(&instance.proc_type)
+            .map(|c| i64::from(*c)),
         ..ContainerSpec::default()
     };
     if let Some(command) = build.procfile.get(&instance.proc_type) {
@@ -103,7 +112,12 @@ pub fn shell_command(command: &str) -> Vec<String> {
 /// The environment every container of a release gets: the config values
 /// plus the names Deis apps rely on.
 pub fn release_env(app_id: &str, release: i64, config: &Config) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = config.values.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut env: Vec<(String, String)> = config
+        .values
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     env.push(("DEIS_APP".into(), app_id.into()));
     env.push(("DEIS_RELEASE".into(), format!("v{release}")));
     env
@@ -117,7 +131,11 @@ pub struct Reconciler {
 
 impl Reconciler {
     pub fn new(store: Arc<dyn Store>, runtime: Arc<dyn Runtime>, signals: Arc<Signals>) -> Self {
-        Reconciler { store, runtime, signals }
+        Reconciler {
+            store,
+            runtime,
+            signals,
+        }
     }
 
     /// Runs passes until `shutdown` turns true.
@@ -134,7 +152,9 @@ impl Reconciler {
             self.signals.passes.send_modify(|n| *n += 1);
             let mut sleep = RESYNC;
             if let Some(t) = wake_at {
-                let until = (t - now()).whole_milliseconds().clamp(10, RESYNC.as_millis() as i128);
+                let until = (t - now())
+                    .whole_milliseconds()
+                    .clamp(10, RESYNC.as_millis() as i128);
                 sleep = Duration::from_millis(until as u64);
             }
             tokio::select! {
@@ -152,7 +172,11 @@ impl Reconciler {
     /// One level-triggered pass over every app. Returns when it must run again.
     pub async fn pass(&self) -> Result<Option<Timestamp>, String> {
         let apps = self.store.desired_apps().await.map_err(|e| e.to_string())?;
-        let rows = self.store.list_instances(None).await.map_err(|e| e.to_string())?;
+        let rows = self
+            .store
+            .list_instances(None)
+            .await
+            .map_err(|e| e.to_string())?;
         let containers = self
             .runtime
             .list(&[(LABEL_INSTANCE, None)])
@@ -162,14 +186,18 @@ impl Reconciler {
 
         let mut row_groups: HashMap<&str, Vec<Instance>> = HashMap::new();
         for r in &rows {
-            row_groups.entry(r.app_id.as_str()).or_default().push(r.clone());
+            row_groups
+                .entry(r.app_id.as_str())
+                .or_default()
+                .push(r.clone());
         }
         let mut container_groups: HashMap<String, Vec<ContainerInfo>> = HashMap::new();
         for c in containers {
             let app = c.label(LABEL_APP).unwrap_or_default().to_string();
             container_groups.entry(app).or_default().push(c);
         }
-        let by_id: HashMap<&str, &DesiredApp> = apps.iter().map(|a| (a.app_id.as_str(), a)).collect();
+        let by_id: HashMap<&str, &DesiredApp> =
+            apps.iter().map(|a| (a.app_id.as_str(), a)).collect();
         let mut app_ids: BTreeSet<&str> = by_id.keys().copied().collect();
         app_ids.extend(row_groups.keys().copied());
         app_ids.extend(container_groups.keys().map(String::as_str));
@@ -182,7 +210,10 @@ impl Reconciler {
         for id in app_ids {
             let desired = by_id.get(id).copied();
             let app_rows = row_groups.get(id).map(Vec::as_slice).unwrap_or_default();
-            let app_containers = container_groups.get(id).map(Vec::as_slice).unwrap_or_default();
+            let app_containers = container_groups
+                .get(id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let plan = plan_app(desired, app_rows, app_containers, t);
             for obs in &plan.observations {
                 if let Err(e) = self.store.observe_instance(obs).await {
@@ -197,7 +228,8 @@ impl Reconciler {
                     .iter()
                     .filter_map(|r| {
                         let obs = plan.observations.iter().find(|o| o.instance == r.uuid);
-                        let (state, msg) = obs.map_or((r.state, &r.message), |o| (o.state, &o.message));
+                        let (state, msg) =
+                            obs.map_or((r.state, &r.message), |o| (o.state, &o.message));
                         (state == InstanceState::Error).then(|| msg.clone().unwrap_or_default())
                     })
                     .next();
@@ -225,7 +257,9 @@ impl Reconciler {
         futures::stream::iter(starts)
             .for_each_concurrent(PARALLEL_ACTIONS, |(app_id, action)| {
                 let row = match &action {
-                    Action::Ensure { instance } | Action::Start { instance, .. } => row_index.get(instance).copied(),
+                    Action::Ensure { instance }
+                    | Action::Start { instance, .. }
+                    | Action::Restart { instance, .. } => row_index.get(instance).copied(),
                     _ => None,
                 };
                 async move { self.act_start(&app_id, action, row).await }
@@ -239,7 +273,11 @@ impl Reconciler {
 
     async fn act_start(&self, app_id: &str, action: Action, row: Option<&Instance>) {
         let result = match action {
-            Action::Create { proc_type, num, release } => {
+            Action::Create {
+                proc_type,
+                num,
+                release,
+            } => {
                 let t = now();
                 let instance = Instance {
                     uuid: Uuid::new_v4(),
@@ -254,6 +292,7 @@ impl Reconciler {
                     node: None,
                     restarts: 0,
                     next_restart: None,
+                    restart_requested: false,
                     created: t,
                     updated: t,
                 };
@@ -270,6 +309,28 @@ impl Reconciler {
             },
             Action::Start { container_id, .. } => match row {
                 Some(r) => self.start(r, &container_id).await,
+                None => Ok(()),
+            },
+            Action::Restart {
+                instance,
+                container_id,
+            } => match row {
+                Some(r) => {
+                    let restarted = match container_id {
+                        Some(id) => match self.runtime.stop(&id, STOP_TIMEOUT).await {
+                            Ok(()) => self.start(r, &id).await,
+                            Err(e) => Err(e.to_string()),
+                        },
+                        None => self.ensure(app_id, r).await,
+                    };
+                    // Done or failed, the request is answered: a failure shows as the instance's state.
+                    let cleared = self
+                        .store
+                        .clear_restart(instance)
+                        .await
+                        .map_err(|e| e.to_string());
+                    restarted.and(cleared)
+                }
                 None => Ok(()),
             },
             _ => Ok(()),
@@ -324,7 +385,10 @@ impl Reconciler {
                     restarts: row.restarts,
                     next_restart: None,
                 };
-                self.store.observe_instance(&obs).await.map_err(|e| e.to_string())
+                self.store
+                    .observe_instance(&obs)
+                    .await
+                    .map_err(|e| e.to_string())
             }
             Err(e) => self.record_error(row, e.to_string()).await,
         }
@@ -339,9 +403,14 @@ impl Reconciler {
             engine_id: row.engine_id.clone(),
             node: row.node.clone(),
             restarts: row.restarts.saturating_add(1),
-            next_restart: Some(now() + time::Duration::seconds(restart_backoff_secs(row.restarts) as i64)),
+            next_restart: Some(
+                now() + time::Duration::seconds(restart_backoff_secs(row.restarts) as i64),
+            ),
         };
-        self.store.observe_instance(&obs).await.map_err(|e| e.to_string())?;
+        self.store
+            .observe_instance(&obs)
+            .await
+            .map_err(|e| e.to_string())?;
         Err(message)
     }
 
@@ -352,7 +421,9 @@ impl Reconciler {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("release v{version} of {app_id} is gone"))?;
-        let build_id = release.build.ok_or_else(|| format!("release v{version} has no build"))?;
+        let build_id = release
+            .build
+            .ok_or_else(|| format!("release v{version} has no build"))?;
         let build = self
             .store
             .get_build(build_id)
@@ -370,15 +441,30 @@ impl Reconciler {
 
     async fn act_remove(&self, action: Action) {
         let result = match action {
-            Action::Stop { container_id, .. } => self.runtime.stop(&container_id, STOP_TIMEOUT).await.map_err(|e| e.to_string()),
-            Action::RemoveOrphan { container_id } => self.runtime.remove(&container_id).await.map_err(|e| e.to_string()),
-            Action::Remove { instance, container_id } => {
+            Action::Stop { container_id, .. } => self
+                .runtime
+                .stop(&container_id, STOP_TIMEOUT)
+                .await
+                .map_err(|e| e.to_string()),
+            Action::RemoveOrphan { container_id } => self
+                .runtime
+                .remove(&container_id)
+                .await
+                .map_err(|e| e.to_string()),
+            Action::Remove {
+                instance,
+                container_id,
+            } => {
                 let removed = match container_id {
                     Some(id) => self.runtime.remove(&id).await.map_err(|e| e.to_string()),
                     None => Ok(()),
                 };
                 match removed {
-                    Ok(()) => self.store.delete_instance(instance).await.map_err(|e| e.to_string()),
+                    Ok(()) => self
+                        .store
+                        .delete_instance(instance)
+                        .await
+                        .map_err(|e| e.to_string()),
                     Err(e) => Err(e),
                 }
             }

@@ -101,7 +101,8 @@ pub fn validate_env_name(name: &str) -> CoreResult<()> {
 /// Parses a Docker-style memory size ("512M", "1g", "1048576") into bytes.
 pub fn parse_memory(text: &str) -> CoreResult<i64> {
     let t = text.trim();
-    let invalid = || CoreError::invalid_field("memory", format!("'{text}' is not a memory size like 512M"));
+    let invalid =
+        || CoreError::invalid_field("memory", format!("'{text}' is not a memory size like 512M"));
     let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => t.split_at(i),
         None => (t, ""),
@@ -136,7 +137,10 @@ pub struct ConfigPatch {
 
 impl ConfigPatch {
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty() && self.memory.is_empty() && self.cpu.is_empty() && self.tags.is_empty()
+        self.values.is_empty()
+            && self.memory.is_empty()
+            && self.cpu.is_empty()
+            && self.tags.is_empty()
     }
 }
 
@@ -159,7 +163,10 @@ pub fn merge_config(base: &ConfigValues, patch: &ConfigPatch) -> CoreResult<Conf
     for (k, v) in &patch.values {
         validate_env_name(k)?;
         if v.is_none() && !base.values.contains_key(k) {
-            return Err(CoreError::invalid_field("values", format!("{k} does not exist under values")));
+            return Err(CoreError::invalid_field(
+                "values",
+                format!("{k} does not exist under values"),
+            ));
         }
     }
     for (k, v) in &patch.memory {
@@ -173,7 +180,10 @@ pub fn merge_config(base: &ConfigValues, patch: &ConfigPatch) -> CoreResult<Conf
         if let Some(v) = v
             && (*v < 2 || *v > MAX_CPU_SHARES)
         {
-            return Err(CoreError::invalid_field("cpu", format!("shares for {k} must be between 2 and {MAX_CPU_SHARES}")));
+            return Err(CoreError::invalid_field(
+                "cpu",
+                format!("shares for {k} must be between 2 and {MAX_CPU_SHARES}"),
+            ));
         }
     }
     let mut out = base.clone();
@@ -186,7 +196,10 @@ pub fn merge_config(base: &ConfigValues, patch: &ConfigPatch) -> CoreResult<Conf
 
 /// Reads a patch section from JSON: an object, or a string holding a JSON
 /// object (the Deis CLI sends `values` JSON-encoded).
-pub fn patch_section(field: &str, value: Option<&Value>) -> CoreResult<BTreeMap<String, Option<Value>>> {
+pub fn patch_section(
+    field: &str,
+    value: Option<&Value>,
+) -> CoreResult<BTreeMap<String, Option<Value>>> {
     let decoded;
     let obj = match value {
         None | Some(Value::Null) => return Ok(BTreeMap::new()),
@@ -212,7 +225,10 @@ pub fn value_text(field: &str, key: &str, v: &Value) -> CoreResult<String> {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
-        _ => Err(CoreError::invalid_field(field, format!("{key} must be a string"))),
+        _ => Err(CoreError::invalid_field(
+            field,
+            format!("{key} must be a string"),
+        )),
     }
 }
 
@@ -246,9 +262,16 @@ pub fn validate_hostname(domain: &str) -> CoreResult<()> {
             && !l.ends_with('-')
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
-    let labels: Vec<&str> = domain.strip_prefix("*.").unwrap_or(domain).split('.').collect();
+    let labels: Vec<&str> = domain
+        .strip_prefix("*.")
+        .unwrap_or(domain)
+        .split('.')
+        .collect();
     if domain.len() > 253 || labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) {
-        return Err(CoreError::invalid_field("domain", format!("Hostname does not look valid: {domain}")));
+        return Err(CoreError::invalid_field(
+            "domain",
+            format!("Hostname does not look valid: {domain}"),
+        ));
     }
     Ok(())
 }
@@ -269,7 +292,12 @@ const SSH_KEY_TYPES: &[&str] = &[
 pub fn ssh_key_fingerprint(public: &str) -> CoreResult<String> {
     use base64::Engine;
     use sha2::{Digest, Sha256};
-    let invalid = |why: &str| CoreError::invalid_field("public", format!("Key contains invalid base64 chars or is not an SSH public key: {why}"));
+    let invalid = |why: &str| {
+        CoreError::invalid_field(
+            "public",
+            format!("Key contains invalid base64 chars or is not an SSH public key: {why}"),
+        )
+    };
     let mut parts = public.split_whitespace();
     let kind = parts.next().ok_or_else(|| invalid("empty"))?;
     if !SSH_KEY_TYPES.contains(&kind) {
@@ -279,7 +307,9 @@ pub fn ssh_key_fingerprint(public: &str) -> CoreResult<String> {
         .decode(parts.next().ok_or_else(|| invalid("no key data"))?)
         .map_err(|_| invalid("bad base64"))?;
     // The blob starts with the key type as an SSH string: u32 length, then bytes.
-    let len = blob.get(..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let len = blob
+        .get(..4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
     let embedded = len.and_then(|n| blob.get(4..4 + n));
     if embedded != Some(kind.as_bytes()) || blob.len() < 4 + kind.len() + 16 {
         return Err(invalid("key data does not match its type"));
@@ -304,7 +334,16 @@ mod tests {
         for ok in ["a", "example-go", "x1", &"a".repeat(63)] {
             assert!(validate_app_id(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "1abc", "Abc", "a_b", "a.b", "abc-", &"a".repeat(64), "ünï"] {
+        for bad in [
+            "",
+            "1abc",
+            "Abc",
+            "a_b",
+            "a.b",
+            "abc-",
+            &"a".repeat(64),
+            "ünï",
+        ] {
             assert!(validate_app_id(bad).is_err(), "{bad}");
         }
         for _ in 0..50 {
@@ -345,7 +384,10 @@ mod tests {
         unset.values.insert("FOO".into(), None);
         let two = merge_config(&one, &unset).unwrap();
         assert_eq!(two.values.keys().collect::<Vec<_>>(), vec!["N"]);
-        assert!(merge_config(&two, &unset).is_err(), "unsetting a missing key");
+        assert!(
+            merge_config(&two, &unset).is_err(),
+            "unsetting a missing key"
+        );
 
         let mut bad = ConfigPatch::default();
         bad.values.insert("1BAD".into(), Some("x".into()));
@@ -392,7 +434,10 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD.encode(&blob);
         let fp = ssh_key_fingerprint(&format!("ssh-ed25519 {b64} me@host")).unwrap();
         assert!(fp.starts_with("SHA256:"));
-        assert!(ssh_key_fingerprint(&format!("ssh-rsa {b64}")).is_err(), "type mismatch");
+        assert!(
+            ssh_key_fingerprint(&format!("ssh-rsa {b64}")).is_err(),
+            "type mismatch"
+        );
         assert!(ssh_key_fingerprint("ssh-rsa AAAA!!").is_err());
         assert!(ssh_key_fingerprint("hello").is_err());
     }

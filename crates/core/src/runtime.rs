@@ -124,9 +124,14 @@ pub trait Runtime: Send + Sync {
     async fn inspect(&self, id: &str) -> Result<ContainerInfo, RuntimeError>;
     /// Containers (running or not) that carry every given label; a `None`
     /// value matches any value of that label.
-    async fn list(&self, labels: &[(&str, Option<&str>)]) -> Result<Vec<ContainerInfo>, RuntimeError>;
+    async fn list(
+        &self,
+        labels: &[(&str, Option<&str>)],
+    ) -> Result<Vec<ContainerInfo>, RuntimeError>;
     /// Container events for Berth-labelled containers, until the engine goes away.
-    async fn events(&self) -> Result<BoxStream<'static, Result<EngineEvent, RuntimeError>>, RuntimeError>;
+    async fn events(
+        &self,
+    ) -> Result<BoxStream<'static, Result<EngineEvent, RuntimeError>>, RuntimeError>;
     /// Log lines, the last `tail` of them (all when `None`), then new ones if `follow`.
     async fn logs(
         &self,
@@ -134,7 +139,12 @@ pub trait Runtime: Send + Sync {
         tail: Option<usize>,
         follow: bool,
     ) -> Result<BoxStream<'static, Result<LogLine, RuntimeError>>, RuntimeError>;
-    async fn exec(&self, id: &str, argv: &[String], timeout: Duration) -> Result<ExecOutput, RuntimeError>;
+    async fn exec(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Duration,
+    ) -> Result<ExecOutput, RuntimeError>;
     /// Waits for a started container to exit and returns its exit code.
     async fn wait(&self, id: &str) -> Result<i64, RuntimeError>;
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;

@@ -51,8 +51,18 @@ pub struct Berth {
 }
 
 impl Berth {
-    pub fn new(store: Arc<dyn Store>, runtime: Arc<dyn Runtime>, signals: Arc<Signals>, settings: Settings) -> Self {
-        Berth { store, runtime, signals, settings }
+    pub fn new(
+        store: Arc<dyn Store>,
+        runtime: Arc<dyn Runtime>,
+        signals: Arc<Signals>,
+        settings: Settings,
+    ) -> Self {
+        Berth {
+            store,
+            runtime,
+            signals,
+            settings,
+        }
     }
 
     // ---------------------------------------------------------------- identity
@@ -61,7 +71,10 @@ impl Berth {
         auth::validate_username(username)?;
         auth::validate_password(password)?;
         if !email.is_empty() && (!email.contains('@') || email.len() > 254) {
-            return Err(CoreError::invalid_field("email", "Enter a valid email address."));
+            return Err(CoreError::invalid_field(
+                "email",
+                "Enter a valid email address.",
+            ));
         }
         let hash = auth::hash_password(password)?;
         match self.store.create_user(username, email, &hash).await {
@@ -84,7 +97,11 @@ impl Berth {
         }
     }
 
-    pub async fn issue_token(&self, user: &User, ttl: Option<time::Duration>) -> CoreResult<(Token, String)> {
+    pub async fn issue_token(
+        &self,
+        user: &User,
+        ttl: Option<time::Duration>,
+    ) -> CoreResult<(Token, String)> {
         let secret = auth::new_token_secret();
         let created = now();
         let token = Token {
@@ -93,7 +110,9 @@ impl Berth {
             created,
             expires: ttl.map(|d| created + d),
         };
-        self.store.create_token(&token, &auth::token_hash(&secret)).await?;
+        self.store
+            .create_token(&token, &auth::token_hash(&secret))
+            .await?;
         self.store.touch_login(user.id).await?;
         Ok((token, secret))
     }
@@ -105,7 +124,11 @@ impl Berth {
     }
 
     pub async fn authenticate(&self, secret: &str) -> CoreResult<User> {
-        match self.store.token_user(&auth::token_hash(secret), now()).await? {
+        match self
+            .store
+            .token_user(&auth::token_hash(secret), now())
+            .await?
+        {
             Some((_, user)) if user.is_active => Ok(user),
             _ => Err(CoreError::Unauthenticated("Invalid token.".into())),
         }
@@ -120,28 +143,46 @@ impl Berth {
         Ok(())
     }
 
-    pub async fn change_password(&self, actor: &User, old: &str, new: &str, target: Option<&str>) -> CoreResult<()> {
+    pub async fn change_password(
+        &self,
+        actor: &User,
+        old: &str,
+        new: &str,
+        target: Option<&str>,
+    ) -> CoreResult<()> {
         auth::validate_password(new)?;
         let user = match target {
             Some(name) if name != actor.username => {
                 if !actor.is_admin {
-                    return Err(CoreError::Forbidden("You do not have permission to perform this action.".into()));
+                    return Err(CoreError::Forbidden(
+                        "You do not have permission to perform this action.".into(),
+                    ));
                 }
                 self.user(name).await?
             }
             _ => {
                 if !auth::verify_password(old, &actor.password_hash) {
-                    return Err(CoreError::invalid_field("password", "Current password does not match"));
+                    return Err(CoreError::invalid_field(
+                        "password",
+                        "Current password does not match",
+                    ));
                 }
                 actor.clone()
             }
         };
-        self.store.set_password(user.id, &auth::hash_password(new)?).await?;
+        self.store
+            .set_password(user.id, &auth::hash_password(new)?)
+            .await?;
         Ok(())
     }
 
     /// Revokes every token of the user and issues a new one.
-    pub async fn regenerate_token(&self, actor: &User, target: Option<&str>, all: bool) -> CoreResult<Option<String>> {
+    pub async fn regenerate_token(
+        &self,
+        actor: &User,
+        target: Option<&str>,
+        all: bool,
+    ) -> CoreResult<Option<String>> {
         if all || target.is_some_and(|t| t != actor.username) {
             self.require_admin(actor)?;
         }
@@ -171,7 +212,9 @@ impl Berth {
         if actor.is_admin {
             Ok(())
         } else {
-            Err(CoreError::Forbidden("You do not have permission to perform this action.".into()))
+            Err(CoreError::Forbidden(
+                "You do not have permission to perform this action.".into(),
+            ))
         }
     }
 
@@ -184,7 +227,9 @@ impl Berth {
         self.require_admin(actor)?;
         let user = self.user(username).await?;
         if !is_admin && !user.is_admin {
-            return Err(CoreError::not_found(format!("{username} is not an administrator")));
+            return Err(CoreError::not_found(format!(
+                "{username} is not an administrator"
+            )));
         }
         self.store.set_admin(user.id, is_admin).await?;
         Ok(())
@@ -199,10 +244,15 @@ impl Berth {
         let level = if actor.is_admin || app.owner_id == actor.id {
             Level::Admin
         } else {
-            self.store.grant_level(&app_object(&app), actor.id).await?.ok_or_else(not_found)?
+            self.store
+                .grant_level(&app_object(&app), actor.id)
+                .await?
+                .ok_or_else(not_found)?
         };
         if level < need {
-            return Err(CoreError::Forbidden("You do not have permission to perform this action.".into()));
+            return Err(CoreError::Forbidden(
+                "You do not have permission to perform this action.".into(),
+            ));
         }
         Ok(app)
     }
@@ -211,7 +261,12 @@ impl Berth {
         format!("{}.{}", app.id, self.settings.domain)
     }
 
-    pub async fn create_app(&self, actor: &User, id: Option<&str>, kind: AppKind) -> CoreResult<App> {
+    pub async fn create_app(
+        &self,
+        actor: &User,
+        id: Option<&str>,
+        kind: AppKind,
+    ) -> CoreResult<App> {
         let id = match id {
             Some(id) => {
                 rules::validate_app_id(id)?;
@@ -254,7 +309,9 @@ impl Berth {
         match self.store.create_app(&app, &config, &release).await {
             Ok(()) => {}
             Err(crate::store::StoreError::Conflict(_)) => {
-                return Err(CoreError::Conflict(format!("App with this id already exists: {id}")));
+                return Err(CoreError::Conflict(format!(
+                    "App with this id already exists: {id}"
+                )));
             }
             Err(e) => return Err(e.into()),
         }
@@ -269,7 +326,11 @@ impl Berth {
                 return Ok(id);
             }
         }
-        let id = format!("{}-{}", rules::generate_app_id(), &Uuid::new_v4().simple().to_string()[..6]);
+        let id = format!(
+            "{}-{}",
+            rules::generate_app_id(),
+            &Uuid::new_v4().simple().to_string()[..6]
+        );
         Ok(id)
     }
 
@@ -288,7 +349,10 @@ impl Berth {
                 .runtime
                 .list(&[(LABEL_APP, Some(app.id.as_str()))])
                 .await
-                .map(|cs| cs.iter().any(|c| c.label(crate::runtime::LABEL_INSTANCE).is_some()))
+                .map(|cs| {
+                    cs.iter()
+                        .any(|c| c.label(crate::runtime::LABEL_INSTANCE).is_some())
+                })
                 .unwrap_or(false);
             if !left {
                 break;
@@ -310,7 +374,9 @@ impl Berth {
         self.store
             .get_release(&app.id, app.release)
             .await?
-            .ok_or_else(|| CoreError::Internal(format!("release v{} of {} is missing", app.release, app.id)))
+            .ok_or_else(|| {
+                CoreError::Internal(format!("release v{} of {} is missing", app.release, app.id))
+            })
     }
 
     pub async fn current_config(&self, app: &App) -> CoreResult<Config> {
@@ -332,7 +398,10 @@ impl Berth {
     /// Makes sure the engine has the image, pulling where a registry is in reach.
     pub async fn require_image(&self, image: &str) -> CoreResult<()> {
         if image.trim().is_empty() || image.chars().any(char::is_whitespace) || image.len() > 512 {
-            return Err(CoreError::invalid_field("image", "must be an image reference like busybox:latest"));
+            return Err(CoreError::invalid_field(
+                "image",
+                "must be an image reference like busybox:latest",
+            ));
         }
         let present = self
             .runtime
@@ -362,7 +431,10 @@ impl Berth {
         for (t, cmd) in &procfile {
             rules::validate_proc_type(t)?;
             if cmd.trim().is_empty() {
-                return Err(CoreError::invalid_field("procfile", format!("command for {t} is empty")));
+                return Err(CoreError::invalid_field(
+                    "procfile",
+                    format!("command for {t} is empty"),
+                ));
             }
         }
         self.require_image(image).await?;
@@ -381,7 +453,9 @@ impl Berth {
         let mut structure: Structure = app
             .structure
             .iter()
-            .filter(|(t, _)| procfile.contains_key(*t) || (procfile.is_empty() && *t == rules::DEFAULT_PROC_TYPE))
+            .filter(|(t, _)| {
+                procfile.contains_key(*t) || (procfile.is_empty() && *t == rules::DEFAULT_PROC_TYPE)
+            })
             .map(|(t, n)| (t.clone(), *n))
             .collect();
         if previous.build.is_none() && structure.values().all(|n| *n == 0) {
@@ -412,7 +486,13 @@ impl Berth {
         Ok((build, release))
     }
 
-    pub async fn list_builds(&self, actor: &User, id: &str, offset: i64, limit: i64) -> CoreResult<Page<Build>> {
+    pub async fn list_builds(
+        &self,
+        actor: &User,
+        id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> CoreResult<Page<Build>> {
         let app = self.app(actor, id, Level::Read).await?;
         Ok(self.store.list_builds(&app.id, offset, limit).await?)
     }
@@ -422,7 +502,12 @@ impl Berth {
         self.current_config(&app).await
     }
 
-    pub async fn set_config(&self, actor: &User, id: &str, patch: &ConfigPatch) -> CoreResult<(Config, Release)> {
+    pub async fn set_config(
+        &self,
+        actor: &User,
+        id: &str,
+        patch: &ConfigPatch,
+    ) -> CoreResult<(Config, Release)> {
         let app = self.app(actor, id, Level::User).await?;
         let previous = self.current_release(&app).await?;
         let base = self.current_config(&app).await?;
@@ -434,7 +519,11 @@ impl Berth {
             values,
             created: now(),
         };
-        let summary = format!("{} {}", actor.username, describe_config_change(&base.values, patch));
+        let summary = format!(
+            "{} {}",
+            actor.username,
+            describe_config_change(&base.values, patch)
+        );
         let release = self
             .store
             .create_release(&NewRelease {
@@ -452,7 +541,13 @@ impl Berth {
         Ok((config, release))
     }
 
-    pub async fn list_releases(&self, actor: &User, id: &str, offset: i64, limit: i64) -> CoreResult<Page<Release>> {
+    pub async fn list_releases(
+        &self,
+        actor: &User,
+        id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> CoreResult<Page<Release>> {
         let app = self.app(actor, id, Level::Read).await?;
         Ok(self.store.list_releases(&app.id, offset, limit).await?)
     }
@@ -466,7 +561,12 @@ impl Berth {
     }
 
     /// A new release copying an older one's build and config.
-    pub async fn rollback(&self, actor: &User, id: &str, version: Option<i64>) -> CoreResult<Release> {
+    pub async fn rollback(
+        &self,
+        actor: &User,
+        id: &str,
+        version: Option<i64>,
+    ) -> CoreResult<Release> {
         let app = self.app(actor, id, Level::User).await?;
         let target_version = rules::rollback_target(app.release, version)?;
         let target = self
@@ -477,7 +577,9 @@ impl Berth {
         if target.build.is_none() {
             return Err(CoreError::invalid_field(
                 "version",
-                format!("cannot roll back to v{target_version}: it has no build, so nothing could run"),
+                format!(
+                    "cannot roll back to v{target_version}: it has no build, so nothing could run"
+                ),
             ));
         }
         let release = self.roll_to(&app, &actor.username, &target).await?;
@@ -513,7 +615,10 @@ impl Berth {
                 self.roll_to(app, &actor.username, &previous).await?;
                 self.signals.wake();
             }
-            return Err(CoreError::Failed(format!("release v{} failed to deploy: {why}", release.version)));
+            return Err(CoreError::Failed(format!(
+                "release v{} failed to deploy: {why}",
+                release.version
+            )));
         }
         Ok(())
     }
@@ -545,10 +650,17 @@ impl Berth {
 
     /// Sets instance counts for the given process types and waits for the
     /// engine; on failure the previous counts are restored.
-    pub async fn scale(&self, actor: &User, id: &str, counts: &BTreeMap<String, u32>) -> CoreResult<()> {
+    pub async fn scale(
+        &self,
+        actor: &User,
+        id: &str,
+        counts: &BTreeMap<String, u32>,
+    ) -> CoreResult<()> {
         let app = self.app(actor, id, Level::User).await?;
         if counts.is_empty() {
-            return Err(CoreError::invalid("Invalid scaling format: give {\"type\": count}"));
+            return Err(CoreError::invalid(
+                "Invalid scaling format: give {\"type\": count}",
+            ));
         }
         let build = self.current_build(&app).await?;
         if counts.values().any(|n| *n > 0) && build.is_none() {
@@ -559,7 +671,9 @@ impl Berth {
                 let known = build.procfile.contains_key(t)
                     || (build.procfile.is_empty() && t == rules::DEFAULT_PROC_TYPE);
                 if !known {
-                    return Err(CoreError::invalid(format!("Container type {t} does not exist in application")));
+                    return Err(CoreError::invalid(format!(
+                        "Container type {t} does not exist in application"
+                    )));
                 }
             }
         }
@@ -571,31 +685,98 @@ impl Berth {
         let summary = format!(
             "{} scaled {}",
             actor.username,
-            counts.iter().map(|(t, n)| format!("{t}={n}")).collect::<Vec<_>>().join(", ")
+            counts
+                .iter()
+                .map(|(t, n)| format!("{t}={n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         self.event(&app, &actor.username, &summary).await;
         self.signals.wake();
         if let Convergence::Failed(why) = self.wait_converged(&app.id).await? {
             self.store.set_structure(&app.id, &app.structure).await?;
             self.signals.wake();
-            self.event(&app, &actor.username, &format!("scaling failed, counts restored: {why}")).await;
+            self.event(
+                &app,
+                &actor.username,
+                &format!("scaling failed, counts restored: {why}"),
+            )
+            .await;
             return Err(CoreError::Failed(format!("scaling failed: {why}")));
         }
         Ok(())
     }
 
-    pub async fn instances(&self, actor: &User, id: &str, proc_type: Option<&str>) -> CoreResult<Vec<Instance>> {
+    pub async fn instances(
+        &self,
+        actor: &User,
+        id: &str,
+        proc_type: Option<&str>,
+    ) -> CoreResult<Vec<Instance>> {
         let app = self.app(actor, id, Level::Read).await?;
         let mut rows = self.store.list_instances(Some(&app.id)).await?;
-        rows.retain(|r| r.state != InstanceState::Destroyed && proc_type.is_none_or(|t| r.proc_type == t));
-        rows.sort_by(|a, b| a.proc_type.cmp(&b.proc_type).then(a.num.cmp(&b.num)).then(a.release.cmp(&b.release)));
+        rows.retain(|r| {
+            r.state != InstanceState::Destroyed && proc_type.is_none_or(|t| r.proc_type == t)
+        });
+        rows.sort_by(|a, b| {
+            a.proc_type
+                .cmp(&b.proc_type)
+                .then(a.num.cmp(&b.num))
+                .then(a.release.cmp(&b.release))
+        });
         Ok(rows)
+    }
+
+    /// Restarts the app's live instances (all, of one type, or one) and
+    /// waits until they run again; returns them.
+    pub async fn restart(
+        &self,
+        actor: &User,
+        id: &str,
+        proc_type: Option<&str>,
+        num: Option<u32>,
+    ) -> CoreResult<Vec<Instance>> {
+        let app = self.app(actor, id, Level::User).await?;
+        let targets: Vec<Instance> = self
+            .instances(actor, id, proc_type)
+            .await?
+            .into_iter()
+            .filter(|i| i.release == app.release && num.is_none_or(|n| i.num == n))
+            .collect();
+        if targets.is_empty() && (proc_type.is_some() || num.is_some()) {
+            return Err(CoreError::not_found("no such container"));
+        }
+        let uuids: Vec<Uuid> = targets.iter().map(|i| i.uuid).collect();
+        self.store.request_restart(&uuids).await?;
+        let what = match (proc_type, num) {
+            (Some(t), Some(n)) => format!("{t}.{n}"),
+            (Some(t), None) => t.to_string(),
+            _ => "all containers".into(),
+        };
+        self.event(
+            &app,
+            &actor.username,
+            &format!("{} restarted {what}", actor.username),
+        )
+        .await;
+        self.signals.wake();
+        if let Convergence::Failed(why) = self.wait_converged(&app.id).await? {
+            return Err(CoreError::Failed(format!("restart failed: {why}")));
+        }
+        let mut after = self.instances(actor, id, proc_type).await?;
+        after.retain(|i| uuids.contains(&i.uuid));
+        Ok(after)
     }
 
     // ---------------------------------------------------------------- logs, run
 
     /// The app's event log, then recent output of its containers, one line each.
-    pub async fn logs(&self, actor: &User, id: &str, lines: Option<usize>) -> CoreResult<Vec<String>> {
+    pub async fn logs(
+        &self,
+        actor: &User,
+        id: &str,
+        lines: Option<usize>,
+    ) -> CoreResult<Vec<String>> {
         let app = self.app(actor, id, Level::Read).await?;
         let limit = lines.unwrap_or(100).clamp(1, 10_000);
         let mut out: Vec<String> = self
@@ -607,27 +788,70 @@ impl Berth {
             .collect();
         let instances = self.store.list_instances(Some(&app.id)).await?;
         for inst in instances {
-            let Some(engine_id) = inst.engine_id.as_deref() else { continue };
-            let Ok(mut stream) = self.runtime.logs(engine_id, Some(limit), false).await else { continue };
+            let Some(engine_id) = inst.engine_id.as_deref() else {
+                continue;
+            };
+            let Ok(mut stream) = self.runtime.logs(engine_id, Some(limit), false).await else {
+                continue;
+            };
             while let Some(Ok(line)) = stream.next().await {
                 let when = line.timestamp.map(clock).unwrap_or_default();
-                out.push(format!("{when} {}[{}.{}]: {}", app.id, inst.proc_type, inst.num, line.text));
+                out.push(format!(
+                    "{when} {}[{}.{}]: {}",
+                    app.id, inst.proc_type, inst.num, line.text
+                ));
             }
         }
         let skip = out.len().saturating_sub(limit);
         Ok(out.split_off(skip))
     }
 
+    /// New output of the app's current containers, as it is written, one line per item.
+    pub async fn follow_logs(
+        &self,
+        actor: &User,
+        id: &str,
+    ) -> CoreResult<futures::stream::BoxStream<'static, String>> {
+        let app = self.app(actor, id, Level::Read).await?;
+        let mut streams = Vec::new();
+        for inst in self.store.list_instances(Some(&app.id)).await? {
+            let Some(engine_id) = inst.engine_id.as_deref() else {
+                continue;
+            };
+            let Ok(stream) = self.runtime.logs(engine_id, Some(0), true).await else {
+                continue;
+            };
+            let prefix = format!("{}[{}.{}]:", app.id, inst.proc_type, inst.num);
+            streams.push(
+                stream
+                    .filter_map(move |line| {
+                        let out = line.ok().map(|l| {
+                            format!(
+                                "{} {prefix} {}",
+                                l.timestamp.map(clock).unwrap_or_default(),
+                                l.text
+                            )
+                        });
+                        async move { out }
+                    })
+                    .boxed(),
+            );
+        }
+        Ok(futures::stream::select_all(streams).boxed())
+    }
+
     /// Runs a command line in a one-off container of the current release with its config.
     pub async fn run(&self, actor: &User, id: &str, command: &str) -> CoreResult<(i64, String)> {
         let app = self.app(actor, id, Level::User).await?;
         if command.trim().is_empty() {
-            return Err(CoreError::invalid_field("command", "This field may not be blank."));
+            return Err(CoreError::invalid_field(
+                "command",
+                "This field may not be blank.",
+            ));
         }
-        let build = self
-            .current_build(&app)
-            .await?
-            .ok_or_else(|| CoreError::invalid("No build associated with this release to run this command"))?;
+        let build = self.current_build(&app).await?.ok_or_else(|| {
+            CoreError::invalid("No build associated with this release to run this command")
+        })?;
         let config = self.current_config(&app).await?;
         let job = Job {
             uuid: Uuid::new_v4(),
@@ -644,7 +868,11 @@ impl Berth {
         };
         self.store.insert_job(&job).await?;
         let spec = ContainerSpec {
-            name: format!("berth_{}_run_{}", app.id, &job.uuid.simple().to_string()[..8]),
+            name: format!(
+                "berth_{}_run_{}",
+                app.id,
+                &job.uuid.simple().to_string()[..8]
+            ),
             image: build.image.clone(),
             entrypoint: Some(Vec::new()),
             cmd: Some(shell_command(command)),
@@ -657,13 +885,35 @@ impl Berth {
         };
         let result = self.run_container(&spec, self.settings.run_timeout).await;
         let (state, code, output) = match &result {
-            Ok(r) => (if r.exit_code == 0 { JobState::Completed } else { JobState::Failed }, Some(r.exit_code), r.output.clone()),
+            Ok(r) => (
+                if r.exit_code == 0 {
+                    JobState::Completed
+                } else {
+                    JobState::Failed
+                },
+                Some(r.exit_code),
+                r.output.clone(),
+            ),
             Err(e) => (JobState::Failed, None, e.to_string()),
         };
-        self.store.finish_job(job.uuid, state, code, &output).await?;
-        self.event(&app, &actor.username, &format!("{} ran '{}' (exit {})", actor.username, command, code.unwrap_or(-1))).await;
+        self.store
+            .finish_job(job.uuid, state, code, &output)
+            .await?;
+        self.event(
+            &app,
+            &actor.username,
+            &format!(
+                "{} ran '{}' (exit {})",
+                actor.username,
+                command,
+                code.unwrap_or(-1)
+            ),
+        )
+        .await;
         let r = result.map_err(|e| match e {
-            RuntimeError::ImageNotFound(i) => CoreError::invalid(format!("image {i} not found on the engine")),
+            RuntimeError::ImageNotFound(i) => {
+                CoreError::invalid(format!("image {i} not found on the engine"))
+            }
             RuntimeError::Timeout(m) => CoreError::Failed(format!("command timed out: {m}")),
             other => CoreError::Unavailable(other.to_string()),
         })?;
@@ -672,7 +922,11 @@ impl Berth {
 
     /// Creates, starts and waits for a container, returns its output and
     /// always removes it.
-    pub async fn run_container(&self, spec: &ContainerSpec, timeout: Duration) -> Result<crate::runtime::RunOutput, RuntimeError> {
+    pub async fn run_container(
+        &self,
+        spec: &ContainerSpec,
+        timeout: Duration,
+    ) -> Result<crate::runtime::RunOutput, RuntimeError> {
         let id = self.runtime.create(spec).await?;
         let outcome = async {
             self.runtime.start(&id).await?;
@@ -685,7 +939,10 @@ impl Berth {
                 output.push_str(&line?.text);
                 output.push('\n');
             }
-            Ok(crate::runtime::RunOutput { exit_code: code, output })
+            Ok(crate::runtime::RunOutput {
+                exit_code: code,
+                output,
+            })
         }
         .await;
         let _ = self.runtime.remove(&id).await;
@@ -698,36 +955,64 @@ impl Berth {
         let app = self.app(actor, id, Level::User).await?;
         let domain = domain.trim().to_ascii_lowercase();
         rules::validate_hostname(&domain)?;
-        let d = Domain { domain: domain.clone(), app_id: app.id.clone(), owner: actor.username.clone(), created: now() };
+        let d = Domain {
+            domain: domain.clone(),
+            app_id: app.id.clone(),
+            owner: actor.username.clone(),
+            created: now(),
+        };
         match self.store.add_domain(&d).await {
-            Err(crate::store::StoreError::Conflict(_)) => {
-                Err(CoreError::Conflict(format!("Domain is already in use by another application: {domain}")))
-            }
+            Err(crate::store::StoreError::Conflict(_)) => Err(CoreError::Conflict(format!(
+                "Domain is already in use by another application: {domain}"
+            ))),
             other => {
                 other?;
-                self.event(&app, &actor.username, &format!("{} added domain {domain}", actor.username)).await;
+                self.event(
+                    &app,
+                    &actor.username,
+                    &format!("{} added domain {domain}", actor.username),
+                )
+                .await;
                 Ok(d)
             }
         }
     }
 
-    pub async fn list_domains(&self, actor: &User, id: &str, offset: i64, limit: i64) -> CoreResult<Page<Domain>> {
+    pub async fn list_domains(
+        &self,
+        actor: &User,
+        id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> CoreResult<Page<Domain>> {
         let app = self.app(actor, id, Level::Read).await?;
         Ok(self.store.list_domains(&app.id, offset, limit).await?)
     }
 
     pub async fn remove_domain(&self, actor: &User, id: &str, domain: &str) -> CoreResult<()> {
         let app = self.app(actor, id, Level::User).await?;
-        if !self.store.remove_domain(&app.id, &domain.to_ascii_lowercase()).await? {
+        if !self
+            .store
+            .remove_domain(&app.id, &domain.to_ascii_lowercase())
+            .await?
+        {
             return Err(CoreError::not_found(format!("domain {domain} not found")));
         }
-        self.event(&app, &actor.username, &format!("{} removed domain {domain}", actor.username)).await;
+        self.event(
+            &app,
+            &actor.username,
+            &format!("{} removed domain {domain}", actor.username),
+        )
+        .await;
         Ok(())
     }
 
     pub async fn add_key(&self, actor: &User, id: &str, public: &str) -> CoreResult<SshKey> {
         if id.trim().is_empty() || id.len() > 128 {
-            return Err(CoreError::invalid_field("id", "This field may not be blank."));
+            return Err(CoreError::invalid_field(
+                "id",
+                "This field may not be blank.",
+            ));
         }
         let fingerprint = rules::ssh_key_fingerprint(public)?;
         let key = SshKey {
@@ -746,7 +1031,12 @@ impl Berth {
         }
     }
 
-    pub async fn list_keys(&self, actor: &User, offset: i64, limit: i64) -> CoreResult<Page<SshKey>> {
+    pub async fn list_keys(
+        &self,
+        actor: &User,
+        offset: i64,
+        limit: i64,
+    ) -> CoreResult<Page<SshKey>> {
         Ok(self.store.list_keys(actor.id, offset, limit).await?)
     }
 
@@ -759,14 +1049,27 @@ impl Berth {
 
     pub async fn collaborators(&self, actor: &User, id: &str) -> CoreResult<Vec<String>> {
         let app = self.app(actor, id, Level::Read).await?;
-        Ok(self.store.grantees(&app_object(&app)).await?.into_iter().map(|(u, _)| u).collect())
+        Ok(self
+            .store
+            .grantees(&app_object(&app))
+            .await?
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect())
     }
 
     pub async fn share(&self, actor: &User, id: &str, username: &str) -> CoreResult<()> {
         let app = self.app(actor, id, Level::Admin).await?;
         let user = self.user(username).await?;
-        self.store.grant(&app_object(&app), user.id, Level::User).await?;
-        self.event(&app, &actor.username, &format!("{} shared the app with {username}", actor.username)).await;
+        self.store
+            .grant(&app_object(&app), user.id, Level::User)
+            .await?;
+        self.event(
+            &app,
+            &actor.username,
+            &format!("{} shared the app with {username}", actor.username),
+        )
+        .await;
         Ok(())
     }
 
@@ -774,9 +1077,16 @@ impl Berth {
         let app = self.app(actor, id, Level::Admin).await?;
         let user = self.user(username).await?;
         if !self.store.revoke(&app_object(&app), user.id).await? {
-            return Err(CoreError::not_found(format!("{username} has no permission on {id}")));
+            return Err(CoreError::not_found(format!(
+                "{username} has no permission on {id}"
+            )));
         }
-        self.event(&app, &actor.username, &format!("{} removed {username} from the app", actor.username)).await;
+        self.event(
+            &app,
+            &actor.username,
+            &format!("{} removed {username} from the app", actor.username),
+        )
+        .await;
         Ok(())
     }
 }
@@ -791,10 +1101,26 @@ fn describe_config_change(base: &ConfigValues, patch: &ConfigPatch) -> String {
     let mut changed = Vec::new();
     let mut removed = Vec::new();
     let sections: [(&str, Vec<(&String, bool)>, Box<dyn Fn(&str) -> bool>); 4] = [
-        ("", patch.values.iter().map(|(k, v)| (k, v.is_some())).collect(), Box::new(|k| base.values.contains_key(k))),
-        ("memory ", patch.memory.iter().map(|(k, v)| (k, v.is_some())).collect(), Box::new(|k| base.memory.contains_key(k))),
-        ("cpu ", patch.cpu.iter().map(|(k, v)| (k, v.is_some())).collect(), Box::new(|k| base.cpu.contains_key(k))),
-        ("tag ", patch.tags.iter().map(|(k, v)| (k, v.is_some())).collect(), Box::new(|k| base.tags.contains_key(k))),
+        (
+            "",
+            patch.values.iter().map(|(k, v)| (k, v.is_some())).collect(),
+            Box::new(|k| base.values.contains_key(k)),
+        ),
+        (
+            "memory ",
+            patch.memory.iter().map(|(k, v)| (k, v.is_some())).collect(),
+            Box::new(|k| base.memory.contains_key(k)),
+        ),
+        (
+            "cpu ",
+            patch.cpu.iter().map(|(k, v)| (k, v.is_some())).collect(),
+            Box::new(|k| base.cpu.contains_key(k)),
+        ),
+        (
+            "tag ",
+            patch.tags.iter().map(|(k, v)| (k, v.is_some())).collect(),
+            Box::new(|k| base.tags.contains_key(k)),
+        ),
     ];
     for (prefix, keys, exists) in &sections {
         for (k, set) in keys {
@@ -811,5 +1137,9 @@ fn describe_config_change(base: &ConfigValues, patch: &ConfigPatch) -> String {
         .filter(|(_, v)| !v.is_empty())
         .map(|(verb, v)| format!("{verb} {}", v.join(", ")))
         .collect();
-    if parts.is_empty() { "changed nothing".into() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "changed nothing".into()
+    } else {
+        parts.join(", ")
+    }
 }

@@ -58,7 +58,12 @@ pub trait Store: Send + Sync {
     // identity
     async fn count_users(&self) -> StoreResult<i64>;
     /// Creates a user; the first one ever created is made administrator.
-    async fn create_user(&self, username: &str, email: &str, password_hash: &str) -> StoreResult<User>;
+    async fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password_hash: &str,
+    ) -> StoreResult<User>;
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
     async fn set_admin(&self, user_id: i64, is_admin: bool) -> StoreResult<()>;
@@ -68,7 +73,11 @@ pub trait Store: Send + Sync {
     /// Deletes a user with everything they own; returns the ids of their apps.
     async fn delete_user(&self, user_id: i64) -> StoreResult<Vec<String>>;
     async fn create_token(&self, token: &Token, secret_hash: &str) -> StoreResult<()>;
-    async fn token_user(&self, secret_hash: &str, now: Timestamp) -> StoreResult<Option<(Token, User)>>;
+    async fn token_user(
+        &self,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(Token, User)>>;
     async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<()>;
 
     // apps
@@ -86,7 +95,12 @@ pub trait Store: Send + Sync {
     /// Inserts the release as the app's next version and makes it current.
     async fn create_release(&self, release: &NewRelease) -> StoreResult<Release>;
     async fn get_release(&self, app_id: &str, version: i64) -> StoreResult<Option<Release>>;
-    async fn list_releases(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Release>>;
+    async fn list_releases(
+        &self,
+        app_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Page<Release>>;
     async fn get_build(&self, uuid: Uuid) -> StoreResult<Option<Build>>;
     async fn list_builds(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Build>>;
     async fn get_config(&self, uuid: Uuid) -> StoreResult<Option<Config>>;
@@ -98,6 +112,8 @@ pub trait Store: Send + Sync {
     async fn insert_instance(&self, instance: &Instance) -> StoreResult<()>;
     async fn observe_instance(&self, obs: &Observation) -> StoreResult<()>;
     async fn delete_instance(&self, uuid: Uuid) -> StoreResult<()>;
+    async fn request_restart(&self, uuids: &[Uuid]) -> StoreResult<()>;
+    async fn clear_restart(&self, uuid: Uuid) -> StoreResult<()>;
 
     // events
     async fn add_event(&self, object: &str, actor: &str, message: &str) -> StoreResult<()>;
@@ -112,7 +128,12 @@ pub trait Store: Send + Sync {
 
     // domains and keys
     async fn add_domain(&self, domain: &Domain) -> StoreResult<()>;
-    async fn list_domains(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Domain>>;
+    async fn list_domains(
+        &self,
+        app_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Page<Domain>>;
     async fn remove_domain(&self, app_id: &str, domain: &str) -> StoreResult<bool>;
     async fn add_key(&self, user_id: i64, key: &SshKey) -> StoreResult<()>;
     async fn list_keys(&self, user_id: i64, offset: i64, limit: i64) -> StoreResult<Page<SshKey>>;
@@ -120,7 +141,13 @@ pub trait Store: Send + Sync {
 
     // jobs
     async fn insert_job(&self, job: &Job) -> StoreResult<()>;
-    async fn finish_job(&self, uuid: Uuid, state: JobState, exit_code: Option<i64>, output: &str) -> StoreResult<()>;
+    async fn finish_job(
+        &self,
+        uuid: Uuid,
+        state: JobState,
+        exit_code: Option<i64>,
+        output: &str,
+    ) -> StoreResult<()>;
     async fn get_job(&self, uuid: Uuid) -> StoreResult<Option<Job>>;
     /// Marks jobs that were running when the server died as failed; returns them.
     async fn fail_interrupted_jobs(&self, message: &str) -> StoreResult<Vec<Uuid>>;

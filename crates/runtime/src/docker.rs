@@ -11,11 +11,13 @@ use bollard::container::LogOutput;
 use bollard::errors::Error as BollardError;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, ContainerStateStatusEnum, ContainerSummaryStateEnum, ExecConfig, HostConfig,
+    ContainerCreateBody, ContainerStateStatusEnum, ContainerSummaryStateEnum, ExecConfig,
+    HostConfig,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, CreateImageOptions, EventsOptions, InspectContainerOptions, ListContainersOptions,
-    LogsOptions, RemoveContainerOptions, StopContainerOptions, WaitContainerOptions,
+    CreateContainerOptions, CreateImageOptions, EventsOptions, InspectContainerOptions,
+    ListContainersOptions, LogsOptions, RemoveContainerOptions, StopContainerOptions,
+    WaitContainerOptions,
 };
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
@@ -44,16 +46,20 @@ fn engine(e: BollardError) -> RuntimeError {
 /// Maps the engine's status codes onto the errors core distinguishes.
 fn classify(e: BollardError, what: &str) -> RuntimeError {
     match &e {
-        BollardError::DockerResponseServerError { status_code: 404, message } => {
+        BollardError::DockerResponseServerError {
+            status_code: 404,
+            message,
+        } => {
             if message.contains("image") {
                 RuntimeError::ImageNotFound(what.to_string())
             } else {
                 RuntimeError::NotFound(what.to_string())
             }
         }
-        BollardError::DockerResponseServerError { status_code: 409, message } => {
-            RuntimeError::Conflict(message.clone())
-        }
+        BollardError::DockerResponseServerError {
+            status_code: 409,
+            message,
+        } => RuntimeError::Conflict(message.clone()),
         _ => engine(e),
     }
 }
@@ -93,7 +99,12 @@ impl Runtime for DockerRuntime {
             cmd: spec.cmd.clone(),
             entrypoint: spec.entrypoint.clone(),
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
-            labels: Some(spec.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            labels: Some(
+                spec.labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
             working_dir: spec.working_dir.clone(),
             host_config: Some(HostConfig {
                 // PID 1 sh/sleep ignore SIGTERM; an init makes stops prompt.
@@ -119,7 +130,10 @@ impl Runtime for DockerRuntime {
     }
 
     async fn start(&self, id: &str) -> Result<(), RuntimeError> {
-        self.docker.start_container(id, None).await.map_err(|e| classify(e, id))
+        self.docker
+            .start_container(id, None)
+            .await
+            .map_err(|e| classify(e, id))
     }
 
     async fn stop(&self, id: &str, timeout: Duration) -> Result<(), RuntimeError> {
@@ -130,7 +144,9 @@ impl Runtime for DockerRuntime {
         match self.docker.stop_container(id, Some(options)).await {
             Ok(()) => Ok(()),
             // 304: already stopped.
-            Err(BollardError::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
             Err(e) => Err(classify(e, id)),
         }
     }
@@ -143,13 +159,14 @@ impl Runtime for DockerRuntime {
         };
         match self.docker.remove_container(id, Some(options)).await {
             Ok(()) => Ok(()),
-            Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
             // Already being removed: as good as gone.
-            Err(BollardError::DockerResponseServerError { status_code: 409, message })
-                if message.contains("already in progress") =>
-            {
-                Ok(())
-            }
+            Err(BollardError::DockerResponseServerError {
+                status_code: 409,
+                message,
+            }) if message.contains("already in progress") => Ok(()),
             Err(e) => Err(classify(e, id)),
         }
     }
@@ -163,7 +180,11 @@ impl Runtime for DockerRuntime {
         let state = c.state.unwrap_or_default();
         Ok(ContainerInfo {
             id: c.id.unwrap_or_default(),
-            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            name: c
+                .name
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
             labels: c
                 .config
                 .and_then(|cfg| cfg.labels)
@@ -187,13 +208,20 @@ impl Runtime for DockerRuntime {
         })
     }
 
-    async fn list(&self, labels: &[(&str, Option<&str>)]) -> Result<Vec<ContainerInfo>, RuntimeError> {
+    async fn list(
+        &self,
+        labels: &[(&str, Option<&str>)],
+    ) -> Result<Vec<ContainerInfo>, RuntimeError> {
         let options = ListContainersOptions {
             all: true,
             filters: Some(label_filters(labels)),
             ..ListContainersOptions::default()
         };
-        let list = self.docker.list_containers(Some(options)).await.map_err(engine)?;
+        let list = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(engine)?;
         Ok(list
             .into_iter()
             .map(|c| {
@@ -215,7 +243,11 @@ impl Runtime for DockerRuntime {
                         .unwrap_or_default()
                         .trim_start_matches('/')
                         .to_string(),
-                    labels: c.labels.unwrap_or_default().into_iter().collect::<BTreeMap<_, _>>(),
+                    labels: c
+                        .labels
+                        .unwrap_or_default()
+                        .into_iter()
+                        .collect::<BTreeMap<_, _>>(),
                     state,
                     exit_code: exit_code_from_status(&status),
                     error: None,
@@ -227,7 +259,9 @@ impl Runtime for DockerRuntime {
             .collect())
     }
 
-    async fn events(&self) -> Result<BoxStream<'static, Result<EngineEvent, RuntimeError>>, RuntimeError> {
+    async fn events(
+        &self,
+    ) -> Result<BoxStream<'static, Result<EngineEvent, RuntimeError>>, RuntimeError> {
         let mut filters = label_filters(&[(LABEL_APP, None)]);
         filters.insert("type".into(), vec!["container".into()]);
         let options = EventsOptions {
@@ -268,30 +302,45 @@ impl Runtime for DockerRuntime {
             .map_ok(|out| {
                 let (stream, bytes) = match out {
                     LogOutput::StdErr { message } => (LogStream::Stderr, message),
-                    LogOutput::StdOut { message } | LogOutput::Console { message } | LogOutput::StdIn { message } => {
-                        (LogStream::Stdout, message)
-                    }
+                    LogOutput::StdOut { message }
+                    | LogOutput::Console { message }
+                    | LogOutput::StdIn { message } => (LogStream::Stdout, message),
                 };
                 let text = String::from_utf8_lossy(&bytes);
                 let text = text.trim_end_matches('\n');
                 // With timestamps on, each frame starts with an RFC 3339 stamp and a space.
                 let (timestamp, text) = match text.split_once(' ') {
-                    Some((stamp, rest)) if parse_time(Some(stamp)).is_some() => (parse_time(Some(stamp)), rest),
+                    Some((stamp, rest)) if parse_time(Some(stamp)).is_some() => {
+                        (parse_time(Some(stamp)), rest)
+                    }
                     _ => (None, text),
                 };
-                LogLine { stream, text: text.to_string(), timestamp }
+                LogLine {
+                    stream,
+                    text: text.to_string(),
+                    timestamp,
+                }
             });
         Ok(stream.boxed())
     }
 
-    async fn exec(&self, id: &str, argv: &[String], timeout: Duration) -> Result<ExecOutput, RuntimeError> {
+    async fn exec(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Duration,
+    ) -> Result<ExecOutput, RuntimeError> {
         let config = ExecConfig {
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             cmd: Some(argv.to_vec()),
             ..ExecConfig::default()
         };
-        let exec = self.docker.create_exec(id, config).await.map_err(|e| classify(e, id))?;
+        let exec = self
+            .docker
+            .create_exec(id, config)
+            .await
+            .map_err(|e| classify(e, id))?;
         let run = async {
             let mut stdout = String::new();
             let mut stderr = String::new();
@@ -303,18 +352,24 @@ impl Runtime for DockerRuntime {
             {
                 while let Some(chunk) = output.next().await {
                     match chunk.map_err(engine)? {
-                        LogOutput::StdErr { message } => stderr.push_str(&String::from_utf8_lossy(&message)),
+                        LogOutput::StdErr { message } => {
+                            stderr.push_str(&String::from_utf8_lossy(&message))
+                        }
                         other => stdout.push_str(&String::from_utf8_lossy(&other.into_bytes())),
                     }
                 }
             }
             // The exit code is known only once the output stream is drained.
             let inspect = self.docker.inspect_exec(&exec.id).await.map_err(engine)?;
-            Ok(ExecOutput { stdout, stderr, exit_code: inspect.exit_code.unwrap_or(-1) })
+            Ok(ExecOutput {
+                stdout,
+                stderr,
+                exit_code: inspect.exit_code.unwrap_or(-1),
+            })
         };
-        tokio::time::timeout(timeout, run)
-            .await
-            .map_err(|_| RuntimeError::Timeout(format!("exec in {id} after {} s", timeout.as_secs())))?
+        tokio::time::timeout(timeout, run).await.map_err(|_| {
+            RuntimeError::Timeout(format!("exec in {id} after {} s", timeout.as_secs()))
+        })?
     }
 
     async fn wait(&self, id: &str) -> Result<i64, RuntimeError> {
@@ -331,7 +386,9 @@ impl Runtime for DockerRuntime {
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
         match self.docker.inspect_image(image).await {
             Ok(_) => Ok(true),
-            Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
             Err(e) => Err(engine(e)),
         }
     }
@@ -341,7 +398,10 @@ impl Runtime for DockerRuntime {
             from_image: Some(image.to_string()),
             ..CreateImageOptions::default()
         };
-        let pull = self.docker.create_image(Some(options), None, None).try_collect::<Vec<_>>();
+        let pull = self
+            .docker
+            .create_image(Some(options), None, None)
+            .try_collect::<Vec<_>>();
         match tokio::time::timeout(timeout, pull).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(classify(e, image)),
@@ -356,8 +416,14 @@ mod tests {
 
     #[test]
     fn exit_codes_from_status_text() {
-        assert_eq!(exit_code_from_status("Exited (137) 2 minutes ago"), Some(137));
-        assert_eq!(exit_code_from_status("Exited (0) Less than a second ago"), Some(0));
+        assert_eq!(
+            exit_code_from_status("Exited (137) 2 minutes ago"),
+            Some(137)
+        );
+        assert_eq!(
+            exit_code_from_status("Exited (0) Less than a second ago"),
+            Some(0)
+        );
         assert_eq!(exit_code_from_status("Up 5 minutes"), None);
     }
 }

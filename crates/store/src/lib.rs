@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use berth_core::model::*;
 use berth_core::plan::{DesiredApp, Observation};
 use berth_core::store::{NewRelease, Page, Store, StoreError, StoreResult};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -39,7 +41,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(backend)?;
-        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
         Ok(SqliteStore { pool })
     }
 }
@@ -87,7 +92,10 @@ fn get_json<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Store
     serde_json::from_str(&s).map_err(backend)
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> StoreResult<T> {
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
+    row: &'r SqliteRow,
+    col: &str,
+) -> StoreResult<T> {
     row.try_get(col).map_err(backend)
 }
 
@@ -120,7 +128,11 @@ fn app_from(row: &SqliteRow) -> StoreResult<App> {
         uuid: get_uuid(row, "uuid")?,
         owner_id: get(row, "owner_id")?,
         owner: get(row, "owner")?,
-        kind: if kind == "pod" { AppKind::Pod } else { AppKind::App },
+        kind: if kind == "pod" {
+            AppKind::Pod
+        } else {
+            AppKind::App
+        },
         desired: Desired::parse(&desired).unwrap_or(Desired::On),
         structure: get_json(row, "structure")?,
         release: get(row, "release")?,
@@ -165,7 +177,10 @@ fn release_from(row: &SqliteRow) -> StoreResult<Release> {
         app_id: get(row, "app_id")?,
         owner: get(row, "owner")?,
         version: get(row, "version")?,
-        build: build.map(|b| Uuid::parse_str(&b)).transpose().map_err(backend)?,
+        build: build
+            .map(|b| Uuid::parse_str(&b))
+            .transpose()
+            .map_err(backend)?,
         config: get_uuid(row, "config")?,
         summary: get(row, "summary")?,
         created: get_ts(row, "created")?,
@@ -189,6 +204,7 @@ fn instance_from(row: &SqliteRow) -> StoreResult<Instance> {
         node: get(row, "node")?,
         restarts: restarts as u32,
         next_restart: get_opt_ts(row, "next_restart")?,
+        restart_requested: get(row, "restart_requested")?,
         created: get_ts(row, "created")?,
         updated: get_ts(row, "updated")?,
     })
@@ -234,15 +250,26 @@ fn collect<T>(rows: Vec<SqliteRow>, f: fn(&SqliteRow) -> StoreResult<T>) -> Stor
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 
     async fn count_users(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.map_err(db_err)
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
     }
 
-    async fn create_user(&self, username: &str, email: &str, password_hash: &str) -> StoreResult<User> {
+    async fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password_hash: &str,
+    ) -> StoreResult<User> {
         // The admin decision and the insert share one statement, so two
         // concurrent first registrations cannot both become administrator.
         let row = sqlx::query(
@@ -350,7 +377,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn token_user(&self, secret_hash: &str, now: Timestamp) -> StoreResult<Option<(Token, User)>> {
+    async fn token_user(
+        &self,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(Token, User)>> {
         let row = sqlx::query(
             "SELECT t.id AS token_id, t.created AS token_created, t.expires, u.* FROM tokens t \
              JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ? AND t.revoked IS NULL",
@@ -418,23 +449,29 @@ impl Store for SqliteStore {
     async fn list_apps(&self, user: &User, offset: i64, limit: i64) -> StoreResult<Page<App>> {
         let visible = "(? OR a.owner_id = ? OR EXISTS (SELECT 1 FROM grants g \
              WHERE g.object = 'app:' || a.uuid AND g.user_id = ?))";
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM apps a WHERE {visible}"))
-            .bind(user.is_admin)
-            .bind(user.id)
-            .bind(user.id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
-        let rows = sqlx::query(&format!("SELECT {APP_COLUMNS} WHERE {visible} ORDER BY a.id LIMIT ? OFFSET ?"))
-            .bind(user.is_admin)
-            .bind(user.id)
-            .bind(user.id)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(Page { items: collect(rows, app_from)?, total })
+        let total: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM apps a WHERE {visible}"))
+                .bind(user.is_admin)
+                .bind(user.id)
+                .bind(user.id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {APP_COLUMNS} WHERE {visible} ORDER BY a.id LIMIT ? OFFSET ?"
+        ))
+        .bind(user.is_admin)
+        .bind(user.id)
+        .bind(user.id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Page {
+            items: collect(rows, app_from)?,
+            total,
+        })
     }
 
     async fn delete_app(&self, id: &str) -> StoreResult<()> {
@@ -455,10 +492,21 @@ impl Store for SqliteStore {
             "DELETE FROM releases WHERE app_id = ?",
             "DELETE FROM apps WHERE id = ?",
         ] {
-            sqlx::query(q).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+            sqlx::query(q)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
         }
-        for q in ["DELETE FROM grants WHERE object = ?", "DELETE FROM events WHERE object = ?"] {
-            sqlx::query(q).bind(&object).execute(&mut *tx).await.map_err(db_err)?;
+        for q in [
+            "DELETE FROM grants WHERE object = ?",
+            "DELETE FROM events WHERE object = ?",
+        ] {
+            sqlx::query(q)
+                .bind(&object)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)?;
         Ok(())
@@ -563,16 +611,28 @@ impl Store for SqliteStore {
         row.as_ref().map(release_from).transpose()
     }
 
-    async fn list_releases(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Release>> {
-        let total = self.count("SELECT COUNT(*) FROM releases WHERE app_id = ?", app_id).await?;
-        let rows = sqlx::query("SELECT * FROM releases WHERE app_id = ? ORDER BY version DESC LIMIT ? OFFSET ?")
-            .bind(app_id)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(Page { items: collect(rows, release_from)?, total })
+    async fn list_releases(
+        &self,
+        app_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Page<Release>> {
+        let total = self
+            .count("SELECT COUNT(*) FROM releases WHERE app_id = ?", app_id)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM releases WHERE app_id = ? ORDER BY version DESC LIMIT ? OFFSET ?",
+        )
+        .bind(app_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Page {
+            items: collect(rows, release_from)?,
+            total,
+        })
     }
 
     async fn get_build(&self, uuid: Uuid) -> StoreResult<Option<Build>> {
@@ -585,15 +645,22 @@ impl Store for SqliteStore {
     }
 
     async fn list_builds(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Build>> {
-        let total = self.count("SELECT COUNT(*) FROM builds WHERE app_id = ?", app_id).await?;
-        let rows = sqlx::query("SELECT * FROM builds WHERE app_id = ? ORDER BY created DESC LIMIT ? OFFSET ?")
-            .bind(app_id)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(Page { items: collect(rows, build_from)?, total })
+        let total = self
+            .count("SELECT COUNT(*) FROM builds WHERE app_id = ?", app_id)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM builds WHERE app_id = ? ORDER BY created DESC LIMIT ? OFFSET ?",
+        )
+        .bind(app_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Page {
+            items: collect(rows, build_from)?,
+            total,
+        })
     }
 
     async fn get_config(&self, uuid: Uuid) -> StoreResult<Option<Config>> {
@@ -606,7 +673,10 @@ impl Store for SqliteStore {
     }
 
     async fn desired_apps(&self) -> StoreResult<Vec<DesiredApp>> {
-        let rows = sqlx::query(DESIRED_QUERY).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rows = sqlx::query(DESIRED_QUERY)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         collect(rows, desired_from)
     }
 
@@ -621,13 +691,19 @@ impl Store for SqliteStore {
 
     async fn list_instances(&self, app_id: Option<&str>) -> StoreResult<Vec<Instance>> {
         let rows = match app_id {
-            Some(id) => sqlx::query("SELECT * FROM instances WHERE app_id = ? ORDER BY proc_type, num, release")
+            Some(id) => {
+                sqlx::query(
+                    "SELECT * FROM instances WHERE app_id = ? ORDER BY proc_type, num, release",
+                )
                 .bind(id)
                 .fetch_all(&self.pool)
-                .await,
-            None => sqlx::query("SELECT * FROM instances ORDER BY app_id, proc_type, num, release")
-                .fetch_all(&self.pool)
-                .await,
+                .await
+            }
+            None => {
+                sqlx::query("SELECT * FROM instances ORDER BY app_id, proc_type, num, release")
+                    .fetch_all(&self.pool)
+                    .await
+            }
         }
         .map_err(db_err)?;
         collect(rows, instance_from)
@@ -675,6 +751,28 @@ impl Store for SqliteStore {
 
     async fn delete_instance(&self, uuid: Uuid) -> StoreResult<()> {
         sqlx::query("DELETE FROM instances WHERE uuid = ?")
+            .bind(uuid.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn request_restart(&self, uuids: &[Uuid]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for u in uuids {
+            sqlx::query("UPDATE instances SET restart_requested = 1 WHERE uuid = ?")
+                .bind(u.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn clear_restart(&self, uuid: Uuid) -> StoreResult<()> {
+        sqlx::query("UPDATE instances SET restart_requested = 0 WHERE uuid = ?")
             .bind(uuid.to_string())
             .execute(&self.pool)
             .await
@@ -742,12 +840,13 @@ impl Store for SqliteStore {
     }
 
     async fn grant_level(&self, object: &str, user_id: i64) -> StoreResult<Option<Level>> {
-        let level: Option<String> = sqlx::query_scalar("SELECT level FROM grants WHERE object = ? AND user_id = ?")
-            .bind(object)
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let level: Option<String> =
+            sqlx::query_scalar("SELECT level FROM grants WHERE object = ? AND user_id = ?")
+                .bind(object)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
         Ok(level.as_deref().and_then(Level::parse))
     }
 
@@ -763,7 +862,10 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|r| {
                 let level: String = get(r, "level")?;
-                Ok((get(r, "username")?, Level::parse(&level).unwrap_or(Level::Read)))
+                Ok((
+                    get(r, "username")?,
+                    Level::parse(&level).unwrap_or(Level::Read),
+                ))
             })
             .collect()
     }
@@ -780,15 +882,23 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn list_domains(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Domain>> {
-        let total = self.count("SELECT COUNT(*) FROM domains WHERE app_id = ?", app_id).await?;
-        let rows = sqlx::query("SELECT * FROM domains WHERE app_id = ? ORDER BY domain LIMIT ? OFFSET ?")
-            .bind(app_id)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+    async fn list_domains(
+        &self,
+        app_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Page<Domain>> {
+        let total = self
+            .count("SELECT COUNT(*) FROM domains WHERE app_id = ?", app_id)
+            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM domains WHERE app_id = ? ORDER BY domain LIMIT ? OFFSET ?")
+                .bind(app_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         let items = rows
             .iter()
             .map(|r| {
@@ -891,16 +1001,24 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn finish_job(&self, uuid: Uuid, state: JobState, exit_code: Option<i64>, output: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE jobs SET state = ?, exit_code = ?, output = ?, finished = ? WHERE uuid = ?")
-            .bind(state.as_str())
-            .bind(exit_code)
-            .bind(output)
-            .bind(ts(now()))
-            .bind(uuid.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
+    async fn finish_job(
+        &self,
+        uuid: Uuid,
+        state: JobState,
+        exit_code: Option<i64>,
+        output: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET state = ?, exit_code = ?, output = ?, finished = ? WHERE uuid = ?",
+        )
+        .bind(state.as_str())
+        .bind(exit_code)
+        .bind(output)
+        .bind(ts(now()))
+        .bind(uuid.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 
@@ -923,17 +1041,26 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        ids.iter().map(|s| Uuid::parse_str(s).map_err(backend)).collect()
+        ids.iter()
+            .map(|s| Uuid::parse_str(s).map_err(backend))
+            .collect()
     }
 }
 
 impl SqliteStore {
     async fn count(&self, query: &'static str, key: &str) -> StoreResult<i64> {
-        sqlx::query_scalar(query).bind(key).fetch_one(&self.pool).await.map_err(db_err)
+        sqlx::query_scalar(query)
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
     }
 }
 
-async fn insert_config(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, c: &Config) -> StoreResult<()> {
+async fn insert_config(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    c: &Config,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO configs (uuid, app_id, owner, vals, memory, cpu, tags, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
@@ -951,7 +1078,10 @@ async fn insert_config(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, c: &Config)
     Ok(())
 }
 
-async fn insert_release(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, r: &Release) -> StoreResult<()> {
+async fn insert_release(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    r: &Release,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO releases (uuid, app_id, owner, version, build, config, summary, created) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -986,7 +1116,10 @@ mod tests {
         let a = s.create_user("alice", "", "h").await.unwrap();
         let b = s.create_user("bob", "", "h").await.unwrap();
         assert!(a.is_admin && !b.is_admin);
-        assert!(matches!(s.create_user("alice", "", "h").await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.create_user("alice", "", "h").await,
+            Err(StoreError::Conflict(_))
+        ));
     }
 
     #[tokio::test]
@@ -1007,12 +1140,38 @@ mod tests {
             created: t,
             updated: t,
         };
-        let config = Config { uuid: Uuid::new_v4(), app_id: "demo".into(), owner: "alice".into(), values: ConfigValues::default(), created: t };
-        let r1 = Release { uuid: Uuid::new_v4(), app_id: "demo".into(), owner: "alice".into(), version: 1, build: None, config: config.uuid, summary: "init".into(), created: t };
+        let config = Config {
+            uuid: Uuid::new_v4(),
+            app_id: "demo".into(),
+            owner: "alice".into(),
+            values: ConfigValues::default(),
+            created: t,
+        };
+        let r1 = Release {
+            uuid: Uuid::new_v4(),
+            app_id: "demo".into(),
+            owner: "alice".into(),
+            version: 1,
+            build: None,
+            config: config.uuid,
+            summary: "init".into(),
+            created: t,
+        };
         s.create_app(&app, &config, &r1).await.unwrap();
-        assert!(matches!(s.create_app(&app, &config, &r1).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.create_app(&app, &config, &r1).await,
+            Err(StoreError::Conflict(_))
+        ));
         let r2 = s
-            .create_release(&NewRelease { app_id: "demo".into(), owner: "alice".into(), new_build: None, build: None, new_config: None, config: config.uuid, summary: "again".into() })
+            .create_release(&NewRelease {
+                app_id: "demo".into(),
+                owner: "alice".into(),
+                new_build: None,
+                build: None,
+                new_config: None,
+                config: config.uuid,
+                summary: "again".into(),
+            })
             .await
             .unwrap();
         assert_eq!(r2.version, 2);
@@ -1021,6 +1180,12 @@ mod tests {
         assert!(!desired.runnable);
         s.delete_app("demo").await.unwrap();
         assert!(s.get_app("demo").await.unwrap().is_none());
-        assert!(s.list_releases("demo", 0, 10).await.unwrap().items.is_empty());
+        assert!(
+            s.list_releases("demo", 0, 10)
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
     }
 }

@@ -84,6 +84,7 @@ CREATE TABLE instances (
     node         TEXT,
     restarts     INTEGER NOT NULL DEFAULT 0,
     next_restart TEXT,
+    restart_requested INTEGER NOT NULL DEFAULT 0,
     created      TEXT NOT NULL,
     updated      TEXT NOT NULL,
     -- One instance per slot and release: a restarted server can never double a slot.

@@ -1,0 +1,65 @@
+//! Pieces every dialect shares: credentials, request bodies, pagination.
+
+pub mod body;
+pub mod health;
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// The token in `Authorization: token T` or `Authorization: Bearer T`.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (["token", "bearer"].contains(&scheme.to_ascii_lowercase().as_str()) && !token.is_empty())
+        .then_some(token)
+}
+
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response()
+}
+
+/// Page size of every `{count,next,previous,results}` listing.
+pub const PAGE_SIZE: i64 = 100;
+
+/// 1-based page number from `?page=`; anything unparsable is page 1.
+pub fn page_number(raw: Option<&String>) -> i64 {
+    raw.and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+        .min(1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn tokens_from_both_schemes() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("token abc"));
+        assert_eq!(bearer_token(&h), Some("abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer xyz"),
+        );
+        assert_eq!(bearer_token(&h), Some("xyz"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic Zm9v"),
+        );
+        assert_eq!(bearer_token(&h), None);
+    }
+
+    #[test]
+    fn pages() {
+        assert_eq!(page_number(None), 1);
+        assert_eq!(page_number(Some(&"3".to_string())), 3);
+        assert_eq!(page_number(Some(&"-2".to_string())), 1);
+        assert_eq!(page_number(Some(&"x".to_string())), 1);
+    }
+}

@@ -1,0 +1,64 @@
+//! The `berth` binary: `berth serve` runs the control plane; every other
+//! subcommand is the CLI client.
+
+mod bench;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "berth",
+    version,
+    about = "Berth: a self-hosted container platform speaking five APIs"
+)]
+struct Cli {
+    /// Print the server's JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the control plane: HTTP API, reconciler and engine driver.
+    Serve(serve::ServeArgs),
+    /// Measure Berth against the bare engine and print one table.
+    Bench(bench::BenchArgs),
+    #[command(flatten)]
+    Client(berth_cli::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => report(serve::run(args).await),
+            Command::Bench(args) => report(bench::run(args).await),
+            Command::Client(command) => berth_cli::execute(command, cli.json).await,
+        }
+    })
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! `berth serve`: wires store, runtime, reconciler and API together.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use berth_core::reconciler::{Reconciler, Signals};
+use berth_core::runtime::Runtime;
+use berth_core::service::{Berth, Settings};
+use berth_core::store::Store;
+use clap::Args;
+use tokio::sync::watch;
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "BERTH_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: String,
+    /// Where Berth keeps its database and files.
+    #[arg(long, env = "BERTH_DATA_DIR", default_value = "./berth-data")]
+    pub data_dir: PathBuf,
+    /// Database URL; default `sqlite://<data-dir>/berth.db`.
+    #[arg(long, env = "BERTH_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Container runtime driver.
+    #[arg(long, env = "BERTH_RUNTIME", default_value = "docker")]
+    pub runtime: String,
+    /// Domain app URLs are built on: `<app>.<domain>`.
+    #[arg(long, env = "BERTH_DOMAIN", default_value = "berth.local")]
+    pub domain: String,
+    /// Address of the Host-based router (not built yet; accepted for forward compatibility).
+    #[arg(long, env = "BERTH_ROUTER_LISTEN")]
+    pub router_listen: Option<String>,
+    /// Seconds synchronous calls (scale, builds, config) wait for the engine.
+    #[arg(long, env = "BERTH_CONVERGE_TIMEOUT", default_value_t = 120)]
+    pub converge_timeout: u64,
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("BERTH_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging();
+    if args.runtime != "docker" {
+        bail!(
+            "unknown runtime {:?}: this build has the docker driver",
+            args.runtime
+        );
+    }
+    if args.router_listen.is_some() {
+        tracing::warn!("--router-listen is accepted but the router is not part of this build");
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
+    let url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/berth.db", args.data_dir.display()));
+    let store: Arc<dyn Store> = Arc::new(
+        berth_store::SqliteStore::connect(&url)
+            .await
+            .with_context(|| format!("cannot open database {url}"))?,
+    );
+    let runtime: Arc<dyn Runtime> = Arc::new(berth_runtime::DockerRuntime::connect()?);
+    match runtime.ping().await {
+        Ok(v) => tracing::info!(engine = %v, "engine answers"),
+        Err(e) => tracing::warn!(error = %e, "engine does not answer yet; will keep trying"),
+    }
+    let interrupted = store
+        .fail_interrupted_jobs("\n(interrupted: the server restarted)")
+        .await?;
+    if !interrupted.is_empty() {
+        tracing::warn!(
+            count = interrupted.len(),
+            "jobs interrupted by a restart marked failed"
+        );
+    }
+
+    let signals = Arc::new(Signals::default());
+    let settings = Settings {
+        domain: args.domain.clone(),
+        converge_timeout: std::time::Duration::from_secs(args.converge_timeout),
+        ..Settings::default()
+    };
+    let berth = Arc::new(Berth::new(
+        store.clone(),
+        runtime.clone(),
+        signals.clone(),
+        settings,
+    ));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let reconciler = Arc::new(Reconciler::new(store, runtime, signals));
+    let reconciling = tokio::spawn(reconciler.run(stop_rx));
+
+    let app = tower::ServiceBuilder::new()
+        .map_request(berth_api::strip_trailing_slash)
+        .service(berth_api::router(berth));
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, data_dir = %args.data_dir.display(), "berth serving");
+    // Tests and scripts read the bound address from this line.
+    println!("listening on http://{addr}");
+    axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    let _ = stop_tx.send(true);
+    let _ = reconciling.await;
+    tracing::info!("berth stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}
