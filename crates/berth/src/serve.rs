@@ -72,7 +72,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot open database {url}"))?,
     );
-    let runtime: Arc<dyn Runtime> = Arc::new(berth_runtime::DockerRuntime::connect()?);
+    let server_id = server_id(&args.data_dir)?;
+    let runtime: Arc<dyn Runtime> = Arc::new(berth_runtime::DockerRuntime::connect(&server_id)?);
     match runtime.ping().await {
         Ok(v) => tracing::info!(engine = %v, "engine answers"),
         Err(e) => tracing::warn!(error = %e, "engine does not answer yet; will keep trying"),
@@ -123,6 +124,24 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _ = reconciling.await;
     tracing::info!("berth stopped");
     Ok(())
+}
+
+/// This installation's id, made once and kept in the data dir: it scopes
+/// the containers Berth considers its own.
+fn server_id(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("server-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim();
+        if !id.is_empty() {
+            return Ok(id.to_string());
+        }
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let tmp = data_dir.join("server-id.tmp");
+    std::fs::write(&tmp, &id)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(id)
 }
 
 async fn shutdown_signal() {

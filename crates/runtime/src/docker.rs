@@ -23,19 +23,37 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use time::format_description::well_known::Rfc3339;
 
+/// The label that ties a container to one Berth installation, so that
+/// several installations (or test servers) can share an engine and never
+/// take each other's containers for orphans.
+pub const LABEL_SERVER: &str = "berth.server";
+
 pub struct DockerRuntime {
     docker: Docker,
     node: String,
+    server: String,
 }
 
 impl DockerRuntime {
-    /// Connects to `DOCKER_HOST`, or the default local socket.
-    pub fn connect() -> Result<Self, RuntimeError> {
+    /// Connects to `DOCKER_HOST`, or the default local socket. Every
+    /// container this driver creates, lists or watches carries
+    /// `berth.server=<server>`.
+    pub fn connect(server: &str) -> Result<Self, RuntimeError> {
         let docker = Docker::connect_with_defaults().map_err(engine)?;
         let node = std::fs::read_to_string("/etc/hostname")
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|_| "local".into());
-        Ok(DockerRuntime { docker, node })
+        Ok(DockerRuntime {
+            docker,
+            node,
+            server: server.to_string(),
+        })
+    }
+
+    fn scoped_filters(&self, labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
+        let mut all = labels.to_vec();
+        all.push((LABEL_SERVER, Some(self.server.as_str())));
+        label_filters(&all)
     }
 }
 
@@ -103,6 +121,7 @@ impl Runtime for DockerRuntime {
                 spec.labels
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
+                    .chain([(LABEL_SERVER.to_string(), self.server.clone())])
                     .collect(),
             ),
             working_dir: spec.working_dir.clone(),
@@ -214,7 +233,7 @@ impl Runtime for DockerRuntime {
     ) -> Result<Vec<ContainerInfo>, RuntimeError> {
         let options = ListContainersOptions {
             all: true,
-            filters: Some(label_filters(labels)),
+            filters: Some(self.scoped_filters(labels)),
             ..ListContainersOptions::default()
         };
         let list = self
@@ -262,7 +281,7 @@ impl Runtime for DockerRuntime {
     async fn events(
         &self,
     ) -> Result<BoxStream<'static, Result<EngineEvent, RuntimeError>>, RuntimeError> {
-        let mut filters = label_filters(&[(LABEL_APP, None)]);
+        let mut filters = self.scoped_filters(&[(LABEL_APP, None)]);
         filters.insert("type".into(), vec!["container".into()]);
         let options = EventsOptions {
             filters: Some(filters),
