@@ -23,6 +23,8 @@ pub struct DesiredApp {
     pub release: i64,
     /// False while the current release has no build: nothing can run yet.
     pub runnable: bool,
+    /// Why the app cannot run, as last recorded.
+    pub error: Option<String>,
 }
 
 impl DesiredApp {
@@ -362,6 +364,7 @@ mod tests {
             structure: structure.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             release,
             runnable: true,
+            error: None,
         }
     }
 

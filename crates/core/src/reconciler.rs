@@ -245,8 +245,8 @@ impl Reconciler {
             }
         }
         for (id, err) in errors {
-            let current = by_id.get(id.as_str()).map(|_| ());
-            if current.is_some()
+            let recorded = by_id.get(id.as_str()).and_then(|a| a.error.clone());
+            if recorded != err
                 && let Err(e) = self.store.set_app_error(&id, err.as_deref()).await
             {
                 tracing::warn!(error = %e, "could not record app error");

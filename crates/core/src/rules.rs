@@ -239,7 +239,7 @@ pub fn next_release_version(current: i64) -> i64 {
 /// The release a bare rollback goes back to: the one before the current.
 pub fn rollback_target(current: i64, requested: Option<i64>) -> CoreResult<i64> {
     let target = requested.unwrap_or(current - 1);
-    if target < 1 || target >= current + 1 {
+    if target < 1 || target > current {
         return Err(CoreError::invalid_field(
             "version",
             format!("version cannot be below 1 or above {current}"),

@@ -1095,47 +1095,35 @@ fn clock(t: Timestamp) -> String {
     format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
 }
 
+/// Sorts one config section's patched keys into added, changed and removed.
+fn sort_changes<V, B>(
+    prefix: &str,
+    patch: &BTreeMap<String, Option<V>>,
+    base: &BTreeMap<String, B>,
+    changes: &mut [Vec<String>; 3],
+) {
+    for (key, value) in patch {
+        let slot = match (value.is_some(), base.contains_key(key)) {
+            (true, false) => 0,
+            (true, true) => 1,
+            (false, _) => 2,
+        };
+        changes[slot].push(format!("{prefix}{key}"));
+    }
+}
+
 /// "added FOO, BAR, changed BAZ, removed QUX" as Deis summarises config releases.
 fn describe_config_change(base: &ConfigValues, patch: &ConfigPatch) -> String {
-    let mut added = Vec::new();
-    let mut changed = Vec::new();
-    let mut removed = Vec::new();
-    let sections: [(&str, Vec<(&String, bool)>, Box<dyn Fn(&str) -> bool>); 4] = [
-        (
-            "",
-            patch.values.iter().map(|(k, v)| (k, v.is_some())).collect(),
-            Box::new(|k| base.values.contains_key(k)),
-        ),
-        (
-            "memory ",
-            patch.memory.iter().map(|(k, v)| (k, v.is_some())).collect(),
-            Box::new(|k| base.memory.contains_key(k)),
-        ),
-        (
-            "cpu ",
-            patch.cpu.iter().map(|(k, v)| (k, v.is_some())).collect(),
-            Box::new(|k| base.cpu.contains_key(k)),
-        ),
-        (
-            "tag ",
-            patch.tags.iter().map(|(k, v)| (k, v.is_some())).collect(),
-            Box::new(|k| base.tags.contains_key(k)),
-        ),
-    ];
-    for (prefix, keys, exists) in &sections {
-        for (k, set) in keys {
-            let name = format!("{prefix}{k}");
-            match (set, exists(k)) {
-                (true, true) => changed.push(name),
-                (true, false) => added.push(name),
-                (false, _) => removed.push(name),
-            }
-        }
-    }
-    let parts: Vec<String> = [("added", added), ("changed", changed), ("removed", removed)]
+    let mut changes: [Vec<String>; 3] = Default::default();
+    sort_changes("", &patch.values, &base.values, &mut changes);
+    sort_changes("memory ", &patch.memory, &base.memory, &mut changes);
+    sort_changes("cpu ", &patch.cpu, &base.cpu, &mut changes);
+    sort_changes("tag ", &patch.tags, &base.tags, &mut changes);
+    let parts: Vec<String> = ["added", "changed", "removed"]
         .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(verb, v)| format!("{verb} {}", v.join(", ")))
+        .zip(changes)
+        .filter(|(_, keys)| !keys.is_empty())
+        .map(|(verb, keys)| format!("{verb} {}", keys.join(", ")))
         .collect();
     if parts.is_empty() {
         "changed nothing".into()

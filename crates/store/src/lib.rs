@@ -236,10 +236,11 @@ fn desired_from(row: &SqliteRow) -> StoreResult<DesiredApp> {
         structure: get_json(row, "structure")?,
         release: get(row, "release")?,
         runnable: runnable != 0,
+        error: get(row, "error")?,
     })
 }
 
-const DESIRED_QUERY: &str = "SELECT a.id, a.desired, a.structure, a.release, \
+const DESIRED_QUERY: &str = "SELECT a.id, a.desired, a.structure, a.release, a.error, \
      (r.build IS NOT NULL) AS runnable FROM apps a \
      LEFT JOIN releases r ON r.app_id = a.id AND r.version = a.release";
 
