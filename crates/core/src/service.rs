@@ -223,6 +223,11 @@ impl Berth {
         Ok(self.store.list_admins().await?)
     }
 
+    pub async fn users(&self, actor: &User) -> CoreResult<Vec<User>> {
+        self.require_admin(actor)?;
+        Ok(self.store.list_users().await?)
+    }
+
     pub async fn set_admin(&self, actor: &User, username: &str, is_admin: bool) -> CoreResult<()> {
         self.require_admin(actor)?;
         let user = self.user(username).await?;

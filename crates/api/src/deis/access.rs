@@ -103,6 +103,12 @@ pub async fn remove_admin(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Every registered user; administrators only.
+pub async fn list_users(State(s): State<AppState>, Caller(user): Caller) -> DeisResult<Json<Value>> {
+    let users = s.berth.users(&user).await?;
+    Ok(Json(views::all(users.iter().map(views::user).collect())))
+}
+
 pub async fn list_keys(
     State(s): State<AppState>,
     Caller(user): Caller,

@@ -77,6 +77,7 @@ pub fn routes() -> Router<AppState> {
             get(access::list_admins).post(access::add_admin),
         )
         .route("/admin/perms/{username}", delete(access::remove_admin))
+        .route("/users", get(access::list_users))
         .route("/keys", get(access::list_keys).post(access::add_key))
         .route("/keys/{id}", delete(access::remove_key))
         .fallback(crate::common::not_found)
