@@ -73,7 +73,7 @@ impl Desired {
 /// Process type → number of instances.
 pub type Structure = BTreeMap<String, u32>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct App {
     pub id: String,
     pub uuid: Uuid,
@@ -89,19 +89,71 @@ pub struct App {
     pub updated: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Build {
     pub uuid: Uuid,
     pub app_id: String,
     pub owner: String,
     pub image: String,
     pub procfile: BTreeMap<String, String>,
+    /// Overrides the image's CMD (argv) for types without a Procfile entry.
+    pub command: Option<Vec<String>>,
+    /// Overrides the image's ENTRYPOINT (argv).
+    pub entrypoint: Option<Vec<String>>,
     pub dockerfile: String,
     pub sha: String,
     pub created: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A container port to publish; the engine picks the host port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortSpec {
+    pub inner: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+}
+
+/// A container port as the engine published it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPort {
+    pub inner: u16,
+    pub outer: Option<u16>,
+    pub protocol: String,
+}
+
+/// When Berth starts an exited instance again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestartPolicy {
+    #[default]
+    Always,
+    OnFailure,
+    Never,
+}
+
+/// When an exited instance is removed for good, lowering its type's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoDestroy {
+    #[default]
+    Off,
+    OnSuccess,
+    Always,
+}
+
+/// How instances of a release run: ports and what happens when they exit.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunPolicy {
+    pub ports: Vec<PortSpec>,
+    pub restart: RestartPolicy,
+    pub autodestroy: AutoDestroy,
+    /// Replace instances whose container vanished (always true in practice;
+    /// kept because Tutum reports it).
+    pub autoreplace: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ConfigValues {
     pub values: BTreeMap<String, String>,
     /// Process type → memory limit as written ("512M").
@@ -109,9 +161,10 @@ pub struct ConfigValues {
     /// Process type → CPU shares.
     pub cpu: BTreeMap<String, u32>,
     pub tags: BTreeMap<String, String>,
+    pub policy: RunPolicy,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     pub uuid: Uuid,
     pub app_id: String,
@@ -188,8 +241,21 @@ pub struct Instance {
     pub next_restart: Option<Timestamp>,
     /// A user asked for this instance to be restarted; cleared once done.
     pub restart_requested: bool,
+    /// A user stopped this one instance; it stays stopped until started.
+    pub stopped: bool,
+    pub ports: Vec<PublishedPort>,
     pub created: Timestamp,
     pub updated: Timestamp,
+}
+
+/// What is kept of a deleted app for a while, so that dialects that list
+/// recently terminated workloads (Tutum) can still show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub app: App,
+    pub build: Option<Build>,
+    pub config: Option<Config>,
+    pub deleted: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

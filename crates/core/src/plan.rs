@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::model::{Desired, Instance, InstanceState, Structure, Timestamp};
+use crate::model::{
+    AutoDestroy, Desired, Instance, InstanceState, PublishedPort, RestartPolicy, Structure,
+    Timestamp,
+};
 use crate::rules::restart_backoff_secs;
 use crate::runtime::{ContainerInfo, EngineState, LABEL_INSTANCE};
 
@@ -25,17 +28,38 @@ pub struct DesiredApp {
     pub runnable: bool,
     /// Why the app cannot run, as last recorded.
     pub error: Option<String>,
+    pub restart: RestartPolicy,
+    pub autodestroy: AutoDestroy,
 }
 
 impl DesiredApp {
-    fn slots(&self) -> BTreeSet<(String, u32)> {
+    /// The (type, number) slots that should exist. Numbers are sticky: the
+    /// lowest numbers already taken are kept and free ones are filled from 1
+    /// up, so removing one instance (Tutum's terminate) never renumbers or
+    /// replaces the others, and shrinking drops the highest numbers.
+    fn slots(&self, rows: &[Instance]) -> BTreeSet<(String, u32)> {
         if !self.runnable {
             return BTreeSet::new();
         }
-        self.structure
-            .iter()
-            .flat_map(|(t, n)| (1..=*n).map(move |i| (t.clone(), i)))
-            .collect()
+        let mut slots = BTreeSet::new();
+        for (proc_type, count) in &self.structure {
+            let count = *count as usize;
+            let taken: BTreeSet<u32> = rows
+                .iter()
+                .filter(|r| &r.proc_type == proc_type)
+                .map(|r| r.num)
+                .collect();
+            let mut nums: Vec<u32> = taken.iter().copied().take(count).collect();
+            let mut candidate = 1;
+            while nums.len() < count {
+                if !taken.contains(&candidate) {
+                    nums.push(candidate);
+                }
+                candidate += 1;
+            }
+            slots.extend(nums.into_iter().map(|n| (proc_type.clone(), n)));
+        }
+        slots
     }
 
     fn wants_running(&self) -> bool {
@@ -68,6 +92,12 @@ pub enum Action {
         instance: Uuid,
         container_id: Option<String>,
     },
+    /// An exited instance its policy destroys: remove it and lower its type's count.
+    Destroy {
+        instance: Uuid,
+        proc_type: String,
+        container_id: Option<String>,
+    },
     /// Remove the container (if any), then the row.
     Remove {
         instance: Uuid,
@@ -88,6 +118,7 @@ pub struct Observation {
     pub node: Option<String>,
     pub restarts: u32,
     pub next_restart: Option<Timestamp>,
+    pub ports: Vec<PublishedPort>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,6 +130,24 @@ pub struct Plan {
 }
 
 /// What an instance's container tells about its state.
+/// Whether an instance that exited with `exit_code` is started again.
+pub fn restarts_after(policy: RestartPolicy, exit_code: Option<i64>) -> bool {
+    match policy {
+        RestartPolicy::Always => true,
+        RestartPolicy::OnFailure => exit_code != Some(0),
+        RestartPolicy::Never => false,
+    }
+}
+
+/// Whether an instance that exited with `exit_code` is destroyed.
+pub fn destroyed_after(policy: AutoDestroy, exit_code: Option<i64>) -> bool {
+    match policy {
+        AutoDestroy::Off => false,
+        AutoDestroy::OnSuccess => exit_code == Some(0),
+        AutoDestroy::Always => true,
+    }
+}
+
 pub fn observed_state(
     row: &Instance,
     container: Option<&ContainerInfo>,
@@ -157,7 +206,7 @@ pub fn plan_app(
         return plan;
     };
 
-    let slots = app.slots();
+    let slots = app.slots(rows);
     let running = app.wants_running();
     // A slot's current-release instance has started once it is up or has run and exited.
     let started_current: BTreeSet<(String, u32)> = rows
@@ -214,6 +263,9 @@ pub fn plan_app(
             node: container.and_then(|c| c.node.clone()).or(row.node.clone()),
             restarts: row.restarts,
             next_restart: row.next_restart,
+            ports: container
+                .map(|c| c.ports.clone())
+                .unwrap_or_else(|| row.ports.clone()),
         };
         if state == InstanceState::Up {
             obs.exit_code = None;
@@ -246,6 +298,26 @@ pub fn plan_app(
                 instance: row.uuid,
                 container_id,
             });
+        } else if row.stopped {
+            if state == InstanceState::Up
+                && let Some(id) = container_id
+            {
+                plan.actions.push(Action::Stop {
+                    instance: row.uuid,
+                    container_id: id,
+                });
+            }
+        } else if state == InstanceState::Crashed && destroyed_after(app.autodestroy, obs.exit_code)
+        {
+            plan.actions.push(Action::Destroy {
+                instance: row.uuid,
+                proc_type: row.proc_type.clone(),
+                container_id,
+            });
+            continue;
+        } else if state == InstanceState::Crashed && !restarts_after(app.restart, obs.exit_code) {
+            // It stays exited, as its policy says: nothing to schedule.
+            obs.next_restart = None;
         } else {
             match (state, container_id) {
                 (InstanceState::Created, None) => {
@@ -319,7 +391,7 @@ pub enum Convergence {
 }
 
 pub fn convergence(app: &DesiredApp, rows: &[Instance]) -> Convergence {
-    let slots = app.slots();
+    let slots = app.slots(rows);
     let running = app.wants_running();
     let mut done: BTreeMap<(String, u32), bool> = BTreeMap::new();
     for row in rows {
@@ -337,7 +409,7 @@ pub fn convergence(app: &DesiredApp, rows: &[Instance]) -> Convergence {
                 .unwrap_or_else(|| "the engine refused the container".into());
             return Convergence::Failed(format!("{}.{}: {why}", row.proc_type, row.num));
         }
-        let settled = if running {
+        let settled = if running && !row.stopped {
             matches!(row.state, InstanceState::Up | InstanceState::Crashed)
         } else {
             !matches!(row.state, InstanceState::Up | InstanceState::Starting)
@@ -365,6 +437,8 @@ mod tests {
             release,
             runnable: true,
             error: None,
+            restart: RestartPolicy::Always,
+            autodestroy: AutoDestroy::Off,
         }
     }
 
@@ -383,6 +457,8 @@ mod tests {
             restarts: 0,
             next_restart: None,
             restart_requested: false,
+            stopped: false,
+            ports: Vec::new(),
             created: now(),
             updated: now(),
         }
@@ -403,6 +479,7 @@ mod tests {
             started_at: Some(now()),
             finished_at: None,
             node: None,
+            ports: Vec::new(),
         }
     }
 
@@ -618,6 +695,89 @@ mod tests {
             }]
         );
         assert_eq!(convergence(&a, &[r]), Convergence::Pending);
+    }
+
+    #[test]
+    fn numbers_are_sticky_after_one_instance_goes() {
+        let a = app(&[("web", 2)], 1);
+        let rows = vec![
+            row("web", 2, 1, InstanceState::Up),
+            row("web", 3, 1, InstanceState::Up),
+        ];
+        let plan = plan_app(Some(&a), &rows, &[], now());
+        assert!(creates(&plan).is_empty() && removed(&plan).is_empty());
+        let grown = app(&[("web", 3)], 1);
+        assert_eq!(
+            creates(&plan_app(Some(&grown), &rows, &[], now())),
+            vec![("web".into(), 1)]
+        );
+    }
+
+    #[test]
+    fn exit_policies_decide_restart_and_destroy() {
+        let r = row("web", 1, 1, InstanceState::Up);
+        let mut c = container(&r, EngineState::Exited);
+        c.exit_code = Some(0);
+        let mut a = app(&[("web", 1)], 1);
+        a.restart = RestartPolicy::OnFailure;
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert!(
+            plan.actions.is_empty(),
+            "a clean exit is not restarted under on_failure"
+        );
+        assert_eq!(plan.observations[0].next_restart, None);
+        a.autodestroy = AutoDestroy::OnSuccess;
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert_eq!(
+            plan.actions,
+            vec![Action::Destroy {
+                instance: r.uuid,
+                proc_type: "web".into(),
+                container_id: Some(c.id.clone())
+            }]
+        );
+    }
+
+    #[test]
+    fn user_stopped_instances_stay_stopped() {
+        let mut r = row("web", 1, 1, InstanceState::Up);
+        r.stopped = true;
+        let c = container(&r, EngineState::Running);
+        let a = app(&[("web", 1)], 1);
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert_eq!(
+            plan.actions,
+            vec![Action::Stop {
+                instance: r.uuid,
+                container_id: c.id.clone()
+            }]
+        );
+        let exited = container(&r, EngineState::Exited);
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&exited),
+            now(),
+        );
+        assert!(plan.actions.is_empty());
+        let mut settled = r.clone();
+        settled.state = InstanceState::Crashed;
+        assert_eq!(convergence(&a, &[settled]), Convergence::Converged);
     }
 
     #[test]

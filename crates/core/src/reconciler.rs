@@ -17,6 +17,8 @@ use crate::runtime::*;
 use crate::store::Store;
 
 pub const RESYNC: Duration = Duration::from_secs(5);
+/// How long a deleted app stays listed (Tutum shows it as Terminated).
+pub const TOMBSTONE_KEEP: time::Duration = time::Duration::minutes(5);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 const PULL_TIMEOUT: Duration = Duration::from_secs(20);
 /// Containers created or started at once; the engine serialises much of it anyway.
@@ -93,11 +95,15 @@ pub fn instance_spec(
             .cpu
             .get(&instance.proc_type)
             .map(|c| i64::from(*c)),
+        ports: config.values.policy.ports.clone(),
         ..ContainerSpec::default()
     };
     if let Some(command) = build.procfile.get(&instance.proc_type) {
         spec.entrypoint = Some(Vec::new());
         spec.cmd = Some(shell_command(command));
+    } else if build.command.is_some() || build.entrypoint.is_some() {
+        spec.cmd = build.command.clone();
+        spec.entrypoint = build.entrypoint.clone();
     } else if instance.proc_type != DEFAULT_PROC_TYPE {
         tracing::warn!(app = app_id, proc = %instance.proc_type, "process type missing from procfile");
     }
@@ -183,6 +189,9 @@ impl Reconciler {
             .await
             .map_err(|e| e.to_string())?;
         self.sweep_jobs().await;
+        if let Err(e) = self.store.purge_tombstones(now() - TOMBSTONE_KEEP).await {
+            tracing::warn!(error = %e, "could not purge tombstones");
+        }
 
         let mut row_groups: HashMap<&str, Vec<Instance>> = HashMap::new();
         for r in &rows {
@@ -237,9 +246,10 @@ impl Reconciler {
             }
             for action in plan.actions {
                 match action {
-                    Action::Remove { .. } | Action::RemoveOrphan { .. } | Action::Stop { .. } => {
-                        removals.push(action)
-                    }
+                    Action::Remove { .. }
+                    | Action::RemoveOrphan { .. }
+                    | Action::Stop { .. }
+                    | Action::Destroy { .. } => removals.push(action),
                     _ => starts.push((id.to_string(), action)),
                 }
             }
@@ -293,6 +303,8 @@ impl Reconciler {
                     restarts: 0,
                     next_restart: None,
                     restart_requested: false,
+                    stopped: false,
+                    ports: Vec::new(),
                     created: t,
                     updated: t,
                 };
@@ -384,6 +396,7 @@ impl Reconciler {
                     node: row.node.clone(),
                     restarts: row.restarts,
                     next_restart: None,
+                    ports: row.ports.clone(),
                 };
                 self.store
                     .observe_instance(&obs)
@@ -406,6 +419,7 @@ impl Reconciler {
             next_restart: Some(
                 now() + time::Duration::seconds(restart_backoff_secs(row.restarts) as i64),
             ),
+            ports: row.ports.clone(),
         };
         self.store
             .observe_instance(&obs)
@@ -466,6 +480,21 @@ impl Reconciler {
                         .await
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(e),
+                }
+            }
+            Action::Destroy {
+                instance,
+                container_id,
+                ..
+            } => {
+                // Row and count go in one transaction first: the container is
+                // then an orphan the next pass removes even after a crash here.
+                match self.store.destroy_instance(instance).await {
+                    Ok(()) => match container_id {
+                        Some(id) => self.runtime.remove(&id).await.map_err(|e| e.to_string()),
+                        None => Ok(()),
+                    },
+                    Err(e) => Err(e.to_string()),
                 }
             }
             _ => Ok(()),

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use thiserror::Error;
 
-use crate::model::Timestamp;
+use crate::model::{PortSpec, PublishedPort, Timestamp};
 
 pub const LABEL_APP: &str = "berth.app";
 pub const LABEL_INSTANCE: &str = "berth.instance";
@@ -43,6 +43,8 @@ pub struct ContainerSpec {
     pub memory_bytes: Option<i64>,
     pub cpu_shares: Option<i64>,
     pub working_dir: Option<String>,
+    /// Ports to publish on engine-chosen host ports.
+    pub ports: Vec<PortSpec>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,7 @@ pub struct ContainerInfo {
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
     pub node: Option<String>,
+    pub ports: Vec<PublishedPort>,
 }
 
 impl ContainerInfo {

@@ -311,7 +311,11 @@ impl Berth {
             summary: summary.clone(),
             created: t,
         };
-        match self.store.create_app(&app, &config, &release).await {
+        match self
+            .store
+            .create_app(&app, &config, None, std::slice::from_ref(&release))
+            .await
+        {
             Ok(()) => {}
             Err(crate::store::StoreError::Conflict(_)) => {
                 return Err(CoreError::Conflict(format!(
@@ -346,8 +350,7 @@ impl Berth {
     /// Deletes the app and waits until the engine runs none of its containers.
     pub async fn destroy_app(&self, actor: &User, id: &str) -> CoreResult<()> {
         let app = self.app(actor, id, Level::Admin).await?;
-        self.store.delete_app(&app.id).await?;
-        self.signals.wake();
+        self.delete_app(actor, &app).await?;
         let deadline = tokio::time::Instant::now() + self.settings.converge_timeout;
         while tokio::time::Instant::now() < deadline {
             let left = self
@@ -367,7 +370,22 @@ impl Berth {
         Ok(())
     }
 
-    async fn event(&self, app: &App, actor: &str, message: &str) {
+    /// Deletes the app at once, keeping a tombstone; the reconciler then
+    /// removes its containers as orphans.
+    pub async fn delete_app(&self, actor: &User, app: &App) -> CoreResult<()> {
+        let tombstone = Tombstone {
+            app: app.clone(),
+            build: self.current_build(app).await?,
+            config: Some(self.current_config(app).await?),
+            deleted: now(),
+        };
+        self.store.delete_app(&app.id, &tombstone).await?;
+        tracing::info!(app = %app.id, by = %actor.username, "app deleted");
+        self.signals.wake();
+        Ok(())
+    }
+
+    pub(crate) async fn event(&self, app: &App, actor: &str, message: &str) {
         if let Err(e) = self.store.add_event(&app_object(app), actor, message).await {
             tracing::warn!(error = %e, "could not record event");
         }
@@ -452,6 +470,8 @@ impl Berth {
             procfile: procfile.clone(),
             dockerfile: String::new(),
             sha: String::new(),
+            command: None,
+            entrypoint: None,
             created: now(),
         };
         // Types the new build cannot run are dropped; a first build starts one instance.

@@ -81,12 +81,25 @@ pub trait Store: Send + Sync {
     async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<()>;
 
     // apps
-    /// Creates the app with its initial config and release v1, atomically.
-    async fn create_app(&self, app: &App, config: &Config, release: &Release) -> StoreResult<()>;
+    /// Creates the app with its initial config, optional first build and
+    /// releases (v1, and v2 when a workload arrives whole), atomically.
+    async fn create_app(
+        &self,
+        app: &App,
+        config: &Config,
+        build: Option<&Build>,
+        releases: &[Release],
+    ) -> StoreResult<()>;
     async fn get_app(&self, id: &str) -> StoreResult<Option<App>>;
+    async fn get_app_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<App>>;
     /// Apps the user may see (own, granted, or all for administrators), by id.
     async fn list_apps(&self, user: &User, offset: i64, limit: i64) -> StoreResult<Page<App>>;
-    async fn delete_app(&self, id: &str) -> StoreResult<()>;
+    /// Deletes the app and everything of it, keeping `tombstone`, atomically.
+    async fn delete_app(&self, id: &str, tombstone: &Tombstone) -> StoreResult<()>;
+    /// Tombstones deleted after `since` that the user may see, newest first.
+    async fn list_tombstones(&self, user: &User, since: Timestamp) -> StoreResult<Vec<Tombstone>>;
+    async fn get_tombstone(&self, app_uuid: Uuid) -> StoreResult<Option<Tombstone>>;
+    async fn purge_tombstones(&self, before: Timestamp) -> StoreResult<()>;
     async fn set_structure(&self, id: &str, structure: &Structure) -> StoreResult<()>;
     async fn set_desired(&self, id: &str, desired: Desired) -> StoreResult<()>;
     async fn set_app_error(&self, id: &str, error: Option<&str>) -> StoreResult<()>;
@@ -109,9 +122,14 @@ pub trait Store: Send + Sync {
     async fn desired_apps(&self) -> StoreResult<Vec<DesiredApp>>;
     async fn desired_app(&self, id: &str) -> StoreResult<Option<DesiredApp>>;
     async fn list_instances(&self, app_id: Option<&str>) -> StoreResult<Vec<Instance>>;
+    async fn get_instance(&self, uuid: Uuid) -> StoreResult<Option<Instance>>;
     async fn insert_instance(&self, instance: &Instance) -> StoreResult<()>;
     async fn observe_instance(&self, obs: &Observation) -> StoreResult<()>;
     async fn delete_instance(&self, uuid: Uuid) -> StoreResult<()>;
+    /// Deletes the instance row and lowers its type's count by one, atomically.
+    async fn destroy_instance(&self, uuid: Uuid) -> StoreResult<()>;
+    /// Marks one instance stopped by its user, or not.
+    async fn set_instance_stopped(&self, uuid: Uuid, stopped: bool) -> StoreResult<()>;
     async fn request_restart(&self, uuids: &[Uuid]) -> StoreResult<()>;
     async fn clear_restart(&self, uuid: Uuid) -> StoreResult<()>;
 

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use berth_core::model::PublishedPort;
 use berth_core::model::Timestamp;
 use berth_core::runtime::*;
 use bollard::Docker;
@@ -12,7 +13,7 @@ use bollard::errors::Error as BollardError;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, ContainerStateStatusEnum, ContainerSummaryStateEnum, ExecConfig,
-    HostConfig,
+    HostConfig, PortBinding, PortSummary, PortSummaryTypeEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, EventsOptions, InspectContainerOptions,
@@ -93,6 +94,32 @@ fn exit_code_from_status(status: &str) -> Option<i64> {
     rest.split(')').next()?.parse().ok()
 }
 
+/// Published ports from a container listing, one per (port, protocol):
+/// the engine lists IPv4 and IPv6 bindings separately.
+fn published_ports(ports: &[PortSummary]) -> Vec<PublishedPort> {
+    let mut out: Vec<PublishedPort> = Vec::new();
+    for p in ports {
+        let protocol = match p.typ {
+            Some(PortSummaryTypeEnum::UDP) => "udp",
+            Some(PortSummaryTypeEnum::SCTP) => "sctp",
+            _ => "tcp",
+        };
+        match out
+            .iter_mut()
+            .find(|o| o.inner == p.private_port && o.protocol == protocol)
+        {
+            Some(existing) => existing.outer = existing.outer.or(p.public_port),
+            None => out.push(PublishedPort {
+                inner: p.private_port,
+                outer: p.public_port,
+                protocol: protocol.to_string(),
+            }),
+        }
+    }
+    out.sort_by(|a, b| (a.inner, &a.protocol).cmp(&(b.inner, &b.protocol)));
+    out
+}
+
 fn label_filters(labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
     let values = labels
         .iter()
@@ -125,6 +152,12 @@ impl Runtime for DockerRuntime {
                     .collect(),
             ),
             working_dir: spec.working_dir.clone(),
+            exposed_ports: (!spec.ports.is_empty()).then(|| {
+                spec.ports
+                    .iter()
+                    .map(|p| format!("{}/{}", p.inner, p.protocol))
+                    .collect()
+            }),
             host_config: Some(HostConfig {
                 // PID 1 sh/sleep ignore SIGTERM; an init makes stops prompt.
                 init: Some(true),
@@ -132,6 +165,19 @@ impl Runtime for DockerRuntime {
                 cpu_shares: spec.cpu_shares,
                 // Berth restarts crashed instances itself, with backoff.
                 restart_policy: None,
+                // An empty host port lets the engine choose a free one.
+                port_bindings: (!spec.ports.is_empty()).then(|| {
+                    spec.ports
+                        .iter()
+                        .map(|p| {
+                            let binding = PortBinding {
+                                host_ip: None,
+                                host_port: Some(String::new()),
+                            };
+                            (format!("{}/{}", p.inner, p.protocol), Some(vec![binding]))
+                        })
+                        .collect()
+                }),
                 ..HostConfig::default()
             }),
             ..ContainerCreateBody::default()
@@ -197,6 +243,33 @@ impl Runtime for DockerRuntime {
             .await
             .map_err(|e| classify(e, id))?;
         let state = c.state.unwrap_or_default();
+        let ports = c
+            .network_settings
+            .and_then(|n| n.ports)
+            .map(|map| {
+                let summaries: Vec<PortSummary> = map
+                    .into_iter()
+                    .filter_map(|(key, bindings)| {
+                        let (port, proto) = key.split_once('/')?;
+                        let public_port = bindings
+                            .unwrap_or_default()
+                            .into_iter()
+                            .find_map(|b| b.host_port.and_then(|p| p.parse().ok()));
+                        Some(PortSummary {
+                            private_port: port.parse().ok()?,
+                            public_port,
+                            typ: Some(if proto == "udp" {
+                                PortSummaryTypeEnum::UDP
+                            } else {
+                                PortSummaryTypeEnum::TCP
+                            }),
+                            ..PortSummary::default()
+                        })
+                    })
+                    .collect();
+                published_ports(&summaries)
+            })
+            .unwrap_or_default();
         Ok(ContainerInfo {
             id: c.id.unwrap_or_default(),
             name: c
@@ -224,6 +297,7 @@ impl Runtime for DockerRuntime {
             started_at: parse_time(state.started_at.as_deref()),
             finished_at: parse_time(state.finished_at.as_deref()),
             node: Some(self.node.clone()),
+            ports,
         })
     }
 
@@ -273,6 +347,7 @@ impl Runtime for DockerRuntime {
                     started_at: None,
                     finished_at: None,
                     node: Some(self.node.clone()),
+                    ports: published_ports(&c.ports.unwrap_or_default()),
                 }
             })
             .collect())

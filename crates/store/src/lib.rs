@@ -92,6 +92,15 @@ fn get_json<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Store
     serde_json::from_str(&s).map_err(backend)
 }
 
+fn get_opt_json<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    col: &str,
+) -> StoreResult<Option<T>> {
+    let s: Option<String> = row.try_get(col).map_err(backend)?;
+    s.map(|s| serde_json::from_str(&s).map_err(backend))
+        .transpose()
+}
+
 fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
     row: &'r SqliteRow,
     col: &str,
@@ -151,6 +160,8 @@ fn build_from(row: &SqliteRow) -> StoreResult<Build> {
         procfile: get_json(row, "procfile")?,
         dockerfile: get(row, "dockerfile")?,
         sha: get(row, "sha")?,
+        command: get_opt_json(row, "command")?,
+        entrypoint: get_opt_json(row, "entrypoint")?,
         created: get_ts(row, "created")?,
     })
 }
@@ -165,6 +176,7 @@ fn config_from(row: &SqliteRow) -> StoreResult<Config> {
             memory: get_json(row, "memory")?,
             cpu: get_json(row, "cpu")?,
             tags: get_json(row, "tags")?,
+            policy: get_json(row, "policy")?,
         },
         created: get_ts(row, "created")?,
     })
@@ -205,6 +217,8 @@ fn instance_from(row: &SqliteRow) -> StoreResult<Instance> {
         restarts: restarts as u32,
         next_restart: get_opt_ts(row, "next_restart")?,
         restart_requested: get(row, "restart_requested")?,
+        stopped: get(row, "stopped")?,
+        ports: get_json(row, "ports")?,
         created: get_ts(row, "created")?,
         updated: get_ts(row, "updated")?,
     })
@@ -230,6 +244,7 @@ fn job_from(row: &SqliteRow) -> StoreResult<Job> {
 fn desired_from(row: &SqliteRow) -> StoreResult<DesiredApp> {
     let desired: String = get(row, "desired")?;
     let runnable: i64 = get(row, "runnable")?;
+    let policy: RunPolicy = get_opt_json(row, "policy")?.unwrap_or_default();
     Ok(DesiredApp {
         app_id: get(row, "id")?,
         desired: Desired::parse(&desired).unwrap_or(Desired::On),
@@ -237,12 +252,15 @@ fn desired_from(row: &SqliteRow) -> StoreResult<DesiredApp> {
         release: get(row, "release")?,
         runnable: runnable != 0,
         error: get(row, "error")?,
+        restart: policy.restart,
+        autodestroy: policy.autodestroy,
     })
 }
 
-const DESIRED_QUERY: &str = "SELECT a.id, a.desired, a.structure, a.release, a.error, \
+const DESIRED_QUERY: &str = "SELECT a.id, a.desired, a.structure, a.release, a.error, c.policy, \
      (r.build IS NOT NULL) AS runnable FROM apps a \
-     LEFT JOIN releases r ON r.app_id = a.id AND r.version = a.release";
+     LEFT JOIN releases r ON r.app_id = a.id AND r.version = a.release \
+     LEFT JOIN configs c ON c.uuid = r.config";
 
 fn collect<T>(rows: Vec<SqliteRow>, f: fn(&SqliteRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     rows.iter().map(f).collect()
@@ -414,7 +432,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn create_app(&self, app: &App, config: &Config, release: &Release) -> StoreResult<()> {
+    async fn create_app(
+        &self,
+        app: &App,
+        config: &Config,
+        build: Option<&Build>,
+        releases: &[Release],
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO apps (id, uuid, owner_id, kind, desired, structure, release, created, updated) \
@@ -433,9 +457,23 @@ impl Store for SqliteStore {
         .await
         .map_err(db_err)?;
         insert_config(&mut tx, config).await?;
-        insert_release(&mut tx, release).await?;
+        if let Some(b) = build {
+            insert_build(&mut tx, b).await?;
+        }
+        for release in releases {
+            insert_release(&mut tx, release).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         Ok(())
+    }
+
+    async fn get_app_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<App>> {
+        let row = sqlx::query(&format!("SELECT {APP_COLUMNS} WHERE a.uuid = ?"))
+            .bind(uuid.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(app_from).transpose()
     }
 
     async fn get_app(&self, id: &str) -> StoreResult<Option<App>> {
@@ -475,7 +513,7 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn delete_app(&self, id: &str) -> StoreResult<()> {
+    async fn delete_app(&self, id: &str, tombstone: &Tombstone) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let uuid: Option<String> = sqlx::query_scalar("SELECT uuid FROM apps WHERE id = ?")
             .bind(id)
@@ -509,7 +547,51 @@ impl Store for SqliteStore {
                 .await
                 .map_err(db_err)?;
         }
+        sqlx::query("INSERT OR REPLACE INTO tombstones (app_uuid, owner_id, body, deleted) VALUES (?, ?, ?, ?)")
+            .bind(tombstone.app.uuid.to_string())
+            .bind(tombstone.app.owner_id)
+            .bind(json(tombstone))
+            .bind(ts(tombstone.deleted))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_tombstones(&self, user: &User, since: Timestamp) -> StoreResult<Vec<Tombstone>> {
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM tombstones WHERE deleted > ? AND (? OR owner_id = ?) ORDER BY deleted DESC",
+        )
+        .bind(ts(since))
+        .bind(user.is_admin)
+        .bind(user.id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        bodies
+            .iter()
+            .map(|b| serde_json::from_str(b).map_err(backend))
+            .collect()
+    }
+
+    async fn get_tombstone(&self, app_uuid: Uuid) -> StoreResult<Option<Tombstone>> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM tombstones WHERE app_uuid = ?")
+                .bind(app_uuid.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        body.map(|b| serde_json::from_str(&b).map_err(backend))
+            .transpose()
+    }
+
+    async fn purge_tombstones(&self, before: Timestamp) -> StoreResult<()> {
+        sqlx::query("DELETE FROM tombstones WHERE deleted <= ?")
+            .bind(ts(before))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 
@@ -560,21 +642,7 @@ impl Store for SqliteStore {
             return Err(StoreError::NotFound(format!("app {}", new.app_id)));
         };
         if let Some(b) = &new.new_build {
-            sqlx::query(
-                "INSERT INTO builds (uuid, app_id, owner, image, procfile, dockerfile, sha, created) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(b.uuid.to_string())
-            .bind(&b.app_id)
-            .bind(&b.owner)
-            .bind(&b.image)
-            .bind(json(&b.procfile))
-            .bind(&b.dockerfile)
-            .bind(&b.sha)
-            .bind(ts(b.created))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            insert_build(&mut tx, b).await?;
         }
         if let Some(c) = &new.new_config {
             insert_config(&mut tx, c).await?;
@@ -733,7 +801,7 @@ impl Store for SqliteStore {
     async fn observe_instance(&self, o: &Observation) -> StoreResult<()> {
         sqlx::query(
             "UPDATE instances SET state = ?, exit_code = ?, message = ?, engine_id = ?, node = ?, \
-             restarts = ?, next_restart = ?, updated = ? WHERE uuid = ?",
+             restarts = ?, next_restart = ?, ports = ?, updated = ? WHERE uuid = ?",
         )
         .bind(o.state.as_str())
         .bind(o.exit_code)
@@ -742,11 +810,65 @@ impl Store for SqliteStore {
         .bind(&o.node)
         .bind(i64::from(o.restarts))
         .bind(o.next_restart.map(ts))
+        .bind(json(&o.ports))
         .bind(ts(now()))
         .bind(o.instance.to_string())
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_instance(&self, uuid: Uuid) -> StoreResult<Option<Instance>> {
+        let row = sqlx::query("SELECT * FROM instances WHERE uuid = ?")
+            .bind(uuid.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(instance_from).transpose()
+    }
+
+    async fn destroy_instance(&self, uuid: Uuid) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let row = sqlx::query("DELETE FROM instances WHERE uuid = ? RETURNING app_id, proc_type")
+            .bind(uuid.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(row) = row {
+            let app_id: String = get(&row, "app_id")?;
+            let proc_type: String = get(&row, "proc_type")?;
+            let structure: Option<String> =
+                sqlx::query_scalar("SELECT structure FROM apps WHERE id = ?")
+                    .bind(&app_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            if let Some(structure) = structure {
+                let mut structure: Structure = serde_json::from_str(&structure).map_err(backend)?;
+                if let Some(n) = structure.get_mut(&proc_type) {
+                    *n = n.saturating_sub(1);
+                }
+                sqlx::query("UPDATE apps SET structure = ?, updated = ? WHERE id = ?")
+                    .bind(json(&structure))
+                    .bind(ts(now()))
+                    .bind(&app_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_instance_stopped(&self, uuid: Uuid, stopped: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE instances SET stopped = ? WHERE uuid = ?")
+            .bind(stopped)
+            .bind(uuid.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 
@@ -1063,7 +1185,8 @@ async fn insert_config(
     c: &Config,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO configs (uuid, app_id, owner, vals, memory, cpu, tags, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO configs (uuid, app_id, owner, vals, memory, cpu, tags, policy, created) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(c.uuid.to_string())
     .bind(&c.app_id)
@@ -1072,7 +1195,29 @@ async fn insert_config(
     .bind(json(&c.values.memory))
     .bind(json(&c.values.cpu))
     .bind(json(&c.values.tags))
+    .bind(json(&c.values.policy))
     .bind(ts(c.created))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn insert_build(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, b: &Build) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO builds (uuid, app_id, owner, image, procfile, dockerfile, sha, command, entrypoint, created) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(b.uuid.to_string())
+    .bind(&b.app_id)
+    .bind(&b.owner)
+    .bind(&b.image)
+    .bind(json(&b.procfile))
+    .bind(&b.dockerfile)
+    .bind(&b.sha)
+    .bind(b.command.as_ref().map(json))
+    .bind(b.entrypoint.as_ref().map(json))
+    .bind(ts(b.created))
     .execute(&mut **tx)
     .await
     .map_err(db_err)?;
@@ -1158,9 +1303,12 @@ mod tests {
             summary: "init".into(),
             created: t,
         };
-        s.create_app(&app, &config, &r1).await.unwrap();
+        s.create_app(&app, &config, None, std::slice::from_ref(&r1))
+            .await
+            .unwrap();
         assert!(matches!(
-            s.create_app(&app, &config, &r1).await,
+            s.create_app(&app, &config, None, std::slice::from_ref(&r1))
+                .await,
             Err(StoreError::Conflict(_))
         ));
         let r2 = s
@@ -1179,8 +1327,21 @@ mod tests {
         assert_eq!(s.get_app("demo").await.unwrap().unwrap().release, 2);
         let desired = s.desired_app("demo").await.unwrap().unwrap();
         assert!(!desired.runnable);
-        s.delete_app("demo").await.unwrap();
+        let tomb = Tombstone {
+            app: app.clone(),
+            build: None,
+            config: Some(config.clone()),
+            deleted: now(),
+        };
+        s.delete_app("demo", &tomb).await.unwrap();
         assert!(s.get_app("demo").await.unwrap().is_none());
+        let kept = s
+            .list_tombstones(&u, now() - time::Duration::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!(kept, vec![tomb.clone()]);
+        s.purge_tombstones(now()).await.unwrap();
+        assert!(s.get_tombstone(app.uuid).await.unwrap().is_none());
         assert!(
             s.list_releases("demo", 0, 10)
                 .await

@@ -104,7 +104,10 @@ pub async fn remove_admin(
 }
 
 /// Every registered user; administrators only.
-pub async fn list_users(State(s): State<AppState>, Caller(user): Caller) -> DeisResult<Json<Value>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+) -> DeisResult<Json<Value>> {
     let users = s.berth.users(&user).await?;
     Ok(Json(views::all(users.iter().map(views::user).collect())))
 }

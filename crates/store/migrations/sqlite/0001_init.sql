@@ -44,6 +44,8 @@ CREATE TABLE builds (
     procfile   TEXT NOT NULL DEFAULT '{}',
     dockerfile TEXT NOT NULL DEFAULT '',
     sha        TEXT NOT NULL DEFAULT '',
+    command    TEXT,
+    entrypoint TEXT,
     created    TEXT NOT NULL
 );
 CREATE INDEX builds_app ON builds(app_id, created);
@@ -56,6 +58,7 @@ CREATE TABLE configs (
     memory  TEXT NOT NULL DEFAULT '{}',
     cpu     TEXT NOT NULL DEFAULT '{}',
     tags    TEXT NOT NULL DEFAULT '{}',
+    policy  TEXT NOT NULL DEFAULT '{}',
     created TEXT NOT NULL
 );
 
@@ -85,11 +88,22 @@ CREATE TABLE instances (
     restarts     INTEGER NOT NULL DEFAULT 0,
     next_restart TEXT,
     restart_requested INTEGER NOT NULL DEFAULT 0,
+    stopped      INTEGER NOT NULL DEFAULT 0,
+    ports        TEXT NOT NULL DEFAULT '[]',
     created      TEXT NOT NULL,
     updated      TEXT NOT NULL,
     -- One instance per slot and release: a restarted server can never double a slot.
     UNIQUE (app_id, proc_type, num, release)
 );
+
+-- Deleted apps, kept a while for dialects that list recent terminations.
+CREATE TABLE tombstones (
+    app_uuid TEXT PRIMARY KEY,
+    owner_id INTEGER NOT NULL,
+    body     TEXT NOT NULL,
+    deleted  TEXT NOT NULL
+);
+CREATE INDEX tombstones_deleted ON tombstones(deleted);
 
 CREATE TABLE events (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
