@@ -4,6 +4,7 @@
 
 pub mod common;
 pub mod deis;
+pub mod tutum;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub fn router(berth: Arc<Berth>) -> Router {
     Router::new()
         .merge(common::health::routes())
         .nest("/v1", deis::routes())
+        .nest("/api/v1", tutum::routes())
         .fallback(common::not_found)
         .with_state(state)
 }

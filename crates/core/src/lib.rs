@@ -10,5 +10,6 @@ pub mod rules;
 pub mod runtime;
 pub mod service;
 pub mod store;
+pub mod workload;
 
 pub use error::{CoreError, CoreResult};

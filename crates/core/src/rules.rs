@@ -82,6 +82,115 @@ pub fn scale_count(proc_type: &str, value: &Value) -> CoreResult<u32> {
     validate_scale(proc_type, count)
 }
 
+/// A free-form name (a Tutum application name, an image name) as an app id
+/// base: lowercase, other characters folded into single hyphens.
+pub fn slugify(name: &str) -> String {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let base = base.split(':').next().unwrap_or(base);
+    let mut out = String::new();
+    for c in base.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let mut out = out.trim_end_matches('-').to_string();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "app-");
+    }
+    out.truncate(MAX_ID_LEN - 4);
+    out.trim_end_matches('-').to_string()
+}
+
+/// Splits a command line into argv the way a POSIX shell would for plain
+/// words, single and double quotes and backslashes (no expansion). Used
+/// where an API takes a command string but Berth runs argv (Tutum).
+pub fn split_command_line(line: &str) -> CoreResult<Vec<String>> {
+    let mut args = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => current.push(c),
+                        None => {
+                            return Err(CoreError::invalid("unterminated single quote in command"));
+                        }
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => current.push(c),
+                            Some(c) => {
+                                current.push('\\');
+                                current.push(c);
+                            }
+                            None => {
+                                return Err(CoreError::invalid(
+                                    "unterminated double quote in command",
+                                ));
+                            }
+                        },
+                        Some(c) => current.push(c),
+                        None => {
+                            return Err(CoreError::invalid("unterminated double quote in command"));
+                        }
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(c) = chars.next() {
+                    current.push(c);
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    args.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                current.push(c);
+            }
+        }
+    }
+    if in_word {
+        args.push(current);
+    }
+    Ok(args)
+}
+
+/// The inverse of [`split_command_line`], for showing argv as one string.
+pub fn join_command_line(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Environment variable names as POSIX shells accept them.
 pub fn validate_env_name(name: &str) -> CoreResult<()> {
     let mut chars = name.chars();
@@ -412,6 +521,28 @@ mod tests {
         assert!(rollback_target(1, None).is_err());
         assert!(rollback_target(4, Some(9)).is_err());
         assert!(rollback_target(4, Some(0)).is_err());
+    }
+
+    #[test]
+    fn command_lines() {
+        let args =
+            split_command_line(r#"sh -c "echo 'hi there'; sleep 1" plain\ word ''"#).unwrap();
+        assert_eq!(
+            args,
+            vec!["sh", "-c", "echo 'hi there'; sleep 1", "plain word", ""]
+        );
+        assert_eq!(split_command_line(&join_command_line(&args)).unwrap(), args);
+        assert!(split_command_line("echo 'open").is_err());
+        assert!(split_command_line("   ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("tutum/hello-world:latest"), "hello-world");
+        assert_eq!(slugify("My App!"), "my-app");
+        assert_eq!(slugify("1st"), "app-1st");
+        assert_eq!(slugify(""), "app");
+        assert!(validate_app_id(&slugify(&"x".repeat(100))).is_ok());
     }
 
     #[test]

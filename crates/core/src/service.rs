@@ -811,6 +811,15 @@ impl Berth {
             .into_iter()
             .map(|e| format!("{} deis[api]: {}", clock(e.created), e.message))
             .collect();
+        out.extend(self.container_output(&app, limit).await?);
+        let skip = out.len().saturating_sub(limit);
+        Ok(out.split_off(skip))
+    }
+
+    /// The last `limit` lines each of the app's containers wrote, prefixed
+    /// with time and `app[type.num]:`.
+    pub async fn container_output(&self, app: &App, limit: usize) -> CoreResult<Vec<String>> {
+        let mut out = Vec::new();
         let instances = self.store.list_instances(Some(&app.id)).await?;
         for inst in instances {
             let Some(engine_id) = inst.engine_id.as_deref() else {
@@ -827,8 +836,7 @@ impl Berth {
                 ));
             }
         }
-        let skip = out.len().saturating_sub(limit);
-        Ok(out.split_off(skip))
+        Ok(out)
     }
 
     /// New output of the app's current containers, as it is written, one line per item.

@@ -1,0 +1,454 @@
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use berth_core::CoreError;
+use berth_core::model::*;
+use berth_core::rules::{self, split_command_line};
+use berth_core::workload::{WorkloadChange, WorkloadSpec};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::error::{TutumResult, wrong_state};
+use super::{Body, Caller, views};
+use crate::AppState;
+
+/// The one process type of an app made here (Deis's name for an image's own command).
+const PROC_TYPE: &str = rules::DEFAULT_PROC_TYPE;
+const DEFAULT_LIMIT: usize = 25;
+const MAX_LIMIT: usize = 100;
+
+/// An application by uuid: alive, or deleted in the last minutes.
+enum Found {
+    Live(App),
+    Gone(Box<Tombstone>),
+}
+
+async fn find(s: &AppState, user: &User, uuid: &str, need: Level) -> TutumResult<Found> {
+    let not_found = || CoreError::not_found(format!("application {uuid} not found"));
+    let uuid = Uuid::parse_str(uuid).map_err(|_| not_found())?;
+    match s.berth.app_by_uuid(user, uuid, need).await {
+        Ok(app) => Ok(Found::Live(app)),
+        Err(CoreError::NotFound(_)) => match s.berth.tombstone(user, uuid).await? {
+            Some(t) => Ok(Found::Gone(Box::new(t))),
+            None => Err(not_found().into()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A live app for a mutation; a deleted one is in the wrong state for it.
+async fn live(s: &AppState, user: &User, uuid: &str) -> TutumResult<App> {
+    match find(s, user, uuid, Level::User).await? {
+        Found::Live(app) => Ok(app),
+        Found::Gone(t) => Err(wrong_state("application", gone_state(s, &t).await)),
+    }
+}
+
+async fn gone_state(s: &AppState, t: &Tombstone) -> &'static str {
+    let left = s
+        .berth
+        .runtime
+        .list(&[(berth_core::runtime::LABEL_APP, Some(t.app.id.as_str()))])
+        .await
+        .map(|cs| !cs.is_empty())
+        .unwrap_or(false);
+    if left { "Terminating" } else { "Terminated" }
+}
+
+async fn render(s: &AppState, user: &User, found: Found) -> TutumResult<Value> {
+    let domain = &s.berth.settings.domain;
+    Ok(match found {
+        Found::Live(app) => views::application(&s.berth.workload(user, app).await?, domain),
+        Found::Gone(t) => {
+            let terminating = gone_state(s, &t).await == "Terminating";
+            views::terminated(&t, terminating, domain)
+        }
+    })
+}
+
+async fn render_live(s: &AppState, user: &User, app: App) -> TutumResult<Json<Value>> {
+    Ok(Json(render(s, user, Found::Live(app)).await?))
+}
+
+pub fn paging(q: &HashMap<String, String>) -> (usize, usize) {
+    let offset = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(DEFAULT_LIMIT)
+        .min(MAX_LIMIT);
+    (offset, limit)
+}
+
+/// Whether a rendered object passes Tutum's list filters.
+pub fn matches(
+    object: &Value,
+    filters: &[(&str, &str, bool)],
+    q: &HashMap<String, String>,
+) -> bool {
+    filters
+        .iter()
+        .all(|(param, field, prefix)| match q.get(*param) {
+            None => true,
+            Some(want) => {
+                let have = object[*field].as_str().unwrap_or_default();
+                if *prefix {
+                    have.starts_with(want.as_str())
+                } else {
+                    have == want
+                }
+            }
+        })
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> TutumResult<Json<Value>> {
+    let domain = &s.berth.settings.domain;
+    let mut objects: Vec<Value> = s
+        .berth
+        .workloads(&user)
+        .await?
+        .iter()
+        .map(|w| views::application(w, domain))
+        .collect();
+    for t in s.berth.recent_tombstones(&user).await? {
+        let terminating = gone_state(&s, &t).await == "Terminating";
+        objects.push(views::terminated(&t, terminating, domain));
+    }
+    let filters = [
+        ("uuid", "uuid", false),
+        ("uuid__startswith", "uuid", true),
+        ("name", "name", false),
+        ("unique_name", "unique_name", false),
+        ("state", "state", false),
+    ];
+    objects.retain(|o| matches(o, &filters, &q));
+    let (offset, limit) = paging(&q);
+    Ok(Json(views::list(
+        objects,
+        offset,
+        limit,
+        "/api/v1/application/",
+    )))
+}
+
+/// `image` (what the CLI sends) or `image_tag`, also as `/api/v1/image/<repo>/tag/<tag>/`.
+fn image_of(body: &Body) -> TutumResult<Option<String>> {
+    let raw = match body.opt_str("image")? {
+        Some(i) => Some(i),
+        None => body.opt_str("image_tag")?,
+    };
+    Ok(raw.filter(|r| !r.is_empty()).map(|r| {
+        match r
+            .strip_prefix("/api/v1/image/")
+            .and_then(|rest| rest.trim_end_matches('/').rsplit_once("/tag/"))
+        {
+            Some((repo, tag)) => format!("{repo}:{tag}"),
+            None => r.to_string(),
+        }
+    }))
+}
+
+fn command_of(body: &Body, field: &str) -> TutumResult<Option<Option<Vec<String>>>> {
+    Ok(match body.opt_str(field)? {
+        None => None,
+        Some(line) => {
+            let argv = split_command_line(line)
+                .map_err(|e| CoreError::invalid_field(field, e.to_string()))?;
+            Some((!argv.is_empty()).then_some(argv))
+        }
+    })
+}
+
+fn restart_policy(text: &str) -> TutumResult<RestartPolicy> {
+    match text {
+        "OFF" => Ok(RestartPolicy::Never),
+        "ON_FAILURE" => Ok(RestartPolicy::OnFailure),
+        "ALWAYS" => Ok(RestartPolicy::Always),
+        other => Err(CoreError::invalid_field(
+            "autorestart",
+            format!("'{other}' is not OFF, ON_FAILURE or ALWAYS"),
+        )
+        .into()),
+    }
+}
+
+fn destroy_policy(text: &str) -> TutumResult<AutoDestroy> {
+    match text {
+        "OFF" => Ok(AutoDestroy::Off),
+        "ON_SUCCESS" => Ok(AutoDestroy::OnSuccess),
+        "ALWAYS" => Ok(AutoDestroy::Always),
+        other => Err(CoreError::invalid_field(
+            "autodestroy",
+            format!("'{other}' is not OFF, ON_SUCCESS or ALWAYS"),
+        )
+        .into()),
+    }
+}
+
+/// Applies the definition fields present in `body` to `config`; returns whether any was.
+fn apply_config(body: &Body, config: &mut ConfigValues, proc_type: &str) -> TutumResult<bool> {
+    let obj = body.object()?;
+    let mut changed = false;
+    if let Some(size) = body.opt_str("container_size")? {
+        let (_, memory, cpu) = views::SIZES
+            .iter()
+            .find(|(name, _, _)| *name == size)
+            .ok_or_else(|| {
+                CoreError::invalid_field(
+                    "container_size",
+                    format!("'{size}' is not one of XS, S, M, L, XL"),
+                )
+            })?;
+        config
+            .memory
+            .insert(proc_type.to_string(), memory.to_string());
+        config.cpu.insert(proc_type.to_string(), *cpu);
+        changed = true;
+    }
+    if let Some(vars) = obj.get("container_envvars").filter(|v| !v.is_null()) {
+        let list = vars.as_array().ok_or_else(|| {
+            CoreError::invalid_field("container_envvars", "must be a list of {key, value}")
+        })?;
+        config.values.clear();
+        for var in list {
+            let key = var["key"].as_str().ok_or_else(|| {
+                CoreError::invalid_field("container_envvars", "each needs a string key")
+            })?;
+            let value = rules::value_text("container_envvars", key, &var["value"])?;
+            config.values.insert(key.to_string(), value);
+        }
+        changed = true;
+    }
+    if let Some(ports) = obj.get("container_ports").filter(|v| !v.is_null()) {
+        let list = ports.as_array().ok_or_else(|| {
+            CoreError::invalid_field(
+                "container_ports",
+                "must be a list of {protocol, inner_port}",
+            )
+        })?;
+        config.policy.ports = list
+            .iter()
+            .map(|p| {
+                let inner = p["inner_port"]
+                    .as_u64()
+                    .or_else(|| p["inner_port"].as_str().and_then(|s| s.parse().ok()))
+                    .and_then(|n| u16::try_from(n).ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        CoreError::invalid_field(
+                            "container_ports",
+                            "inner_port must be between 1 and 65535",
+                        )
+                    })?;
+                let protocol = p["protocol"].as_str().unwrap_or("tcp").to_ascii_lowercase();
+                Ok(PortSpec { inner, protocol })
+            })
+            .collect::<Result<_, CoreError>>()?;
+        changed = true;
+    }
+    if let Some(p) = body.opt_str("autorestart")? {
+        config.policy.restart = restart_policy(p)?;
+        changed = true;
+    }
+    if let Some(p) = body.opt_str("autodestroy")? {
+        config.policy.autodestroy = destroy_policy(p)?;
+        changed = true;
+    }
+    if let Some(p) = body.opt_str("autoreplace")? {
+        restart_policy(p)?;
+        config.policy.autoreplace = p != "OFF";
+        changed = true;
+    }
+    Ok(changed)
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    body: Body,
+) -> TutumResult<(StatusCode, Json<Value>)> {
+    let image = image_of(&body)?
+        .ok_or_else(|| CoreError::invalid_field("image", "This field is required."))?;
+    let count = body.opt_int("target_num_containers")?.unwrap_or(1);
+    let count = rules::validate_scale(PROC_TYPE, count).map_err(|_| {
+        CoreError::invalid_field(
+            "target_num_containers",
+            format!("must be between 0 and {}", rules::MAX_SCALE),
+        )
+    })?;
+    let mut config = ConfigValues {
+        policy: RunPolicy {
+            restart: RestartPolicy::Never,
+            ..RunPolicy::default()
+        },
+        ..ConfigValues::default()
+    };
+    let (_, memory, cpu) = views::SIZES[0];
+    config.memory.insert(PROC_TYPE.into(), memory.into());
+    config.cpu.insert(PROC_TYPE.into(), cpu);
+    apply_config(&body, &mut config, PROC_TYPE)?;
+    let spec = WorkloadSpec {
+        name: body
+            .opt_str("name")?
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&image)
+            .to_string(),
+        kind: AppKind::App,
+        image,
+        command: command_of(&body, "run_command")?.flatten(),
+        entrypoint: command_of(&body, "entrypoint")?.flatten(),
+        proc_type: PROC_TYPE.into(),
+        count,
+        config,
+        desired: Desired::On,
+    };
+    let app = s.berth.create_workload(&user, spec).await?;
+    Ok((StatusCode::CREATED, render_live(&s, &user, app).await?))
+}
+
+pub async fn detail(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(uuid): Path<String>,
+) -> TutumResult<Json<Value>> {
+    let found = find(&s, &user, &uuid, Level::Read).await?;
+    Ok(Json(render(&s, &user, found).await?))
+}
+
+/// Scales with `target_num_containers`; any other definition field makes a new release.
+pub async fn update(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(uuid): Path<String>,
+    body: Body,
+) -> TutumResult<(StatusCode, Json<Value>)> {
+    let app = live(&s, &user, &uuid).await?;
+    let proc_type = app
+        .structure
+        .keys()
+        .next()
+        .cloned()
+        .unwrap_or_else(|| PROC_TYPE.into());
+    let mut config = s.berth.current_config(&app).await?.values;
+    let config_changed = apply_config(&body, &mut config, &proc_type)?;
+    let change = WorkloadChange {
+        image: image_of(&body)?,
+        command: command_of(&body, "run_command")?,
+        entrypoint: command_of(&body, "entrypoint")?,
+        config: config_changed.then_some(config),
+    };
+    let target = body.opt_int("target_num_containers")?;
+    if let Some(n) = target {
+        rules::validate_scale(&proc_type, n).map_err(|_| {
+            CoreError::invalid_field(
+                "target_num_containers",
+                format!("must be between 0 and {}", rules::MAX_SCALE),
+            )
+        })?;
+    }
+    s.berth.change_workload(&user, &app, change).await?;
+    if let Some(n) = target {
+        s.berth.set_count(&user, &app, &proc_type, n).await?;
+    }
+    let app = s.berth.app(&user, &app.id, Level::Read).await?;
+    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
+}
+
+pub async fn start(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(uuid): Path<String>,
+) -> TutumResult<(StatusCode, Json<Value>)> {
+    let app = live(&s, &user, &uuid).await?;
+    s.berth.set_desired(&user, &app, Desired::On).await?;
+    let app = s.berth.app(&user, &app.id, Level::Read).await?;
+    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
+}
+
+pub async fn stop(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(uuid): Path<String>,
+) -> TutumResult<(StatusCode, Json<Value>)> {
+    let app = live(&s, &user, &uuid).await?;
+    s.berth.set_desired(&user, &app, Desired::Off).await?;
+    let app = s.berth.app(&user, &app.id, Level::Read).await?;
+    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
+}
+
+/// Replaces every container; `{"tag": t}` switches the image to that tag first.
+pub async fn redeploy(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(uuid): Path<String>,
+    body: Body,
+) -> TutumResult<(StatusCode, Json<Value>)> {
+    let app = live(&s, &user, &uuid).await?;
+    match body.opt_str("tag")?.filter(|t| !t.is_empty()) {
+        Some(tag) => {
+            let build = s
+                .berth
+                .current_build(&app)
+                .await?
+                .ok_or_else(|| CoreError::invalid("the application has no image"))?;
+            let repo = match build.image.rsplit_once(':') {
+                Some((r, t)) if !t.contains('/') => r.to_string(),
+                _ => build.image.clone(),
+            };
+            let change = WorkloadChange {
+                image: Some(format!("{repo}:{tag}")),
+                ..WorkloadChange::default()
+            };
+            s.berth.change_workload(&user, &app, change).await?;
+        }
+        None => {
+            s.berth.redeploy(&user, &app).await?;
+        }
+    }
+    let app = s.berth.app(&user, &app.id, Level::Read).await?;
+    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
+}
+
+pub async fn logs(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(uuid): Path<String>,
+) -> TutumResult<Json<Value>> {
+    let app = match find(&s, &user, &uuid, Level::Read).await? {
+        Found::Live(app) => app,
+        Found::Gone(_) => return Ok(Json(json!({"logs": ""}))),
+    };
+    let lines = s.berth.container_output(&app, 1000).await?;
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    Ok(Json(json!({ "logs": text })))
+}
+
+/// Terminates at once: 202 with the object, Terminating until its containers are gone.
+pub async fn terminate(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(uuid): Path<String>,
+) -> TutumResult<(StatusCode, Json<Value>)> {
+    let app = match find(&s, &user, &uuid, Level::Admin).await? {
+        Found::Live(app) => app,
+        Found::Gone(t) => return Err(wrong_state("application", gone_state(&s, &t).await)),
+    };
+    s.berth.delete_app(&user, &app).await?;
+    let t = s
+        .berth
+        .tombstone(&user, app.uuid)
+        .await?
+        .ok_or_else(|| CoreError::Internal("tombstone missing after delete".into()))?;
+    let mut object = views::terminated(&t, true, &s.berth.settings.domain);
+    if let Value::Object(m) = &mut object {
+        m.insert("state".into(), json!("Terminating"));
+    }
+    Ok((StatusCode::ACCEPTED, Json(object)))
+}

@@ -1,0 +1,142 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use berth_core::CoreError;
+use berth_core::model::User;
+use berth_core::service::Berth;
+use serde_json::{Value, json};
+
+use super::Body;
+use super::error::{TutumError, TutumResult};
+use crate::AppState;
+
+pub enum Credentials {
+    /// `ApiKey user:key` or Basic `user:secret`, where the secret is a key or a password.
+    UserSecret { username: String, secret: String },
+    /// A bare Berth token (`token T`, `Bearer T`).
+    Token(String),
+}
+
+pub fn credentials(header: &str) -> Option<Credentials> {
+    let (scheme, rest) = header.trim().split_once(' ')?;
+    let rest = rest.trim();
+    let pair = match scheme.to_ascii_lowercase().as_str() {
+        "apikey" => rest.to_string(),
+        "basic" => String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(rest)
+                .ok()?,
+        )
+        .ok()?,
+        "token" | "bearer" => return Some(Credentials::Token(rest.to_string())),
+        _ => return None,
+    };
+    let (username, secret) = pair.split_once(':')?;
+    Some(Credentials::UserSecret {
+        username: username.to_string(),
+        secret: secret.to_string(),
+    })
+}
+
+/// A user by name and API key (a Berth token of theirs) or password.
+pub async fn check(berth: &Berth, username: &str, secret: &str) -> Result<User, TutumError> {
+    if let Ok(user) = berth.authenticate(secret).await
+        && user.username == username
+    {
+        return Ok(user);
+    }
+    berth.check_password(username, secret).await.map_err(|_| {
+        TutumError(CoreError::Unauthenticated(
+            "Invalid username/apikey or password".into(),
+        ))
+    })
+}
+
+/// `GET /api/v1/auth/` with Basic user:password: the user's API key (a new Berth token).
+pub async fn api_key(State(s): State<AppState>, headers: HeaderMap) -> TutumResult<Json<Value>> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let user = match credentials(header) {
+        Some(Credentials::UserSecret { username, secret }) => {
+            check(&s.berth, &username, &secret).await?
+        }
+        Some(Credentials::Token(t)) => s.berth.authenticate(&t).await?,
+        None => {
+            return Err(TutumError(CoreError::Unauthenticated(
+                "Authentication credentials were not provided".into(),
+            )));
+        }
+    };
+    let (_, key) = s.berth.issue_token(&user, None).await?;
+    Ok(Json(json!({
+        "meta": {"limit": 25, "next": null, "offset": 0, "previous": null, "total_count": 1},
+        "objects": [{"username": user.username, "key": key, "resource_uri": "/api/v1/auth/"}],
+    })))
+}
+
+/// `POST /api/v1/register/` → 201; errors in the `{"register": {field: [msg]}}` shape the CLI prints.
+pub async fn register(State(s): State<AppState>, body: Body) -> Response {
+    let outcome = async {
+        let username = body.str("username")?;
+        let password = body.str("password1")?;
+        if body.opt_str("password2")?.is_some_and(|p| p != password) {
+            return Err(CoreError::invalid_field(
+                "password2",
+                "The two password fields didn't match.",
+            ));
+        }
+        let email = body.opt_str("email")?.unwrap_or_default();
+        s.berth.register(username, password, email).await
+    }
+    .await;
+    match outcome {
+        Ok(user) => (
+            StatusCode::CREATED,
+            Json(json!({"username": user.username, "email": user.email})),
+        )
+            .into_response(),
+        Err(e) => {
+            let (field, message) = match &e {
+                CoreError::Invalid { field, message } => {
+                    (field.clone().unwrap_or("__all__".into()), message.clone())
+                }
+                CoreError::Conflict(_) => (
+                    "username".into(),
+                    "A user with that username already exists.".into(),
+                ),
+                other => ("__all__".into(), other.to_string()),
+            };
+            (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"register": {field: [message]}})),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_forms() {
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("ann:pw:with:colons")
+        );
+        assert!(
+            matches!(credentials(&basic), Some(Credentials::UserSecret { username, secret }) if username == "ann" && secret == "pw:with:colons")
+        );
+        assert!(
+            matches!(credentials("ApiKey ann:abc"), Some(Credentials::UserSecret { secret, .. }) if secret == "abc")
+        );
+        assert!(matches!(credentials("Bearer t"), Some(Credentials::Token(t)) if t == "t"));
+        assert!(credentials("ApiKey nocolon").is_none());
+        assert!(credentials("Digest x").is_none());
+    }
+}

@@ -1,0 +1,104 @@
+//! Tutum API v1 (application era) at `/api/v1`: applications and their
+//! containers, over the same apps and instances as every other dialect.
+
+mod applications;
+mod auth;
+mod containers;
+mod error;
+mod views;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use berth_core::CoreError;
+use berth_core::model::User;
+
+use crate::AppState;
+pub use error::TutumError;
+
+/// A request body; malformed ones are refused in Tutum's shape.
+pub type Body = crate::common::body::Payload<TutumError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth", get(auth::api_key))
+        .route("/register", post(auth::register))
+        .route(
+            "/application",
+            get(applications::list).post(applications::create),
+        )
+        .route(
+            "/application/{uuid}",
+            get(applications::detail)
+                .patch(applications::update)
+                .delete(applications::terminate),
+        )
+        .route("/application/{uuid}/start", post(applications::start))
+        .route("/application/{uuid}/stop", post(applications::stop))
+        .route("/application/{uuid}/redeploy", post(applications::redeploy))
+        .route("/application/{uuid}/logs", get(applications::logs))
+        .route("/container", get(containers::list))
+        .route(
+            "/container/{uuid}",
+            get(containers::detail).delete(containers::terminate),
+        )
+        .route("/container/{uuid}/start", post(containers::start))
+        .route("/container/{uuid}/stop", post(containers::stop))
+        .route("/container/{uuid}/logs", get(containers::logs))
+        .fallback(|| async { TutumError(CoreError::not_found("Not found")) })
+        .layer(middleware::from_fn(json_only))
+}
+
+/// Tutum answers JSON only: a client that accepts nothing of it gets 415.
+async fn json_only(req: Request, next: Next) -> Response {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("*/*");
+    let acceptable = accept.split(',').any(|part| {
+        let media = part.split(';').next().unwrap_or("").trim();
+        matches!(media, "*/*" | "application/*" | "application/json" | "")
+    });
+    if !acceptable {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            axum::Json(serde_json::json!({"error": "only application/json is supported"})),
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// The caller, from `ApiKey user:key`, Basic `user:key` or `user:password`,
+/// or any other dialect's token header.
+pub struct Caller(pub User);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = TutumError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let unauthorized = |m: &str| TutumError(CoreError::Unauthenticated(m.to_string()));
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| unauthorized("Authentication credentials were not provided"))?;
+        match auth::credentials(header) {
+            Some(auth::Credentials::UserSecret { username, secret }) => {
+                Ok(Caller(auth::check(&state.berth, &username, &secret).await?))
+            }
+            Some(auth::Credentials::Token(token)) => {
+                Ok(Caller(state.berth.authenticate(&token).await?))
+            }
+            None => Err(unauthorized("Unsupported authorization scheme")),
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! Use cases of dialects that describe a workload whole (image, command,
+//! environment, size, ports, count) and act asynchronously: Tutum
+//! applications today, Tapis pods next. Same apps, builds, configs and
+//! releases as the Deis use cases in [`crate::service`].
+
+use uuid::Uuid;
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::*;
+use crate::plan::DesiredApp;
+use crate::rules;
+use crate::service::Berth;
+use crate::store::NewRelease;
+
+/// A workload as such dialects submit it.
+#[derive(Debug, Clone)]
+pub struct WorkloadSpec {
+    /// Base of the app id; made unique with a `-N` suffix when taken.
+    pub name: String,
+    pub kind: AppKind,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    /// The one process type the workload runs as.
+    pub proc_type: String,
+    pub count: u32,
+    pub config: ConfigValues,
+    pub desired: Desired,
+}
+
+/// What changes in a workload's definition; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadChange {
+    pub image: Option<String>,
+    pub command: Option<Option<Vec<String>>>,
+    pub entrypoint: Option<Option<Vec<String>>>,
+    pub config: Option<ConfigValues>,
+}
+
+impl WorkloadChange {
+    pub fn is_empty(&self) -> bool {
+        self.image.is_none()
+            && self.command.is_none()
+            && self.entrypoint.is_none()
+            && self.config.is_none()
+    }
+}
+
+/// Where an app is, from desired state and instances: one state machine,
+/// rendered per dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing has started yet.
+    Creating,
+    Running,
+    /// Converged, but some instances are not up.
+    Partial,
+    /// Instances being added or removed.
+    Scaling,
+    /// Instances of an older release being replaced.
+    Redeploying,
+    Stopping,
+    Stopped,
+    /// An instance could not be created (missing image, engine refusal).
+    Error,
+}
+
+/// A workload with everything its views show.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub app: App,
+    pub build: Option<Build>,
+    pub config: Config,
+    pub instances: Vec<Instance>,
+    pub phase: Phase,
+}
+
+impl Workload {
+    pub fn proc_type(&self) -> String {
+        self.app
+            .structure
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| rules::DEFAULT_PROC_TYPE.to_string())
+    }
+
+    pub fn target(&self) -> u32 {
+        self.app.structure.values().sum()
+    }
+}
+
+/// The phase of an app given its desired state and instance rows.
+pub fn phase(app: &DesiredApp, rows: &[Instance]) -> Phase {
+    let target: u32 = if app.runnable {
+        app.structure.values().sum()
+    } else {
+        0
+    };
+    let live = |r: &&Instance| !matches!(r.state, InstanceState::Destroyed);
+    let current: Vec<&Instance> = rows
+        .iter()
+        .filter(live)
+        .filter(|r| r.release == app.release)
+        .collect();
+    let running = |r: &&&Instance| r.state == InstanceState::Up;
+    let up = current.iter().filter(running).count() as u32;
+    if app.desired == Desired::Off {
+        return if rows
+            .iter()
+            .any(|r| matches!(r.state, InstanceState::Up | InstanceState::Starting))
+        {
+            Phase::Stopping
+        } else {
+            Phase::Stopped
+        };
+    }
+    if current.iter().any(|r| r.state == InstanceState::Error) {
+        return Phase::Error;
+    }
+    if rows.iter().any(|r| r.release != app.release) {
+        return Phase::Redeploying;
+    }
+    if target == 0 {
+        return if current.is_empty() {
+            Phase::Stopped
+        } else {
+            Phase::Scaling
+        };
+    }
+    let pending = current
+        .iter()
+        .any(|r| matches!(r.state, InstanceState::Created | InstanceState::Starting));
+    if current.len() as u32 != target || (pending && up > 0) {
+        return if up == 0 && rows.iter().all(|r| r.state != InstanceState::Crashed) {
+            Phase::Creating
+        } else {
+            Phase::Scaling
+        };
+    }
+    if pending {
+        return Phase::Creating;
+    }
+    let user_stopped = current.iter().filter(|r| r.stopped).count() as u32;
+    match up {
+        n if n == target => Phase::Running,
+        0 if user_stopped == target => Phase::Stopped,
+        0 => Phase::Stopped,
+        _ => Phase::Partial,
+    }
+}
+
+impl Berth {
+    /// Creates app, config, build and scale in one transaction and lets the
+    /// reconciler start it; returns at once.
+    pub async fn create_workload(&self, actor: &User, spec: WorkloadSpec) -> CoreResult<App> {
+        rules::validate_proc_type(&spec.proc_type)?;
+        rules::validate_scale(&spec.proc_type, i64::from(spec.count))?;
+        validate_config(&spec.config)?;
+        self.require_image(&spec.image).await?;
+        let base = rules::slugify(&spec.name);
+        let t = now();
+        for attempt in 1..=50u32 {
+            let id = if attempt == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{attempt}")
+            };
+            if rules::validate_app_id(&id).is_err() || self.store.get_app(&id).await?.is_some() {
+                continue;
+            }
+            let app = App {
+                id: id.clone(),
+                uuid: Uuid::new_v4(),
+                owner_id: actor.id,
+                owner: actor.username.clone(),
+                kind: spec.kind,
+                desired: spec.desired,
+                structure: [(spec.proc_type.clone(), spec.count)].into(),
+                release: 2,
+                error: None,
+                created: t,
+                updated: t,
+            };
+            let config = Config {
+                uuid: Uuid::new_v4(),
+                app_id: id.clone(),
+                owner: actor.username.clone(),
+                values: spec.config.clone(),
+                created: t,
+            };
+            let build = Build {
+                uuid: Uuid::new_v4(),
+                app_id: id.clone(),
+                owner: actor.username.clone(),
+                image: spec.image.clone(),
+                procfile: Default::default(),
+                dockerfile: String::new(),
+                sha: String::new(),
+                command: spec.command.clone(),
+                entrypoint: spec.entrypoint.clone(),
+                created: t,
+            };
+            let release = |version: i64, build: Option<Uuid>, summary: String| Release {
+                uuid: Uuid::new_v4(),
+                app_id: id.clone(),
+                owner: actor.username.clone(),
+                version,
+                build,
+                config: config.uuid,
+                summary,
+                created: t,
+            };
+            let releases = [
+                release(
+                    1,
+                    None,
+                    format!("{} created initial release", actor.username),
+                ),
+                release(
+                    2,
+                    Some(build.uuid),
+                    format!("{} deployed {}", actor.username, spec.image),
+                ),
+            ];
+            match self
+                .store
+                .create_app(&app, &config, Some(&build), &releases)
+                .await
+            {
+                Err(crate::store::StoreError::Conflict(_)) => continue,
+                other => other?,
+            }
+            for r in &releases {
+                self.event(&app, &actor.username, &r.summary).await;
+            }
+            self.signals.wake();
+            return Ok(app);
+        }
+        Err(CoreError::Conflict(format!("no free name like {base}")))
+    }
+
+    pub async fn workload(&self, actor: &User, app: App) -> CoreResult<Workload> {
+        let _ = actor;
+        let build = self.current_build(&app).await?;
+        let config = self.current_config(&app).await?;
+        let instances = self.store.list_instances(Some(&app.id)).await?;
+        let desired = self
+            .store
+            .desired_app(&app.id)
+            .await?
+            .ok_or_else(|| CoreError::not_found(format!("app {} not found", app.id)))?;
+        let phase = phase(&desired, &instances);
+        Ok(Workload {
+            app,
+            build,
+            config,
+            instances,
+            phase,
+        })
+    }
+
+    /// Every app the actor may see, as workloads.
+    pub async fn workloads(&self, actor: &User) -> CoreResult<Vec<Workload>> {
+        let apps = self.store.list_apps(actor, 0, i64::MAX).await?.items;
+        let mut out = Vec::with_capacity(apps.len());
+        for app in apps {
+            out.push(self.workload(actor, app).await?);
+        }
+        Ok(out)
+    }
+
+    /// Apps deleted in the last few minutes that the actor owned (or all, for administrators).
+    pub async fn recent_tombstones(&self, actor: &User) -> CoreResult<Vec<Tombstone>> {
+        let since = now() - crate::reconciler::TOMBSTONE_KEEP;
+        Ok(self.store.list_tombstones(actor, since).await?)
+    }
+
+    /// An app by uuid, with the same visibility rules as by id.
+    pub async fn app_by_uuid(&self, actor: &User, uuid: Uuid, need: Level) -> CoreResult<App> {
+        let app = self
+            .store
+            .get_app_by_uuid(uuid)
+            .await?
+            .ok_or_else(|| CoreError::not_found(format!("application {uuid} not found")))?;
+        self.app(actor, &app.id, need).await
+    }
+
+    /// A tombstone by app uuid, if the actor owned the app (or is an administrator).
+    pub async fn tombstone(&self, actor: &User, uuid: Uuid) -> CoreResult<Option<Tombstone>> {
+        Ok(self
+            .store
+            .get_tombstone(uuid)
+            .await?
+            .filter(|t| actor.is_admin || t.app.owner_id == actor.id))
+    }
+
+    /// Turns the app on or off; returns at once.
+    pub async fn set_desired(&self, actor: &User, app: &App, desired: Desired) -> CoreResult<()> {
+        if desired == Desired::On {
+            // Exited instances start again whatever their restart policy says:
+            // the user asked for it.
+            let instances = self.store.list_instances(Some(&app.id)).await?;
+            for i in instances.iter().filter(|i| i.stopped) {
+                self.store.set_instance_stopped(i.uuid, false).await?;
+            }
+            let idle: Vec<Uuid> = instances
+                .iter()
+                .filter(|i| i.state != InstanceState::Up)
+                .map(|i| i.uuid)
+                .collect();
+            self.store.request_restart(&idle).await?;
+        }
+        self.store.set_desired(&app.id, desired).await?;
+        let verb = if desired == Desired::Off {
+            "stopped"
+        } else {
+            "started"
+        };
+        self.event(
+            app,
+            &actor.username,
+            &format!("{} {verb} the app", actor.username),
+        )
+        .await;
+        self.signals.wake();
+        Ok(())
+    }
+
+    /// Sets one process type's count; returns at once.
+    pub async fn set_count(
+        &self,
+        actor: &User,
+        app: &App,
+        proc_type: &str,
+        count: i64,
+    ) -> CoreResult<()> {
+        let count = rules::validate_scale(proc_type, count)?;
+        let mut structure = app.structure.clone();
+        structure.insert(proc_type.to_string(), count);
+        self.store.set_structure(&app.id, &structure).await?;
+        self.event(
+            app,
+            &actor.username,
+            &format!("{} scaled {proc_type}={count}", actor.username),
+        )
+        .await;
+        self.signals.wake();
+        Ok(())
+    }
+
+    /// Makes a release with the changed definition; returns at once.
+    pub async fn change_workload(
+        &self,
+        actor: &User,
+        app: &App,
+        change: WorkloadChange,
+    ) -> CoreResult<Option<Release>> {
+        if change.is_empty() {
+            return Ok(None);
+        }
+        let previous = self.current_release(app).await?;
+        let current_build = self.current_build(app).await?;
+        let new_build =
+            if change.image.is_some() || change.command.is_some() || change.entrypoint.is_some() {
+                let base = current_build
+                    .clone()
+                    .ok_or_else(|| CoreError::invalid("the app has no image yet"))?;
+                let image = change.image.clone().unwrap_or(base.image.clone());
+                self.require_image(&image).await?;
+                Some(Build {
+                    uuid: Uuid::new_v4(),
+                    image,
+                    command: change.command.clone().unwrap_or(base.command.clone()),
+                    entrypoint: change.entrypoint.clone().unwrap_or(base.entrypoint.clone()),
+                    created: now(),
+                    owner: actor.username.clone(),
+                    ..base
+                })
+            } else {
+                None
+            };
+        let new_config = match change.config {
+            Some(values) => {
+                validate_config(&values)?;
+                Some(Config {
+                    uuid: Uuid::new_v4(),
+                    app_id: app.id.clone(),
+                    owner: actor.username.clone(),
+                    values,
+                    created: now(),
+                })
+            }
+            None => None,
+        };
+        let summary = match &new_build {
+            Some(b) => format!("{} deployed {}", actor.username, b.image),
+            None => format!("{} changed the configuration", actor.username),
+        };
+        let release = self
+            .store
+            .create_release(&NewRelease {
+                app_id: app.id.clone(),
+                owner: actor.username.clone(),
+                build: new_build.as_ref().map(|b| b.uuid).or(previous.build),
+                new_build,
+                config: new_config.as_ref().map_or(previous.config, |c| c.uuid),
+                new_config,
+                summary: summary.clone(),
+            })
+            .await?;
+        self.event(app, &actor.username, &summary).await;
+        self.signals.wake();
+        Ok(Some(release))
+    }
+
+    /// Replaces every instance with a fresh one of the same definition.
+    pub async fn redeploy(&self, actor: &User, app: &App) -> CoreResult<Release> {
+        let current = self.current_release(app).await?;
+        if current.build.is_none() {
+            return Err(CoreError::invalid("the app has no image to redeploy"));
+        }
+        let release = self
+            .store
+            .create_release(&NewRelease {
+                app_id: app.id.clone(),
+                owner: actor.username.clone(),
+                new_build: None,
+                build: current.build,
+                new_config: None,
+                config: current.config,
+                summary: format!("{} redeployed v{}", actor.username, current.version),
+            })
+            .await?;
+        self.event(app, &actor.username, &release.summary).await;
+        self.signals.wake();
+        Ok(release)
+    }
+
+    /// An instance by uuid and its app, if the actor may act at `need`.
+    pub async fn instance(
+        &self,
+        actor: &User,
+        uuid: Uuid,
+        need: Level,
+    ) -> CoreResult<(App, Instance)> {
+        let not_found = || CoreError::not_found(format!("container {uuid} not found"));
+        let instance = self.store.get_instance(uuid).await?.ok_or_else(not_found)?;
+        let app = self
+            .app(actor, &instance.app_id, need)
+            .await
+            .map_err(|e| match e {
+                CoreError::NotFound(_) => not_found(),
+                other => other,
+            })?;
+        Ok((app, instance))
+    }
+
+    /// Stops or starts one instance; returns at once.
+    pub async fn set_instance_stopped(
+        &self,
+        actor: &User,
+        app: &App,
+        instance: &Instance,
+        stopped: bool,
+    ) -> CoreResult<()> {
+        if !stopped && app.desired == Desired::Off {
+            return Err(CoreError::invalid(
+                "cannot perform the operation: the application is stopped; start it first",
+            ));
+        }
+        self.store
+            .set_instance_stopped(instance.uuid, stopped)
+            .await?;
+        if !stopped && instance.state != InstanceState::Up {
+            self.store.request_restart(&[instance.uuid]).await?;
+        }
+        let verb = if stopped { "stopped" } else { "started" };
+        let name = format!("{}.{}", instance.proc_type, instance.num);
+        self.event(
+            app,
+            &actor.username,
+            &format!("{} {verb} {name}", actor.username),
+        )
+        .await;
+        self.signals.wake();
+        Ok(())
+    }
+
+    /// Removes one instance for good and lowers its type's count; returns at once.
+    pub async fn terminate_instance(
+        &self,
+        actor: &User,
+        app: &App,
+        instance: &Instance,
+    ) -> CoreResult<()> {
+        self.store.destroy_instance(instance.uuid).await?;
+        let name = format!("{}.{}", instance.proc_type, instance.num);
+        self.event(
+            app,
+            &actor.username,
+            &format!("{} terminated {name}", actor.username),
+        )
+        .await;
+        self.signals.wake();
+        Ok(())
+    }
+
+    /// Recent output of one instance, one line each.
+    pub async fn instance_logs(&self, instance: &Instance, lines: usize) -> CoreResult<String> {
+        let Some(engine_id) = instance.engine_id.as_deref() else {
+            return Ok(String::new());
+        };
+        let mut stream = match self.runtime.logs(engine_id, Some(lines), false).await {
+            Ok(s) => s,
+            Err(crate::runtime::RuntimeError::NotFound(_)) => return Ok(String::new()),
+            Err(e) => return Err(CoreError::Unavailable(e.to_string())),
+        };
+        let mut out = String::new();
+        while let Some(line) = futures::StreamExt::next(&mut stream).await {
+            let Ok(line) = line else { break };
+            out.push_str(&line.text);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+}
+
+fn validate_config(config: &ConfigValues) -> CoreResult<()> {
+    fn set_all<V: Clone>(
+        m: &std::collections::BTreeMap<String, V>,
+    ) -> std::collections::BTreeMap<String, Option<V>> {
+        m.iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect()
+    }
+    let patch = rules::ConfigPatch {
+        values: set_all(&config.values),
+        memory: set_all(&config.memory),
+        cpu: set_all(&config.cpu),
+        tags: set_all(&config.tags),
+    };
+    rules::merge_config(&ConfigValues::default(), &patch)?;
+    for p in &config.policy.ports {
+        if p.inner == 0 || !["tcp", "udp"].contains(&p.protocol.as_str()) {
+            return Err(CoreError::invalid_field(
+                "container_ports",
+                format!("invalid port {}/{}", p.inner, p.protocol),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired(count: u32, on: bool) -> DesiredApp {
+        DesiredApp {
+            app_id: "a".into(),
+            desired: if on { Desired::On } else { Desired::Off },
+            structure: [("cmd".to_string(), count)].into(),
+            release: 2,
+            runnable: true,
+            error: None,
+            restart: RestartPolicy::Always,
+            autodestroy: AutoDestroy::Off,
+        }
+    }
+
+    fn row(num: u32, release: i64, state: InstanceState) -> Instance {
+        Instance {
+            uuid: Uuid::new_v4(),
+            app_id: "a".into(),
+            release,
+            proc_type: "cmd".into(),
+            num,
+            state,
+            exit_code: None,
+            message: None,
+            engine_id: None,
+            node: None,
+            restarts: 0,
+            next_restart: None,
+            restart_requested: false,
+            stopped: false,
+            ports: vec![],
+            created: now(),
+            updated: now(),
+        }
+    }
+
+    #[test]
+    fn phases() {
+        use InstanceState::*;
+        assert_eq!(phase(&desired(2, true), &[]), Phase::Creating);
+        assert_eq!(
+            phase(&desired(2, true), &[row(1, 2, Up), row(2, 2, Up)]),
+            Phase::Running
+        );
+        assert_eq!(
+            phase(&desired(2, true), &[row(1, 2, Up), row(2, 2, Crashed)]),
+            Phase::Partial
+        );
+        assert_eq!(
+            phase(&desired(3, true), &[row(1, 2, Up), row(2, 2, Up)]),
+            Phase::Scaling
+        );
+        assert_eq!(
+            phase(&desired(1, true), &[row(1, 1, Up), row(1, 2, Starting)]),
+            Phase::Redeploying
+        );
+        assert_eq!(phase(&desired(1, true), &[row(1, 2, Error)]), Phase::Error);
+        assert_eq!(phase(&desired(2, false), &[row(1, 2, Up)]), Phase::Stopping);
+        assert_eq!(
+            phase(&desired(2, false), &[row(1, 2, Down)]),
+            Phase::Stopped
+        );
+        assert_eq!(phase(&desired(0, true), &[]), Phase::Stopped);
+    }
+}
