@@ -115,6 +115,32 @@ pub struct RunOutput {
     pub output: String,
 }
 
+/// One filesystem change of a container against its image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsChange {
+    pub path: String,
+    pub kind: FsChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsChangeKind {
+    Added,
+    Changed,
+    Deleted,
+}
+
+/// Resource use of a container over the interval between two samples.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerStats {
+    pub cpu_percent: f64,
+    pub memory_usage: u64,
+    pub memory_limit: u64,
+    pub net_rx: u64,
+    pub net_tx: u64,
+    pub block_read: u64,
+    pub block_write: u64,
+}
+
 #[async_trait]
 pub trait Runtime: Send + Sync {
     /// Engine name and version, or why it does not answer.
@@ -153,4 +179,15 @@ pub trait Runtime: Send + Sync {
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
     /// Tries to pull an image; with no registry in reach this fails fast.
     async fn pull(&self, image: &str, timeout: Duration) -> Result<(), RuntimeError>;
+    /// Every `repo:tag` the engine has.
+    async fn list_images(&self) -> Result<Vec<String>, RuntimeError>;
+    /// Unpacks a tar archive into directory `dir` of the container.
+    async fn put_archive(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), RuntimeError>;
+    /// A tar archive of `path` in the container (a file, or a directory and
+    /// everything under it); `NotFound` if the path does not exist.
+    async fn get_archive(&self, id: &str, path: &str) -> Result<Vec<u8>, RuntimeError>;
+    /// The container's filesystem changes against its image.
+    async fn diff(&self, id: &str) -> Result<Vec<FsChange>, RuntimeError>;
+    /// Resource use from two samples a moment apart (running containers only).
+    async fn stats(&self, id: &str) -> Result<ContainerStats, RuntimeError>;
 }

@@ -502,6 +502,150 @@ impl Runtime for DockerRuntime {
             Err(_) => Err(RuntimeError::Timeout(format!("pulling {image}"))),
         }
     }
+
+    async fn list_images(&self) -> Result<Vec<String>, RuntimeError> {
+        let images = self
+            .docker
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+            .await
+            .map_err(engine)?;
+        let mut tags: Vec<String> = images
+            .into_iter()
+            .flat_map(|i| i.repo_tags)
+            .filter(|t| t != "<none>:<none>")
+            .collect();
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+
+    async fn put_archive(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), RuntimeError> {
+        let options = bollard::query_parameters::UploadToContainerOptions {
+            path: dir.to_string(),
+            ..Default::default()
+        };
+        self.docker
+            .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
+            .await
+            .map_err(|e| classify(e, dir))
+    }
+
+    async fn get_archive(&self, id: &str, path: &str) -> Result<Vec<u8>, RuntimeError> {
+        let options = bollard::query_parameters::DownloadFromContainerOptions {
+            path: path.to_string(),
+        };
+        let chunks: Vec<bytes::Bytes> = self
+            .docker
+            .download_from_container(id, Some(options))
+            .try_collect()
+            .await
+            .map_err(|e| match e {
+                BollardError::DockerResponseServerError {
+                    status_code: 404, ..
+                } => RuntimeError::NotFound(path.to_string()),
+                other => classify(other, path),
+            })?;
+        Ok(chunks.concat())
+    }
+
+    async fn diff(&self, id: &str) -> Result<Vec<FsChange>, RuntimeError> {
+        let changes = self
+            .docker
+            .container_changes(id)
+            .await
+            .map_err(|e| classify(e, id))?;
+        Ok(changes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| FsChange {
+                path: c.path,
+                kind: match c.kind as i32 {
+                    1 => FsChangeKind::Added,
+                    2 => FsChangeKind::Deleted,
+                    _ => FsChangeKind::Changed,
+                },
+            })
+            .collect())
+    }
+
+    async fn stats(&self, id: &str) -> Result<ContainerStats, RuntimeError> {
+        let options = bollard::query_parameters::StatsOptions {
+            stream: true,
+            one_shot: false,
+        };
+        // One-shot samples carry no CPU delta: take two from the stream.
+        let mut stream = self.docker.stats(id, Some(options)).take(2);
+        let first = stream
+            .next()
+            .await
+            .ok_or_else(|| RuntimeError::NotFound(id.to_string()))?;
+        let first = first.map_err(|e| classify(e, id))?;
+        let second = match tokio::time::timeout(Duration::from_secs(5), stream.next()).await {
+            Ok(Some(Ok(s))) => s,
+            _ => first.clone(),
+        };
+        let memory = second.memory_stats.clone().unwrap_or_default();
+        let (mut net_rx, mut net_tx) = (0, 0);
+        for n in second.networks.clone().unwrap_or_default().values() {
+            net_rx += n.rx_bytes.unwrap_or(0);
+            net_tx += n.tx_bytes.unwrap_or(0);
+        }
+        let (mut block_read, mut block_write) = (0, 0);
+        let entries = second
+            .blkio_stats
+            .clone()
+            .and_then(|b| b.io_service_bytes_recursive)
+            .unwrap_or_default();
+        for e in entries {
+            match e.op.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                Some("read") => block_read += e.value.unwrap_or(0),
+                Some("write") => block_write += e.value.unwrap_or(0),
+                _ => {}
+            }
+        }
+        Ok(ContainerStats {
+            cpu_percent: cpu_percent(&first, &second),
+            memory_usage: memory.usage.unwrap_or(0),
+            memory_limit: memory.limit.unwrap_or(0),
+            net_rx,
+            net_tx,
+            block_read,
+            block_write,
+        })
+    }
+}
+
+/// CPU percent between two stats samples, as `docker stats` computes it.
+fn cpu_percent(
+    before: &bollard::models::ContainerStatsResponse,
+    after: &bollard::models::ContainerStatsResponse,
+) -> f64 {
+    let total = |s: &bollard::models::ContainerStatsResponse| {
+        s.cpu_stats
+            .as_ref()
+            .and_then(|c| c.cpu_usage.as_ref())
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0)
+    };
+    let system = |s: &bollard::models::ContainerStatsResponse| {
+        s.cpu_stats
+            .as_ref()
+            .and_then(|c| c.system_cpu_usage)
+            .unwrap_or(0)
+    };
+    let cpus = after
+        .cpu_stats
+        .as_ref()
+        .and_then(|c| c.online_cpus)
+        .unwrap_or(1)
+        .max(1) as f64;
+    let cpu_delta = total(after).saturating_sub(total(before)) as f64;
+    let system_delta = system(after).saturating_sub(system(before)) as f64;
+    if system_delta > 0.0 {
+        cpu_delta / system_delta * cpus * 100.0
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]
