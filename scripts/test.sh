@@ -17,3 +17,6 @@ cargo test --workspace
 
 echo "== compatibility: the real deis 1.9.1 CLI" >&2
 BERTH_BIN=target/debug/berth bash tests/compat/deis.sh
+
+echo "== compatibility: the real tutum 0.7.5.1 CLI and python-tutum 0.7.5" >&2
+BERTH_BIN=target/debug/berth bash tests/compat/tutum.sh

@@ -4,6 +4,9 @@
 
 pub mod common;
 pub mod deis;
+pub mod nds;
+pub mod rcabench;
+pub mod tapis;
 pub mod tutum;
 
 use std::sync::Arc;
@@ -25,6 +28,9 @@ pub fn router(berth: Arc<Berth>) -> Router {
         .merge(common::health::routes())
         .nest("/v1", deis::routes())
         .nest("/api/v1", tutum::routes())
+        .nest("/api/v2", rcabench::routes())
+        .merge(tapis::routes())
+        .merge(nds::routes())
         .fallback(common::not_found)
         .with_state(state)
 }

@@ -87,11 +87,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "jobs interrupted by a restart marked failed"
         );
     }
+    store
+        .fail_interrupted_tasks("interrupted by a server restart")
+        .await?;
 
     let signals = Arc::new(Signals::default());
     let settings = Settings {
+        jwt_key: secret_key(&args.data_dir)?,
         domain: args.domain.clone(),
         converge_timeout: std::time::Duration::from_secs(args.converge_timeout),
+        data_dir: args.data_dir.clone(),
         ..Settings::default()
     };
     let berth = Arc::new(Berth::new(
@@ -142,6 +147,33 @@ fn server_id(data_dir: &std::path::Path) -> anyhow::Result<String> {
         .and_then(|_| std::fs::rename(&tmp, &path))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(id)
+}
+
+/// The key JWTs are signed with: 32 random bytes, made once, kept in the
+/// data dir readable by its owner only.
+fn secret_key(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = data_dir.join("jwt.key");
+    if let Ok(key) = std::fs::read(&path)
+        && key.len() == 32
+    {
+        return Ok(key);
+    }
+    let key: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
+        .iter()
+        .flat_map(|u| *u.as_bytes())
+        .collect();
+    let tmp = data_dir.join("jwt.key.tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::io::Write::write_all(&mut file, &key)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(key)
 }
 
 async fn shutdown_signal() {

@@ -2,9 +2,13 @@
 //! those sit behind the [`store::Store`] and [`runtime::Runtime`] traits.
 
 pub mod auth;
+pub mod catalog;
 pub mod error;
+pub mod inside;
+pub mod jobs;
 pub mod model;
 pub mod plan;
+pub mod pods;
 pub mod reconciler;
 pub mod rules;
 pub mod runtime;

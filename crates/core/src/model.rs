@@ -85,6 +85,11 @@ pub struct App {
     pub release: i64,
     /// Set by the reconciler when the app cannot run (missing image, engine refusal).
     pub error: Option<String>,
+    /// When the reconciler turns the app off (Tapis time to stop).
+    pub stop_at: Option<Timestamp>,
+    /// Dialect-specific definition fields core keeps but does not interpret
+    /// (a Tapis pod's description, networking, resources, credentials…).
+    pub meta: serde_json::Value,
     pub created: Timestamp,
     pub updated: Timestamp,
 }
@@ -138,6 +143,7 @@ pub enum AutoDestroy {
     #[default]
     Off,
     OnSuccess,
+    OnFailure,
     Always,
 }
 
@@ -148,9 +154,10 @@ pub struct RunPolicy {
     pub ports: Vec<PortSpec>,
     pub restart: RestartPolicy,
     pub autodestroy: AutoDestroy,
-    /// Replace instances whose container vanished (always true in practice;
-    /// kept because Tutum reports it).
-    pub autoreplace: bool,
+    /// When to replace an instance whose container vanished (Tutum's
+    /// autoreplace). Berth recreates vanished containers in every case;
+    /// the setting is kept because Tutum users set and read it.
+    pub autoreplace: AutoDestroy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

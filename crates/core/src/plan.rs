@@ -144,6 +144,7 @@ pub fn destroyed_after(policy: AutoDestroy, exit_code: Option<i64>) -> bool {
     match policy {
         AutoDestroy::Off => false,
         AutoDestroy::OnSuccess => exit_code == Some(0),
+        AutoDestroy::OnFailure => exit_code != Some(0),
         AutoDestroy::Always => true,
     }
 }

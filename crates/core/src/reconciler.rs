@@ -21,8 +21,9 @@ pub const RESYNC: Duration = Duration::from_secs(5);
 pub const TOMBSTONE_KEEP: time::Duration = time::Duration::minutes(5);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 const PULL_TIMEOUT: Duration = Duration::from_secs(20);
-/// Containers created or started at once; the engine serialises much of it anyway.
-const PARALLEL_ACTIONS: usize = 8;
+/// Containers created or started at once: enough for a scale to 10 or 16
+/// in one wave; the engine serialises much of the work anyway.
+const PARALLEL_ACTIONS: usize = 16;
 
 /// How requests and the reconciler signal each other.
 #[derive(Debug)]
@@ -189,6 +190,18 @@ impl Reconciler {
             .await
             .map_err(|e| e.to_string())?;
         self.sweep_jobs().await;
+        match self.store.expire_apps(now()).await {
+            Ok(expired) => {
+                for object in expired {
+                    tracing::info!(app = %object, "time to stop reached; turned off");
+                    let _ = self
+                        .store
+                        .add_event(&object, "berth", "time to stop reached: turned off")
+                        .await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not expire apps"),
+        }
         if let Err(e) = self.store.purge_tombstones(now() - TOMBSTONE_KEEP).await {
             tracing::warn!(error = %e, "could not purge tombstones");
         }
@@ -389,7 +402,8 @@ impl Reconciler {
             Ok(()) => {
                 let obs = Observation {
                     instance: row.uuid,
-                    state: InstanceState::Starting,
+                    // The engine started the process: it is up until an event says otherwise.
+                    state: InstanceState::Up,
                     exit_code: None,
                     message: None,
                     engine_id: Some(container_id.to_string()),
@@ -504,22 +518,28 @@ impl Reconciler {
         }
     }
 
-    /// One-off job containers whose job is no longer running (the server died
-    /// while waiting on them) are removed.
+    /// Job containers whose job row is gone are removed, and one-off job
+    /// containers whose job is no longer running (the server died while
+    /// waiting on them). Script jobs keep theirs until they are deleted.
     async fn sweep_jobs(&self) {
         let Ok(containers) = self.runtime.list(&[(LABEL_JOB, None)]).await else {
             return;
         };
         for c in containers {
             let job = c.label(LABEL_JOB).and_then(|s| Uuid::parse_str(s).ok());
-            let running = match job {
-                Some(uuid) => matches!(
-                    self.store.get_job(uuid).await,
-                    Ok(Some(j)) if j.state == crate::model::JobState::Running
-                ),
+            let keep = match job {
+                Some(uuid) => match self.store.get_job(uuid).await {
+                    Ok(Some(j)) => {
+                        j.state == crate::model::JobState::Running
+                            || crate::jobs::keeps_container(&j)
+                    }
+                    Ok(None) => false,
+                    // Unsure: the next pass decides.
+                    Err(_) => true,
+                },
                 None => false,
             };
-            if !running {
+            if !keep {
                 let _ = self.runtime.remove(&c.id).await;
             }
         }

@@ -45,6 +45,17 @@ pub struct ContainerSpec {
     pub working_dir: Option<String>,
     /// Ports to publish on engine-chosen host ports.
     pub ports: Vec<PortSpec>,
+    /// Host directories Berth manages (data sets), never arbitrary host paths.
+    pub mounts: Vec<BindMount>,
+}
+
+/// A host directory bind-mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindMount {
+    /// Absolute host path.
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,4 +201,29 @@ pub trait Runtime: Send + Sync {
     async fn diff(&self, id: &str) -> Result<Vec<FsChange>, RuntimeError>;
     /// Resource use from two samples a moment apart (running containers only).
     async fn stats(&self, id: &str) -> Result<ContainerStats, RuntimeError>;
+    /// Builds an image from a tar build context with the classic builder,
+    /// sending the engine's output to `log` as it comes; returns the image id.
+    async fn build_image(
+        &self,
+        context_tar: Vec<u8>,
+        options: BuildOptions,
+        log: tokio::sync::mpsc::Sender<String>,
+    ) -> Result<String, RuntimeError>;
+}
+
+/// How to build an image from a tar build context.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// The `name:tag` the image gets.
+    pub tag: String,
+    /// The Dockerfile's path inside the context.
+    pub dockerfile: String,
+    /// The stage to build, for multi-stage Dockerfiles.
+    pub target: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    /// Build every step again instead of using the cache.
+    pub no_cache: bool,
+    /// Memory limit of each build step's container.
+    pub memory_bytes: Option<i64>,
+    pub labels: BTreeMap<String, String>,
 }

@@ -25,6 +25,14 @@ pub struct Settings {
     pub converge_timeout: Duration,
     pub run_timeout: Duration,
     pub pull_timeout: Duration,
+    /// Signs the JWTs Tapis clients get; kept in the data dir.
+    pub jwt_key: Vec<u8>,
+    /// Tenant named in JWT claims and Tapis answers.
+    pub tenant: String,
+    /// Where data sets live (`<data_dir>/datasets`).
+    pub data_dir: std::path::PathBuf,
+    /// How long a finished script job is kept (logs, diff, files) before it is removed.
+    pub job_retention: Duration,
 }
 
 impl Default for Settings {
@@ -34,6 +42,10 @@ impl Default for Settings {
             converge_timeout: Duration::from_secs(120),
             run_timeout: Duration::from_secs(600),
             pull_timeout: Duration::from_secs(20),
+            jwt_key: Vec::new(),
+            tenant: "dev".into(),
+            data_dir: "./berth-data".into(),
+            job_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -115,6 +127,39 @@ impl Berth {
             .await?;
         self.store.touch_login(user.id).await?;
         Ok((token, secret))
+    }
+
+    /// A token in JWT form, valid for `ttl`: a Berth token like any other
+    /// (stored by hash, revocable), whose claims carry its id and user.
+    pub async fn issue_jwt(
+        &self,
+        user: &User,
+        ttl: time::Duration,
+    ) -> CoreResult<(String, Timestamp)> {
+        let created = now();
+        let token = Token {
+            id: Uuid::new_v4(),
+            user_id: user.id,
+            created,
+            expires: Some(created + ttl),
+        };
+        let expires = created + ttl;
+        let claims = serde_json::json!({
+            "jti": token.id,
+            "sub": format!("{}@{}", user.username, self.settings.tenant),
+            "iss": "berth",
+            "iat": created.unix_timestamp(),
+            "exp": expires.unix_timestamp(),
+            "tapis/username": user.username,
+            "tapis/tenant_id": self.settings.tenant,
+            "tapis/token_type": "access",
+        });
+        let jwt = auth::sign_jwt(&self.settings.jwt_key, &claims);
+        self.store
+            .create_token(&token, &auth::token_hash(&jwt))
+            .await?;
+        self.store.touch_login(user.id).await?;
+        Ok((jwt, expires))
     }
 
     pub async fn login(&self, username: &str, password: &str) -> CoreResult<(User, String)> {
@@ -290,6 +335,8 @@ impl Berth {
             structure: Structure::new(),
             release: 1,
             error: None,
+            stop_at: None,
+            meta: serde_json::Value::Null,
             created: t,
             updated: t,
         };
@@ -1122,6 +1169,12 @@ impl Berth {
         .await;
         Ok(())
     }
+}
+
+/// RFC 3339 text of a timestamp, as answers carry it.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn clock(t: Timestamp) -> String {

@@ -52,7 +52,7 @@ pub struct Page<T> {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: crate::jobs::JobStore + crate::catalog::CatalogStore + Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
 
     // identity
@@ -102,6 +102,11 @@ pub trait Store: Send + Sync {
     async fn purge_tombstones(&self, before: Timestamp) -> StoreResult<()>;
     async fn set_structure(&self, id: &str, structure: &Structure) -> StoreResult<()>;
     async fn set_desired(&self, id: &str, desired: Desired) -> StoreResult<()>;
+    async fn set_app_meta(&self, id: &str, meta: &serde_json::Value) -> StoreResult<()>;
+    async fn set_stop_at(&self, id: &str, stop_at: Option<Timestamp>) -> StoreResult<()>;
+    /// Turns off every app whose stop time has come; returns their event
+    /// objects (`app:<uuid>`, as [`crate::service::app_object`] names them).
+    async fn expire_apps(&self, now: Timestamp) -> StoreResult<Vec<String>>;
     async fn set_app_error(&self, id: &str, error: Option<&str>) -> StoreResult<()>;
 
     // builds, configs, releases

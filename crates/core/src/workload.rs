@@ -26,6 +26,10 @@ pub struct WorkloadSpec {
     pub count: u32,
     pub config: ConfigValues,
     pub desired: Desired,
+    /// Use `name` as the id exactly (Tapis pod ids): a taken id is a conflict.
+    pub exact_id: bool,
+    pub meta: serde_json::Value,
+    pub stop_at: Option<Timestamp>,
 }
 
 /// What changes in a workload's definition; `None` keeps the current value.
@@ -158,9 +162,15 @@ impl Berth {
         rules::validate_scale(&spec.proc_type, i64::from(spec.count))?;
         validate_config(&spec.config)?;
         self.require_image(&spec.image).await?;
-        let base = rules::slugify(&spec.name);
+        let base = if spec.exact_id {
+            rules::validate_app_id(&spec.name)?;
+            spec.name.clone()
+        } else {
+            rules::slugify(&spec.name)
+        };
+        let attempts = if spec.exact_id { 1 } else { 50 };
         let t = now();
-        for attempt in 1..=50u32 {
+        for attempt in 1..=attempts {
             let id = if attempt == 1 {
                 base.clone()
             } else {
@@ -179,6 +189,8 @@ impl Berth {
                 structure: [(spec.proc_type.clone(), spec.count)].into(),
                 release: 2,
                 error: None,
+                stop_at: spec.stop_at,
+                meta: spec.meta.clone(),
                 created: t,
                 updated: t,
             };
@@ -236,6 +248,9 @@ impl Berth {
             }
             self.signals.wake();
             return Ok(app);
+        }
+        if spec.exact_id {
+            return Err(CoreError::Conflict(format!("{base} already exists")));
         }
         Err(CoreError::Conflict(format!("no free name like {base}")))
     }
@@ -550,6 +565,34 @@ fn validate_config(config: &ConfigValues) -> CoreResult<()> {
         }
     }
     Ok(())
+}
+
+/// Builders shared by tests of modules over workloads.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn instance(state: InstanceState) -> Instance {
+        Instance {
+            uuid: Uuid::new_v4(),
+            app_id: "a".into(),
+            release: 2,
+            proc_type: "cmd".into(),
+            num: 1,
+            state,
+            exit_code: None,
+            message: None,
+            engine_id: None,
+            node: None,
+            restarts: 0,
+            next_restart: None,
+            restart_requested: false,
+            stopped: false,
+            ports: vec![],
+            created: now(),
+            updated: now(),
+        }
+    }
 }
 
 #[cfg(test)]

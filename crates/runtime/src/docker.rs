@@ -13,7 +13,7 @@ use bollard::errors::Error as BollardError;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, ContainerStateStatusEnum, ContainerSummaryStateEnum, ExecConfig,
-    HostConfig, PortBinding, PortSummary, PortSummaryTypeEnum,
+    HostConfig, Mount, MountType, PortBinding, PortSummary, PortSummaryTypeEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, EventsOptions, InspectContainerOptions,
@@ -175,6 +175,18 @@ impl Runtime for DockerRuntime {
                                 host_port: Some(String::new()),
                             };
                             (format!("{}/{}", p.inner, p.protocol), Some(vec![binding]))
+                        })
+                        .collect()
+                }),
+                mounts: (!spec.mounts.is_empty()).then(|| {
+                    spec.mounts
+                        .iter()
+                        .map(|m| Mount {
+                            source: Some(m.source.clone()),
+                            target: Some(m.target.clone()),
+                            typ: Some(MountType::BIND),
+                            read_only: Some(m.read_only),
+                            ..Mount::default()
                         })
                         .collect()
                 }),
@@ -612,6 +624,68 @@ impl Runtime for DockerRuntime {
             block_read,
             block_write,
         })
+    }
+
+    async fn build_image(
+        &self,
+        context_tar: Vec<u8>,
+        options: BuildOptions,
+        log: tokio::sync::mpsc::Sender<String>,
+    ) -> Result<String, RuntimeError> {
+        let strings = |m: &BTreeMap<String, String>| {
+            (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        };
+        let query = bollard::query_parameters::BuildImageOptions {
+            dockerfile: options.dockerfile.clone(),
+            t: Some(options.tag.clone()),
+            nocache: options.no_cache,
+            rm: true,
+            // Intermediate containers of failed steps go too.
+            forcerm: true,
+            memory: options
+                .memory_bytes
+                .map(|m| m.clamp(0, i64::from(i32::MAX)) as i32),
+            buildargs: strings(&options.build_args),
+            labels: strings(&options.labels),
+            target: options.target.clone().unwrap_or_default(),
+            version: bollard::query_parameters::BuilderVersion::BuilderV1,
+            ..Default::default()
+        };
+        let mut stream =
+            self.docker
+                .build_image(query, None, Some(bollard::body_full(context_tar.into())));
+        let mut image_id = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    // A gone receiver only means nobody reads the log any more.
+                    if let Some(text) = info.stream {
+                        let _ = log.send(text).await;
+                    }
+                    if let Some(status) = info.status {
+                        let _ = log.send(format!("{status}\n")).await;
+                    }
+                    if let Some(id) = info.aux.and_then(|aux| aux.id) {
+                        image_id = Some(id);
+                    }
+                }
+                Err(BollardError::DockerStreamError { error }) => {
+                    let _ = log.send(format!("{error}\n")).await;
+                    return Err(RuntimeError::Engine(error));
+                }
+                Err(e) => return Err(classify(e, &options.tag)),
+            }
+        }
+        match image_id {
+            Some(id) => Ok(id),
+            None => self
+                .docker
+                .inspect_image(&options.tag)
+                .await
+                .map_err(|e| classify(e, &options.tag))?
+                .id
+                .ok_or_else(|| RuntimeError::Engine(format!("{} was not built", options.tag))),
+        }
     }
 }
 

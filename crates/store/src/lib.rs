@@ -15,6 +15,9 @@ use sqlx::{Row, SqlitePool};
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+mod catalog;
+mod jobs;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
@@ -127,7 +130,7 @@ fn user_from(row: &SqliteRow) -> StoreResult<User> {
 }
 
 const APP_COLUMNS: &str = "a.id, a.uuid, a.owner_id, u.username AS owner, a.kind, a.desired, a.structure, \
-     a.release, a.error, a.created, a.updated FROM apps a JOIN users u ON u.id = a.owner_id";
+     a.release, a.error, a.stop_at, a.meta, a.created, a.updated FROM apps a JOIN users u ON u.id = a.owner_id";
 
 fn app_from(row: &SqliteRow) -> StoreResult<App> {
     let kind: String = get(row, "kind")?;
@@ -146,6 +149,8 @@ fn app_from(row: &SqliteRow) -> StoreResult<App> {
         structure: get_json(row, "structure")?,
         release: get(row, "release")?,
         error: get(row, "error")?,
+        stop_at: get_opt_ts(row, "stop_at")?,
+        meta: get_json(row, "meta")?,
         created: get_ts(row, "created")?,
         updated: get_ts(row, "updated")?,
     })
@@ -441,8 +446,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
-            "INSERT INTO apps (id, uuid, owner_id, kind, desired, structure, release, created, updated) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO apps (id, uuid, owner_id, kind, desired, structure, release, stop_at, meta, created, updated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&app.id)
         .bind(app.uuid.to_string())
@@ -451,6 +456,8 @@ impl Store for SqliteStore {
         .bind(app.desired.as_str())
         .bind(json(&app.structure))
         .bind(app.release)
+        .bind(app.stop_at.map(ts))
+        .bind(if app.meta.is_null() { "{}".to_string() } else { json(&app.meta) })
         .bind(ts(app.created))
         .bind(ts(app.updated))
         .execute(&mut *tx)
@@ -488,16 +495,10 @@ impl Store for SqliteStore {
     async fn list_apps(&self, user: &User, offset: i64, limit: i64) -> StoreResult<Page<App>> {
         let visible = "(? OR a.owner_id = ? OR EXISTS (SELECT 1 FROM grants g \
              WHERE g.object = 'app:' || a.uuid AND g.user_id = ?))";
-        let total: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM apps a WHERE {visible}"))
-                .bind(user.is_admin)
-                .bind(user.id)
-                .bind(user.id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_err)?;
+        // The total rides along with the page (one query on the hot path);
+        // only a page past the end needs a count of its own.
         let rows = sqlx::query(&format!(
-            "SELECT {APP_COLUMNS} WHERE {visible} ORDER BY a.id LIMIT ? OFFSET ?"
+            "SELECT COUNT(*) OVER () AS total, {APP_COLUMNS} WHERE {visible} ORDER BY a.id LIMIT ? OFFSET ?"
         ))
         .bind(user.is_admin)
         .bind(user.id)
@@ -507,6 +508,17 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
+        let total: i64 = match rows.first() {
+            Some(row) => get(row, "total")?,
+            None if offset == 0 => 0,
+            None => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM apps a WHERE {visible}"))
+                .bind(user.is_admin)
+                .bind(user.id)
+                .bind(user.id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?,
+        };
         Ok(Page {
             items: collect(rows, app_from)?,
             total,
@@ -618,6 +630,39 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn set_app_meta(&self, id: &str, meta: &serde_json::Value) -> StoreResult<()> {
+        sqlx::query("UPDATE apps SET meta = ?, updated = ? WHERE id = ?")
+            .bind(json(meta))
+            .bind(ts(now()))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_stop_at(&self, id: &str, stop_at: Option<Timestamp>) -> StoreResult<()> {
+        sqlx::query("UPDATE apps SET stop_at = ? WHERE id = ?")
+            .bind(stop_at.map(ts))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn expire_apps(&self, now: Timestamp) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "UPDATE apps SET desired = 'OFF', stop_at = NULL, updated = ? \
+             WHERE stop_at IS NOT NULL AND stop_at <= ? RETURNING 'app:' || uuid",
+        )
+        .bind(ts(now))
+        .bind(ts(now))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
     }
 
     async fn set_app_error(&self, id: &str, error: Option<&str>) -> StoreResult<()> {
@@ -1283,6 +1328,8 @@ mod tests {
             structure: Structure::new(),
             release: 1,
             error: None,
+            stop_at: None,
+            meta: serde_json::Value::Null,
             created: t,
             updated: t,
         };

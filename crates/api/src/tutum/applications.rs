@@ -179,14 +179,16 @@ fn restart_policy(text: &str) -> TutumResult<RestartPolicy> {
     }
 }
 
-fn destroy_policy(text: &str) -> TutumResult<AutoDestroy> {
+/// OFF, ON_SUCCESS, ON_FAILURE or ALWAYS, as the CLI offers them.
+fn exit_policy(field: &str, text: &str) -> TutumResult<AutoDestroy> {
     match text {
         "OFF" => Ok(AutoDestroy::Off),
         "ON_SUCCESS" => Ok(AutoDestroy::OnSuccess),
+        "ON_FAILURE" => Ok(AutoDestroy::OnFailure),
         "ALWAYS" => Ok(AutoDestroy::Always),
         other => Err(CoreError::invalid_field(
-            "autodestroy",
-            format!("'{other}' is not OFF, ON_SUCCESS or ALWAYS"),
+            field,
+            format!("'{other}' is not OFF, ON_SUCCESS, ON_FAILURE or ALWAYS"),
         )
         .into()),
     }
@@ -258,12 +260,11 @@ fn apply_config(body: &Body, config: &mut ConfigValues, proc_type: &str) -> Tutu
         changed = true;
     }
     if let Some(p) = body.opt_str("autodestroy")? {
-        config.policy.autodestroy = destroy_policy(p)?;
+        config.policy.autodestroy = exit_policy("autodestroy", p)?;
         changed = true;
     }
     if let Some(p) = body.opt_str("autoreplace")? {
-        restart_policy(p)?;
-        config.policy.autoreplace = p != "OFF";
+        config.policy.autoreplace = exit_policy("autoreplace", p)?;
         changed = true;
     }
     Ok(changed)
@@ -308,6 +309,9 @@ pub async fn create(
         count,
         config,
         desired: Desired::On,
+        exact_id: false,
+        meta: serde_json::Value::Null,
+        stop_at: None,
     };
     let app = s.berth.create_workload(&user, spec).await?;
     Ok((StatusCode::CREATED, render_live(&s, &user, app).await?))
@@ -378,6 +382,9 @@ pub async fn stop(
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let app = live(&s, &user, &uuid).await?;
+    if app.desired == Desired::Off {
+        return Err(wrong_state("application", "Stopped"));
+    }
     s.berth.set_desired(&user, &app, Desired::Off).await?;
     let app = s.berth.app(&user, &app.id, Level::Read).await?;
     Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))

@@ -128,6 +128,10 @@ pub async fn stop(
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let (app, instance) = find(&s, &user, &uuid, Level::User).await?;
+    let state = views::container_state(&instance);
+    if state == "Stopped" || app.desired == Desired::Off {
+        return Err(wrong_state("container", "Stopped"));
+    }
     s.berth
         .set_instance_stopped(&user, &app, &instance, true)
         .await?;

@@ -59,6 +59,7 @@ fn destroy_name(d: AutoDestroy) -> &'static str {
     match d {
         AutoDestroy::Off => "OFF",
         AutoDestroy::OnSuccess => "ON_SUCCESS",
+        AutoDestroy::OnFailure => "ON_FAILURE",
         AutoDestroy::Always => "ALWAYS",
     }
 }
@@ -135,7 +136,7 @@ fn definition(
     );
     m.insert(
         "autoreplace".into(),
-        json!(if policy.autoreplace { "ALWAYS" } else { "OFF" }),
+        json!(destroy_name(policy.autoreplace)),
     );
     m.insert("roles".into(), json!([]));
     m.insert("deployed_datetime".into(), json!(date(app.updated)));

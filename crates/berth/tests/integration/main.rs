@@ -1,1 +1,12 @@
-//! placeholder
+//! End-to-end tests of `berth serve` against a real Docker engine.
+//!
+//! Every test starts its own server on its own data dir and removes its
+//! containers when it ends, so the tests run in parallel. The engine must be
+//! up first: `eval "$(bash scripts/engine.sh)"`; without one every test fails.
+
+mod bad_input;
+mod harness;
+mod isolation;
+mod lifecycle;
+mod nds;
+mod restart;

@@ -31,6 +31,8 @@ CREATE TABLE apps (
     structure TEXT NOT NULL DEFAULT '{}',
     release   INTEGER NOT NULL,
     error     TEXT,
+    stop_at   TEXT,
+    meta      TEXT NOT NULL DEFAULT '{}',
     created   TEXT NOT NULL,
     updated   TEXT NOT NULL
 );

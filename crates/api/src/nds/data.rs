@@ -1,0 +1,149 @@
+//! Images jobs can run in, and data sets they can read.
+
+use axum::Json;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use berth_core::CoreError;
+use berth_core::jobs::DatasetUpload;
+use serde_json::{Value, json};
+
+use super::Caller;
+use super::error::NdsResult;
+use super::jobs::attachment;
+use crate::AppState;
+
+/// `GET /list_images` → `[{"image_name", "image_tag"}]`.
+pub async fn list_images(State(s): State<AppState>, Caller(_): Caller) -> NdsResult<Json<Value>> {
+    let images = s.berth.script_job_images().await?;
+    Ok(Json(Value::Array(
+        images
+            .into_iter()
+            .map(|(name, tag)| json!({"image_name": name, "image_tag": tag}))
+            .collect(),
+    )))
+}
+
+/// Where a data set downloads from: absolute when the request named its host.
+fn dataset_url(headers: &HeaderMap, name: &str) -> String {
+    let path = format!("/v1/datasets/{name}");
+    let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
+    match header("host") {
+        Some(host) => {
+            let scheme = match header("x-forwarded-proto") {
+                Some("https") => "https",
+                _ => "http",
+            };
+            format!("{scheme}://{host}{path}")
+        }
+        None => path,
+    }
+}
+
+/// `GET /list_data` (and `GET /v1/datasets`) → `[{"name", "url", "shared"}]`.
+pub async fn list_data(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    headers: HeaderMap,
+) -> NdsResult<Json<Value>> {
+    let datasets = s.berth.datasets(&user).await?;
+    Ok(Json(Value::Array(
+        datasets
+            .iter()
+            .map(|d| json!({"name": d.name, "url": dataset_url(&headers, &d.name), "shared": d.shared}))
+            .collect(),
+    )))
+}
+
+/// `POST /v1/datasets`, multipart: `file` (a file, or a `.tar` to unpack),
+/// optional `name` (default: the file's name without `.tar`) and `unpack`.
+pub async fn upload_dataset(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    headers: HeaderMap,
+    req: Request,
+) -> NdsResult<(StatusCode, Json<Value>)> {
+    let mut form = Multipart::from_request(req, &()).await.map_err(|e| {
+        CoreError::invalid(format!("send the data set as multipart/form-data ({e})"))
+    })?;
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        CoreError::invalid(format!("malformed multipart body: {e}"))
+    };
+    let (mut name, mut unpack, mut file) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(malformed)? {
+        let field_name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = field.bytes().await.map_err(malformed)?;
+        match field_name.as_str() {
+            "file" => file = Some((file_name.unwrap_or_default(), bytes.to_vec())),
+            "name" => name = Some(String::from_utf8_lossy(&bytes).trim().to_string()),
+            "unpack" => {
+                unpack = Some(match String::from_utf8_lossy(&bytes).trim() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => {
+                        return Err(
+                            CoreError::invalid_field("unpack", "must be true or false").into()
+                        );
+                    }
+                })
+            }
+            _ => {}
+        }
+    }
+    let (file_name, content) =
+        file.ok_or_else(|| CoreError::invalid_field("file", "this field is required"))?;
+    let file_name = file_name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let is_tar = file_name.ends_with(".tar");
+    let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
+        file_name
+            .strip_suffix(".tar")
+            .unwrap_or(&file_name)
+            .to_string()
+    });
+    let summary = s
+        .berth
+        .add_dataset(
+            &user,
+            &name,
+            DatasetUpload {
+                file_name,
+                content,
+                unpack: unpack.unwrap_or(is_tar),
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "name": summary.name,
+            "url": dataset_url(&headers, &summary.name),
+            "files": summary.files,
+            "bytes": summary.bytes,
+        })),
+    ))
+}
+
+/// `GET /v1/datasets/{name}` → the data set as a tar.
+pub async fn download_dataset(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(name): Path<String>,
+) -> NdsResult<Response> {
+    let tar = s.berth.dataset_archive(&user, &name).await?;
+    Ok(attachment("application/x-tar", &format!("{name}.tar"), tar))
+}
+
+/// `DELETE /v1/datasets/{name}` → 204; only one's own data sets.
+pub async fn remove_dataset(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(name): Path<String>,
+) -> NdsResult<StatusCode> {
+    s.berth.remove_dataset(&user, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,119 @@
+//! How NDS answers render jobs, containers and resource use.
+
+use berth_core::jobs::{ObservedJob, ScriptJob};
+use berth_core::model::{JobState, Timestamp};
+use berth_core::runtime::{EngineState, FsChange, FsChangeKind};
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+fn time(t: Option<Timestamp>) -> Value {
+    t.and_then(|t| t.format(&Rfc3339).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+/// NDS knows four states: a job not yet running is UNKNOWN, a stopped one FAILED.
+pub fn state_name(state: JobState) -> &'static str {
+    match state {
+        JobState::Pending => "UNKNOWN",
+        JobState::Running => "RUNNING",
+        JobState::Completed => "COMPLETED",
+        JobState::Failed | JobState::Cancelled => "FAILED",
+    }
+}
+
+fn engine_state_name(state: EngineState) -> &'static str {
+    match state {
+        EngineState::Created => "created",
+        EngineState::Running => "running",
+        EngineState::Paused => "paused",
+        EngineState::Restarting => "restarting",
+        EngineState::Removing => "removing",
+        EngineState::Exited => "exited",
+        EngineState::Dead => "dead",
+    }
+}
+
+pub fn status(job: &ScriptJob) -> Value {
+    json!({
+        "job_id": job.job.uuid.to_string(),
+        "cont_id": job.container_id,
+        "worker": job.node,
+        "state": state_name(job.job.state),
+        "exit_code": job.job.exit_code,
+        "created": time(Some(job.job.created)),
+        "started": time(job.started),
+        "finished": time(job.job.finished),
+    })
+}
+
+pub fn info(observed: &ObservedJob) -> Value {
+    let job = &observed.job;
+    let container = observed.container.as_ref();
+    json!({
+        "cont_id": job.container_id,
+        "job_id": job.job.uuid.to_string(),
+        "name": container.map(|c| c.name.clone()),
+        "image": job.job.image,
+        "command": job.job.command,
+        "script": job.script_name,
+        "data": job.dataset,
+        "state": state_name(job.job.state),
+        "container_state": container.map(|c| engine_state_name(c.state)),
+        "exit_code": job.job.exit_code,
+        "created": time(Some(job.job.created)),
+        "started": time(job.started),
+        "finished": time(job.job.finished),
+        "worker": job.node,
+    })
+}
+
+/// A job container and when it was last in use (now, while it runs).
+pub fn last_use(observed: &ObservedJob) -> Option<Value> {
+    let job = &observed.job;
+    let last_used = job.job.finished.or(job.started).unwrap_or(job.job.created);
+    Some(json!({
+        "cont_id": job.container_id.as_ref()?,
+        "job_id": job.job.uuid.to_string(),
+        "image": job.job.image,
+        "state": state_name(job.job.state),
+        "running": job.job.state == JobState::Running,
+        "last_used": time(Some(last_used)),
+    }))
+}
+
+pub fn container(job: &ScriptJob) -> Option<Value> {
+    Some(json!({
+        "cont_id": job.container_id.as_ref()?,
+        "job_id": job.job.uuid.to_string(),
+        "image": job.job.image,
+        "state": state_name(job.job.state),
+        "created": time(Some(job.job.created)),
+    }))
+}
+
+pub fn change(change: &FsChange) -> Value {
+    let kind = match change.kind {
+        FsChangeKind::Added => "A",
+        FsChangeKind::Changed => "C",
+        FsChangeKind::Deleted => "D",
+    };
+    json!({"path": change.path, "kind": kind})
+}
+
+/// The last sample; every figure is null when none was ever taken.
+pub fn metrics(job: &ScriptJob) -> Value {
+    let m = job.metrics.as_ref();
+    json!({
+        "cont_id": job.container_id,
+        "job_id": job.job.uuid.to_string(),
+        "state": state_name(job.job.state),
+        "sampled": time(m.map(|m| m.sampled)),
+        "cpu_percent": m.map(|m| m.cpu_percent),
+        "memory_usage": m.map(|m| m.memory_usage),
+        "memory_limit": m.map(|m| m.memory_limit),
+        "net_rx": m.map(|m| m.net_rx),
+        "net_tx": m.map(|m| m.net_tx),
+        "block_read": m.map(|m| m.block_read),
+        "block_write": m.map(|m| m.block_write),
+    })
+}

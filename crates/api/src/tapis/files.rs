@@ -1,0 +1,235 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body as HttpBody;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use berth_core::CoreError;
+use berth_core::inside::Download;
+use berth_core::service::rfc3339;
+use serde_json::{Value, json};
+
+use super::envelope::{TapisResult, ok};
+use super::{Body, Caller};
+use crate::AppState;
+
+const COMMAND_TIMEOUT: u64 = 60;
+const TOTAL_TIMEOUT: u64 = 300;
+
+/// `commands` is one argv or a list of argvs.
+fn argvs(value: &Value) -> Result<Vec<Vec<String>>, CoreError> {
+    let bad = || {
+        CoreError::invalid_field(
+            "commands",
+            "give one argv (list of strings) or a list of argvs",
+        )
+    };
+    let list = value.as_array().ok_or_else(bad)?;
+    let strings = |v: &Value| -> Result<Vec<String>, CoreError> {
+        v.as_array()
+            .ok_or_else(bad)?
+            .iter()
+            .map(|s| s.as_str().map(str::to_string).ok_or_else(bad))
+            .collect()
+    };
+    if list.iter().all(Value::is_string) {
+        Ok(vec![strings(value)?])
+    } else {
+        list.iter().map(strings).collect()
+    }
+}
+
+fn seconds(body: &Body, field: &str, default: u64) -> Result<Duration, CoreError> {
+    let n = body.opt_int(field)?.unwrap_or(default as i64);
+    if !(1..=3600).contains(&n) {
+        return Err(CoreError::invalid_field(
+            field,
+            "must be between 1 and 3600 seconds",
+        ));
+    }
+    Ok(Duration::from_secs(n as u64))
+}
+
+pub async fn exec(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let commands = argvs(body.object()?.get("commands").unwrap_or(&Value::Null))?;
+    let fail_on_non_success = !matches!(
+        body.object()?.get("fail_on_non_success"),
+        Some(Value::Bool(false))
+    );
+    let outcomes = s
+        .berth
+        .exec(
+            &user,
+            &id,
+            &commands,
+            seconds(&body, "command_timeout", COMMAND_TIMEOUT)?,
+            seconds(&body, "total_timeout", TOTAL_TIMEOUT)?,
+            fail_on_non_success,
+        )
+        .await?;
+    let failed = outcomes.iter().find(|o| o.exit_code != Some(0));
+    let results: Vec<Value> = outcomes
+        .iter()
+        .map(|o| {
+            json!({
+                "command": o.argv.join(" "),
+                "output": format!("{}{}", o.stdout, o.stderr),
+                "stdout": o.stdout,
+                "stderr": o.stderr,
+                "exit_code": o.exit_code,
+                "timed_out": o.timed_out,
+                "duration_ms": o.duration_ms,
+            })
+        })
+        .collect();
+    if fail_on_non_success && let Some(f) = failed {
+        let why = if f.timed_out {
+            "timed out".to_string()
+        } else {
+            format!("exited with {}", f.exit_code.unwrap_or(-1))
+        };
+        return Err(CoreError::invalid(format!(
+            "command '{}' {why}: {}{}",
+            f.argv.join(" "),
+            f.stdout,
+            f.stderr
+        ))
+        .into());
+    }
+    Ok(ok("Commands executed.", json!({"results": results})))
+}
+
+/// Multipart `file` and `dest_path` (which requests sends as a file part).
+pub async fn upload(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> TapisResult<Json<Value>> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        CoreError::invalid(format!("malformed multipart body: {e}"))
+    };
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut dest: Option<String> = None;
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                file = Some((name, field.bytes().await.map_err(bad)?.to_vec()));
+            }
+            "dest_path" => {
+                let bytes = field.bytes().await.map_err(bad)?;
+                dest = Some(String::from_utf8_lossy(&bytes).trim().to_string());
+            }
+            _ => {}
+        }
+    }
+    let (name, bytes) =
+        file.ok_or_else(|| CoreError::invalid_field("file", "This field is required."))?;
+    let dest = dest
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| CoreError::invalid_field("dest_path", "This field is required."))?;
+    let written = s.berth.upload_file(&user, &id, &dest, &name, bytes).await?;
+    Ok(ok("File uploaded.", json!({"path": written})))
+}
+
+async fn list(
+    s: &AppState,
+    user: &berth_core::model::User,
+    id: &str,
+    path: &str,
+) -> TapisResult<Json<Value>> {
+    let entries = s.berth.list_files(user, id, path).await?;
+    let result: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "name": e.name, "path": e.path, "type": e.kind, "size": e.size,
+                "last_modified": rfc3339(e.modified), "lastModified": rfc3339(e.modified),
+                "native_permissions": e.permissions, "nativePermissions": e.permissions,
+            })
+        })
+        .collect();
+    Ok(ok("Files listed.", Value::Array(result)))
+}
+
+pub async fn list_files(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> TapisResult<Json<Value>> {
+    list(&s, &user, &id, q.get("path").map_or("/", String::as_str)).await
+}
+
+/// URL paths are relative to `/`.
+pub async fn list_files_at(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path((id, url_path)): Path<(String, String)>,
+) -> TapisResult<Json<Value>> {
+    list(&s, &user, &id, url_path.trim_start_matches('/')).await
+}
+
+async fn fetch(
+    s: &AppState,
+    user: &berth_core::model::User,
+    id: &str,
+    path: &str,
+) -> TapisResult<Response> {
+    let (name, bytes, kind) = match s.berth.download(user, id, path).await? {
+        Download::File { name, bytes } => (name, bytes, "application/octet-stream"),
+        Download::Directory { name, tar } => (format!("{name}.tar"), tar, "application/x-tar"),
+    };
+    let mut res = HttpBody::from(bytes).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    let disposition = format!("attachment; filename=\"{}\"", name.replace('"', ""));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+pub async fn download(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> TapisResult<Response> {
+    let path = q
+        .get("path")
+        .ok_or_else(|| CoreError::invalid_field("path", "This field is required."))?;
+    fetch(&s, &user, &id, path).await
+}
+
+pub async fn download_at(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path((id, url_path)): Path<(String, String)>,
+) -> TapisResult<Response> {
+    fetch(&s, &user, &id, url_path.trim_start_matches('/')).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_argv_or_many() {
+        assert_eq!(
+            argvs(&json!(["echo", "hi"])).unwrap(),
+            vec![vec!["echo", "hi"]]
+        );
+        assert_eq!(argvs(&json!([["a"], ["b", "c"]])).unwrap().len(), 2);
+        assert!(argvs(&json!("echo hi")).is_err());
+        assert!(argvs(&json!([["a"], "b"])).is_err());
+    }
+}

@@ -1,0 +1,278 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use berth_core::CoreError;
+use berth_core::model::*;
+use berth_core::pods::{PodDefinition, definition_json, pod_meta, pod_status};
+use berth_core::service::rfc3339;
+use serde_json::{Value, json};
+
+use super::envelope::{TapisResult, ok};
+use super::{Body, Caller};
+use crate::AppState;
+
+/// JWTs live four hours, as Tapis access tokens do.
+const TOKEN_TTL: time::Duration = time::Duration::hours(4);
+
+/// `POST /v3/oauth2/tokens` with `grant_type=password` (JSON or form).
+pub async fn tokens(State(s): State<AppState>, body: Body) -> TapisResult<Json<Value>> {
+    let grant = body.opt_str("grant_type")?.unwrap_or("password");
+    if grant != "password" {
+        return Err(
+            CoreError::invalid_field("grant_type", "only the password grant is supported").into(),
+        );
+    }
+    let user = s
+        .berth
+        .check_password(body.str("username")?, body.str("password")?)
+        .await?;
+    let (jwt, expires) = s.berth.issue_jwt(&user, TOKEN_TTL).await?;
+    let result = json!({"access_token": {
+        "access_token": jwt,
+        "expires_in": TOKEN_TTL.whole_seconds(),
+        "expires_at": rfc3339(expires),
+        "jti": null,
+    }});
+    Ok(ok("Token created successfully.", result))
+}
+
+/// A pod as Tapis shows it: its definition plus live status.
+async fn render(s: &AppState, user: &User, app: App) -> TapisResult<Value> {
+    let meta = pod_meta(&app);
+    let desired = app.desired;
+    let stop_at = app.stop_at;
+    let (created, updated) = (app.created, app.updated);
+    let w = s.berth.workload(user, app).await?;
+    let instance = w
+        .instances
+        .iter()
+        .filter(|i| i.release == w.app.release)
+        .max_by_key(|i| i.updated);
+    let status = pod_status(desired, w.phase, instance);
+    let mut v = definition_json(&meta.definition);
+    let domain = &s.berth.settings.domain;
+    if let Some(net) = v["networking"].as_object_mut() {
+        for entry in net.values_mut() {
+            entry["url"] = json!(format!("{}.{domain}", w.app.id));
+        }
+    }
+    if v["networking"].as_object().is_none_or(|n| n.is_empty()) {
+        v["networking"] = json!({"default": {"protocol": "http", "port": 5000, "url": format!("{}.{domain}", w.app.id)}});
+    }
+    v["image"] = json!(meta.derived.image);
+    v["time_to_stop_default"] = json!(
+        meta.derived
+            .time_to_stop_default
+            .unwrap_or(berth_core::pods::DEFAULT_TIME_TO_STOP)
+    );
+    v["status_requested"] = json!(match desired {
+        Desired::On => "ON",
+        Desired::Off => "OFF",
+        Desired::Restart => "RESTART",
+    });
+    v["status"] = json!(status);
+    v["status_container"] = json!({
+        "phase": instance.map(|i| i.state.as_str()),
+        "message": instance.and_then(|i| i.message.clone()).or(w.app.error.clone()).unwrap_or_default(),
+        "exit_code": instance.and_then(|i| i.exit_code),
+    });
+    v["time_to_stop_ts"] = json!(stop_at.map(rfc3339));
+    v["creation_ts"] = json!(rfc3339(created));
+    v["update_ts"] = json!(rfc3339(updated));
+    v["start_instance_ts"] = json!(meta.start_instance_ts);
+    v["tenant_id"] = json!(s.berth.settings.tenant);
+    v["site_id"] = json!("berth");
+    Ok(v)
+}
+
+pub async fn list(State(s): State<AppState>, Caller(user): Caller) -> TapisResult<Json<Value>> {
+    let mut out = Vec::new();
+    for app in s.berth.pods(&user).await? {
+        out.push(render(&s, &user, app).await?);
+    }
+    Ok(ok("Pods retrieved successfully.", Value::Array(out)))
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let definition: PodDefinition = serde_json::from_value(body.0.clone())
+        .map_err(|e| CoreError::invalid(format!("invalid pod definition: {e}")))?;
+    if !definition.template.is_empty() {
+        return Err(CoreError::invalid_field(
+            "template",
+            format!("template {} not found", definition.template),
+        )
+        .into());
+    }
+    let app = s.berth.create_pod(&user, definition, None).await?;
+    Ok(ok(
+        "Pod created successfully.",
+        render(&s, &user, app).await?,
+    ))
+}
+
+pub async fn detail(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let app = s.berth.pod(&user, &id, Level::Read).await?;
+    Ok(ok(
+        "Pod retrieved successfully.",
+        render(&s, &user, app).await?,
+    ))
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let app = s.berth.update_pod(&user, &id, body.object()?).await?;
+    Ok(ok(
+        "Pod updated successfully.",
+        render(&s, &user, app).await?,
+    ))
+}
+
+pub async fn remove(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    s.berth.delete_pod(&user, &id).await?;
+    Ok(ok(
+        "Pod successfully deleted.",
+        json!("Pod successfully deleted."),
+    ))
+}
+
+pub async fn start(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let app = s.berth.start_pod(&user, &id).await?;
+    Ok(ok(
+        "Pod updated successfully.",
+        render(&s, &user, app).await?,
+    ))
+}
+
+pub async fn stop(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let app = s.berth.stop_pod(&user, &id).await?;
+    Ok(ok(
+        "Pod updated successfully.",
+        render(&s, &user, app).await?,
+    ))
+}
+
+pub async fn restart(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let app = s.berth.restart_pod(&user, &id).await?;
+    Ok(ok(
+        "Pod updated successfully.",
+        render(&s, &user, app).await?,
+    ))
+}
+
+pub async fn logs(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let (logs, action_logs) = s.berth.pod_logs(&user, &id).await?;
+    Ok(ok(
+        "Pod logs retrieved successfully.",
+        json!({"logs": logs, "action_logs": action_logs}),
+    ))
+}
+
+pub async fn credentials(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let app = s.berth.pod(&user, &id, Level::User).await?;
+    let creds = pod_meta(&app)
+        .credentials
+        .ok_or_else(|| CoreError::not_found("the pod has no credentials"))?;
+    Ok(ok("Pod credentials retrieved successfully.", json!(creds)))
+}
+
+pub async fn derived(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let app = s.berth.pod(&user, &id, Level::Read).await?;
+    let mut v = definition_json(&pod_meta(&app).derived);
+    v["pod_id"] = json!(app.id);
+    Ok(ok("Derived pod retrieved successfully.", v))
+}
+
+pub async fn permissions(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let perms = s.berth.pod_permissions(&user, &id).await?;
+    Ok(ok(
+        "Pod permissions retrieved successfully.",
+        json!({"permissions": perms}),
+    ))
+}
+
+pub async fn grant(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let perms = s
+        .berth
+        .set_pod_permission(&user, &id, body.str("user")?, body.str("level")?)
+        .await?;
+    Ok(ok(
+        "Pod permissions updated successfully.",
+        json!({"permissions": perms}),
+    ))
+}
+
+pub async fn revoke(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Path((id, who)): Path<(String, String)>,
+) -> TapisResult<Json<Value>> {
+    let perms = s.berth.delete_pod_permission(&user, &id, &who).await?;
+    Ok(ok(
+        "Pod permission deleted successfully.",
+        json!({"permissions": perms}),
+    ))
+}
+
+/// The images pods may use: what the engine has.
+pub async fn images(State(s): State<AppState>, Caller(_user): Caller) -> TapisResult<Json<Value>> {
+    let images = s
+        .berth
+        .runtime
+        .list_images()
+        .await
+        .map_err(|e| CoreError::Unavailable(e.to_string()))?;
+    let tenant = &s.berth.settings.tenant;
+    let result: Vec<Value> = images
+        .into_iter()
+        .map(|image| json!({"image": image, "tenants": [tenant], "description": "", "added_by": "berth", "creation_ts": null}))
+        .collect();
+    Ok(ok("Images retrieved successfully.", Value::Array(result)))
+}

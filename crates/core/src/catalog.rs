@@ -1,0 +1,363 @@
+//! The image catalog: image repositories (RCABench calls them containers)
+//! with semver-named versions, and the durable tasks that build images from
+//! source. RCABench, the NDS image list and the Tapis image allow-list are
+//! all views of it.
+//!
+//! `rules` holds the pure parts (semver, image references, search filters),
+//! `service` the use cases on [`crate::service::Berth`], `build` the
+//! background image build and `source` the one place that touches the file
+//! system and the `git` CLI.
+
+mod build;
+pub mod rules;
+mod service;
+mod source;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::Timestamp;
+use crate::store::{Page, StoreResult};
+
+pub use rules::{
+    Comparison, Condition, ImageRef, RawFilter, RawSort, SearchField, SemVer, SortKey, SqlValue,
+};
+pub use service::{
+    BuildRequest, BuildSubmission, NewRepo, NewVersion, RepoListQuery, RepoPatch, RepoSearch,
+    TaskListQuery, VersionPatch,
+};
+
+/// What an image repository holds, as RCABench numbers it on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RepoKind {
+    Algorithm,
+    Benchmark,
+    Pedestal,
+}
+
+impl RepoKind {
+    pub fn code(self) -> i64 {
+        match self {
+            RepoKind::Algorithm => 0,
+            RepoKind::Benchmark => 1,
+            RepoKind::Pedestal => 2,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        Some(match code {
+            0 => RepoKind::Algorithm,
+            1 => RepoKind::Benchmark,
+            2 => RepoKind::Pedestal,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepoKind::Algorithm => "algorithm",
+            RepoKind::Benchmark => "benchmark",
+            RepoKind::Pedestal => "pedestal",
+        }
+    }
+
+    /// By name or by code ("benchmark" or "1").
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(code) = text.parse::<i64>() {
+            return Self::from_code(code);
+        }
+        [RepoKind::Algorithm, RepoKind::Benchmark, RepoKind::Pedestal]
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// Lifecycle of a repository or version; deleted ones are kept (soft
+/// delete) but free their name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatalogStatus {
+    Deleted,
+    Disabled,
+    Enabled,
+}
+
+impl CatalogStatus {
+    pub fn code(self) -> i64 {
+        match self {
+            CatalogStatus::Deleted => -1,
+            CatalogStatus::Disabled => 0,
+            CatalogStatus::Enabled => 1,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        Some(match code {
+            -1 => CatalogStatus::Deleted,
+            0 => CatalogStatus::Disabled,
+            1 => CatalogStatus::Enabled,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CatalogStatus::Deleted => "deleted",
+            CatalogStatus::Disabled => "disabled",
+            CatalogStatus::Enabled => "enabled",
+        }
+    }
+
+    /// By name or by code ("disabled" or "0").
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(code) = text.parse::<i64>() {
+            return Self::from_code(code);
+        }
+        [
+            CatalogStatus::Deleted,
+            CatalogStatus::Disabled,
+            CatalogStatus::Enabled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Label {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRepo {
+    pub id: i64,
+    pub name: String,
+    pub kind: RepoKind,
+    pub readme: String,
+    pub is_public: bool,
+    pub status: CatalogStatus,
+    pub owner_id: i64,
+    pub owner: String,
+    pub labels: Vec<Label>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
+/// One parameter a version's image takes at run time (an environment
+/// variable or a Helm value), as RCABench describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamSpec {
+    pub key: String,
+    /// 0 fixed, 1 dynamic.
+    #[serde(rename = "type")]
+    pub kind: i64,
+    /// 0 environment variable, 1 Helm value.
+    pub category: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_string: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageVersion {
+    pub id: i64,
+    pub repo_id: i64,
+    /// A semantic version, unique among the repository's live versions.
+    pub name: String,
+    /// The reference as written; `image` is its parsed form.
+    pub image_ref: String,
+    pub image: ImageRef,
+    pub command: String,
+    pub env_vars: Option<Vec<ParamSpec>>,
+    pub github_link: String,
+    /// Kept as given; no engine Berth drives reads it.
+    pub helm_config: Option<serde_json::Value>,
+    /// How many workloads were created from this version's image.
+    pub usage: i64,
+    pub status: CatalogStatus,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
+/// Where a task is in its life; `code` is RCABench's number for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskState {
+    Pending,
+    Running,
+    Completed,
+    Error,
+    Cancelled,
+}
+
+impl TaskState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Pending => "pending",
+            TaskState::Running => "running",
+            TaskState::Completed => "completed",
+            TaskState::Error => "error",
+            TaskState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            TaskState::Pending,
+            TaskState::Running,
+            TaskState::Completed,
+            TaskState::Error,
+            TaskState::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    pub fn code(self) -> i64 {
+        match self {
+            TaskState::Cancelled => -2,
+            TaskState::Error => -1,
+            TaskState::Pending => 0,
+            TaskState::Running => 2,
+            TaskState::Completed => 3,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        Some(match code {
+            -2 => TaskState::Cancelled,
+            -1 => TaskState::Error,
+            0 => TaskState::Pending,
+            2 => TaskState::Running,
+            3 => TaskState::Completed,
+            _ => return None,
+        })
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            TaskState::Completed | TaskState::Error | TaskState::Cancelled
+        )
+    }
+}
+
+/// The kind of the only tasks the catalog runs.
+pub const TASK_KIND_BUILD: &str = "BuildContainer";
+
+/// Background work recorded durably: its log grows while it runs, and a
+/// server restart turns a task left running into an error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: Uuid,
+    pub kind: String,
+    pub owner_id: i64,
+    pub group_id: Uuid,
+    pub trace_id: Uuid,
+    pub state: TaskState,
+    /// The request, without secrets.
+    pub payload: serde_json::Value,
+    pub log: String,
+    /// What the task produced, or `{"error": …}`.
+    pub result: Option<serde_json::Value>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
+/// A repository listing or search as the store runs it. Conditions name
+/// fields from a closed set, so the store builds SQL from a whitelist.
+#[derive(Debug, Clone, Default)]
+pub struct RepoQuery {
+    pub conditions: Vec<Condition>,
+    pub sort: Vec<SortKey>,
+    /// Only repositories public or owned by this user; `None` sees all.
+    pub visible_to: Option<i64>,
+    pub include_deleted: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub owner_id: Option<i64>,
+    pub state: Option<TaskState>,
+    pub group_id: Option<Uuid>,
+    pub trace_id: Option<Uuid>,
+    pub kind: Option<String>,
+}
+
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// Inserts the repository with its labels and optional first version in
+    /// one transaction; a live repository of that name is a conflict.
+    async fn insert_repo(
+        &self,
+        repo: &ImageRepo,
+        first_version: Option<&ImageVersion>,
+    ) -> StoreResult<(ImageRepo, Option<ImageVersion>)>;
+    async fn get_repo(&self, id: i64) -> StoreResult<Option<ImageRepo>>;
+    async fn live_repo_by_name(&self, name: &str) -> StoreResult<Option<ImageRepo>>;
+    async fn query_repos(&self, query: &RepoQuery) -> StoreResult<Page<ImageRepo>>;
+    /// Writes readme, visibility, status and `updated`.
+    async fn update_repo(&self, repo: &ImageRepo) -> StoreResult<()>;
+    /// Adds and removes labels and touches `updated`, atomically.
+    async fn change_repo_labels(
+        &self,
+        repo_id: i64,
+        add: &[Label],
+        remove: &[Label],
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Inserts a version (its id is assigned); a live version of that name
+    /// in the repository is a conflict.
+    async fn insert_version(&self, version: &ImageVersion) -> StoreResult<ImageVersion>;
+    async fn get_version(&self, repo_id: i64, id: i64) -> StoreResult<Option<ImageVersion>>;
+    /// Every version of the repository (deleted ones too), in no order.
+    async fn repo_versions(&self, repo_id: i64) -> StoreResult<Vec<ImageVersion>>;
+    /// Writes the mutable fields of a version and `updated`.
+    async fn update_version(&self, version: &ImageVersion) -> StoreResult<()>;
+    /// Live versions of live repositories whose image reference is `image_ref`.
+    async fn versions_by_image_ref(&self, image_ref: &str) -> StoreResult<Vec<ImageVersion>>;
+    /// Counts one more use of every live version with that image reference.
+    async fn bump_version_usage(&self, image_ref: &str) -> StoreResult<u64>;
+
+    async fn insert_task(&self, task: &Task) -> StoreResult<()>;
+    async fn get_task(&self, id: Uuid) -> StoreResult<Option<Task>>;
+    async fn list_tasks(
+        &self,
+        filter: &TaskFilter,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Page<Task>>;
+    /// Moves a pending task to running; false if it was no longer pending.
+    async fn start_task(&self, id: Uuid) -> StoreResult<bool>;
+    /// Appends to the log and returns the task's state, so that a worker
+    /// notices a cancellation.
+    async fn append_task_log(&self, id: Uuid, text: &str) -> StoreResult<TaskState>;
+    /// Ends a task that has not ended yet; false if it already had.
+    async fn finish_task(
+        &self,
+        id: Uuid,
+        state: TaskState,
+        result: &serde_json::Value,
+        log_tail: &str,
+    ) -> StoreResult<bool>;
+    /// Marks tasks a dead server left pending or running as errors; returns them.
+    async fn fail_interrupted_tasks(&self, message: &str) -> StoreResult<Vec<Uuid>>;
+}
+
+/// Build arguments as the engine takes them.
+pub type BuildArgs = BTreeMap<String, String>;

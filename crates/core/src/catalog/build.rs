@@ -1,0 +1,328 @@
+//! Image builds from git: validated and recorded as a pending task by the
+//! use case, then run in the background — clone, pack, engine build with the
+//! log streamed into the task, and the catalog version recorded — within a
+//! deadline. Cancellation is noticed whenever the log is appended to.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::rules::{self, ImageRef};
+use super::service::{BuildRequest, BuildSubmission};
+use super::source::{self, Checkout, Workdir};
+use super::{TASK_KIND_BUILD, Task, TaskState};
+use crate::error::{CoreError, CoreResult};
+use crate::model::{User, now};
+use crate::runtime::BuildOptions;
+use crate::service::Berth;
+
+/// A build that runs longer than this is stopped and fails.
+pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
+/// Memory of each build step's container unless the request says otherwise.
+pub const DEFAULT_BUILD_MEMORY: i64 = 1 << 30;
+/// The engine takes the limit as a 32-bit number of bytes.
+const MAX_BUILD_MEMORY: i64 = i32::MAX as i64;
+const MAX_BUILD_ARGS: usize = 64;
+/// Label on built images naming the task that built them.
+pub const LABEL_BUILD_TASK: &str = "berth.build.task";
+
+/// Everything a build worker needs, checked up front.
+struct Plan {
+    task_id: Uuid,
+    owner: User,
+    checkout: Checkout,
+    sub_path: String,
+    context_dir: String,
+    dockerfile: String,
+    image: String,
+    parsed: ImageRef,
+    options: BuildOptions,
+    github_link: String,
+}
+
+enum Failure {
+    Cancelled,
+    Error(String),
+}
+
+impl From<CoreError> for Failure {
+    fn from(e: CoreError) -> Self {
+        Failure::Error(e.to_string())
+    }
+}
+
+fn memory_limit(text: Option<&str>) -> CoreResult<i64> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(DEFAULT_BUILD_MEMORY);
+    };
+    let bytes = crate::rules::parse_memory(text)?;
+    if bytes > MAX_BUILD_MEMORY {
+        return Err(CoreError::invalid_field(
+            "memory",
+            "a build may use at most 2G of memory",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
+    let name = req.image_name.trim();
+    rules::validate_build_image_name(name)?;
+    let tag = req
+        .tag
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(rules::DEFAULT_TAG);
+    if !rules::valid_tag(tag) {
+        return Err(CoreError::invalid_field(
+            "tag",
+            format!("{tag:?} is not an image tag"),
+        ));
+    }
+    let image = format!("{name}:{tag}");
+    let parsed = ImageRef::parse(&image)?;
+    let url = rules::git_source(&req.repository)?;
+    let branch = req.branch.clone().filter(|b| !b.is_empty());
+    if let Some(b) = &branch {
+        rules::validate_git_ref("github_branch", b)?;
+    }
+    let commit = req.commit.clone().filter(|c| !c.is_empty());
+    if let Some(c) = &commit {
+        rules::validate_commit(c)?;
+    }
+    let sub_path = rules::tree_path("sub_path", req.sub_path.as_deref().unwrap_or(""))?;
+    let context_dir = rules::tree_path("context_dir", req.context_dir.as_deref().unwrap_or("."))?;
+    let dockerfile = rules::tree_path(
+        "dockerfile_path",
+        req.dockerfile_path.as_deref().unwrap_or("Dockerfile"),
+    )?;
+    if dockerfile.is_empty() {
+        return Err(CoreError::invalid_field("dockerfile_path", "names no file"));
+    }
+    let target = req.target.clone().filter(|t| !t.is_empty());
+    if let Some(t) = &target {
+        rules::validate_stage(t)?;
+    }
+    if req.build_args.len() > MAX_BUILD_ARGS {
+        return Err(CoreError::invalid_field(
+            "build_args",
+            format!("at most {MAX_BUILD_ARGS} build arguments"),
+        ));
+    }
+    for (key, value) in &req.build_args {
+        crate::rules::validate_env_name(key).map_err(|_| {
+            CoreError::invalid_field("build_args", format!("{key:?} is not an argument name"))
+        })?;
+        rules::validate_text("build_args", value, 8192)?;
+    }
+    let github_link = if url.starts_with("http://") || url.starts_with("https://") {
+        url.trim_end_matches(".git").to_string()
+    } else {
+        String::new()
+    };
+    Ok(Plan {
+        task_id,
+        owner: actor.clone(),
+        checkout: Checkout {
+            url,
+            branch,
+            commit,
+            token: req.token.clone().filter(|t| !t.is_empty()),
+        },
+        sub_path,
+        context_dir,
+        dockerfile,
+        options: BuildOptions {
+            tag: image.clone(),
+            dockerfile: String::new(),
+            target,
+            build_args: req.build_args.clone(),
+            no_cache: req.no_cache,
+            memory_bytes: Some(memory_limit(req.memory.as_deref())?),
+            labels: BTreeMap::from([(LABEL_BUILD_TASK.to_string(), task_id.to_string())]),
+        },
+        image,
+        parsed,
+        github_link,
+    })
+}
+
+/// The request as the task shows it: everything but the token.
+fn payload(req: &BuildRequest, image: &str) -> Value {
+    json!({
+        "image": image,
+        "image_name": req.image_name,
+        "tag": req.tag,
+        "github_repository": req.repository,
+        "github_branch": req.branch,
+        "github_commit": req.commit,
+        "sub_path": req.sub_path,
+        "build_options": {
+            "context_dir": req.context_dir,
+            "dockerfile_path": req.dockerfile_path,
+            "target": req.target,
+            "build_args": req.build_args,
+            "force_rebuild": req.no_cache,
+            "memory": req.memory,
+        },
+    })
+}
+
+pub(super) async fn submit(
+    berth: &Arc<Berth>,
+    actor: &User,
+    req: BuildRequest,
+) -> CoreResult<BuildSubmission> {
+    let task_id = Uuid::new_v4();
+    let plan = plan(actor, task_id, &req)?;
+    let t = now();
+    let task = Task {
+        id: task_id,
+        kind: TASK_KIND_BUILD.into(),
+        owner_id: actor.id,
+        group_id: Uuid::new_v4(),
+        trace_id: Uuid::new_v4(),
+        state: TaskState::Pending,
+        payload: payload(&req, &plan.image),
+        log: String::new(),
+        result: None,
+        created: t,
+        updated: t,
+    };
+    berth.store.insert_task(&task).await?;
+    let image = plan.image.clone();
+    tokio::spawn(run(berth.clone(), plan));
+    Ok(BuildSubmission { task, image })
+}
+
+async fn run(berth: Arc<Berth>, plan: Plan) {
+    let id = plan.task_id;
+    match berth.store.start_task(id).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::error!(task = %id, error = %e, "cannot start a build task");
+            return;
+        }
+    }
+    tracing::info!(task = %id, image = %plan.image, "build started");
+    let outcome = tokio::time::timeout(BUILD_TIMEOUT, execute(&berth, &plan)).await;
+    let (state, result, tail) = match outcome {
+        Ok(Ok(result)) => (
+            TaskState::Completed,
+            result,
+            "build completed\n".to_string(),
+        ),
+        Ok(Err(Failure::Cancelled)) => return,
+        Ok(Err(Failure::Error(message))) => (
+            TaskState::Error,
+            json!({ "error": message }),
+            format!("error: {message}\n"),
+        ),
+        Err(_) => {
+            let message = format!("the build took longer than {} s", BUILD_TIMEOUT.as_secs());
+            (
+                TaskState::Error,
+                json!({ "error": message }),
+                format!("error: {message}\n"),
+            )
+        }
+    };
+    tracing::info!(task = %id, state = state.as_str(), "build ended");
+    if let Err(e) = berth.store.finish_task(id, state, &result, &tail).await {
+        tracing::error!(task = %id, error = %e, "cannot record a build's end");
+    }
+}
+
+async fn log(berth: &Berth, id: Uuid, text: &str) -> Result<(), Failure> {
+    match berth.store.append_task_log(id, text).await {
+        Ok(TaskState::Cancelled) => Err(Failure::Cancelled),
+        Ok(_) => Ok(()),
+        Err(e) => Err(Failure::Error(e.to_string())),
+    }
+}
+
+async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
+    let id = plan.task_id;
+    let work = Workdir::create(&format!("berth-build-{id}"))?;
+    let checkout_dir = work.path().join("src");
+    log(berth, id, &format!("cloning {}\n", plan.checkout.url)).await?;
+    let git_output = source::clone(&plan.checkout, &checkout_dir, BUILD_TIMEOUT).await?;
+    if !git_output.trim().is_empty() {
+        log(berth, id, &format!("{}\n", git_output.trim_end())).await?;
+    }
+    let (dir, sub, ctx, file) = (
+        checkout_dir.clone(),
+        plan.sub_path.clone(),
+        plan.context_dir.clone(),
+        plan.dockerfile.clone(),
+    );
+    let (context, dockerfile) =
+        tokio::task::spawn_blocking(move || source::pack_context(&dir, &sub, &ctx, &file))
+            .await
+            .map_err(|e| Failure::Error(format!("packing the context failed: {e}")))??;
+    log(
+        berth,
+        id,
+        &format!(
+            "sending {} bytes of build context to the engine, Dockerfile {dockerfile}\n",
+            context.len()
+        ),
+    )
+    .await?;
+
+    let options = BuildOptions {
+        dockerfile,
+        ..plan.options.clone()
+    };
+    let (lines_tx, mut lines) = mpsc::channel::<String>(256);
+    let build = berth.runtime.build_image(context, options, lines_tx);
+    tokio::pin!(build);
+    let built = loop {
+        tokio::select! {
+            result = &mut build => break result,
+            Some(first) = lines.recv() => {
+                // Batch what is already waiting: one store write per burst.
+                let mut text = first;
+                while let Ok(more) = lines.try_recv() {
+                    text.push_str(&more);
+                }
+                log(berth, id, &text).await?;
+            }
+        }
+    };
+    let mut rest = String::new();
+    while let Ok(more) = lines.try_recv() {
+        rest.push_str(&more);
+    }
+    if !rest.is_empty() {
+        log(berth, id, &rest).await?;
+    }
+    let image_id = built.map_err(|e| Failure::Error(e.to_string()))?;
+    drop(work);
+
+    let version = berth
+        .record_built_image(&plan.owner, &plan.image, &plan.parsed, &plan.github_link)
+        .await?;
+    log(
+        berth,
+        id,
+        &format!(
+            "built {} ({image_id}); container {} version {}\n",
+            plan.image, version.repo_id, version.name
+        ),
+    )
+    .await?;
+    Ok(json!({
+        "image": plan.image,
+        "image_id": image_id,
+        "container_id": version.repo_id,
+        "version_id": version.id,
+        "version": version.name,
+    }))
+}

@@ -1,0 +1,598 @@
+//! Tapis pods: a pod is an app of kind `pod` running one instance while
+//! ON. Its Tapis definition is kept whole in the app's `meta`; the parts
+//! that shape the container become the build and config of a release when
+//! the pod (re)starts, as in Tapis, where updates apply on the next start.
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::*;
+use crate::service::{Berth, app_object};
+use crate::workload::{Phase, WorkloadChange, WorkloadSpec};
+
+pub const POD_PROC_TYPE: &str = "pod";
+pub const DEFAULT_TIME_TO_STOP: i64 = 43_200;
+const MIN_TIME_TO_STOP: i64 = 300;
+
+/// What the user gives for a pod; every field but `pod_id` optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PodDefinition {
+    pub pod_id: String,
+    pub image: String,
+    pub template: String,
+    pub description: String,
+    pub command: Option<Vec<String>>,
+    pub arguments: Option<Vec<String>>,
+    pub environment_variables: BTreeMap<String, Value>,
+    pub status_requested: String,
+    pub volume_mounts: Map<String, Value>,
+    pub time_to_stop_default: Option<i64>,
+    pub time_to_stop_instance: Option<i64>,
+    pub networking: Map<String, Value>,
+    pub resources: Map<String, Value>,
+    pub compute_queue: String,
+}
+
+/// Pod ids: `[a-z][a-z0-9]+`, 3 to 64 characters.
+pub fn validate_pod_id(id: &str) -> CoreResult<()> {
+    let ok = (3..=64).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !ok {
+        return Err(CoreError::invalid_field(
+            "pod_id",
+            "must be 3 to 64 lowercase letters and digits, starting with a letter",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_time_to_stop(field: &str, value: Option<i64>) -> CoreResult<()> {
+    match value {
+        None | Some(-1) => Ok(()),
+        Some(v) if v >= MIN_TIME_TO_STOP => Ok(()),
+        Some(_) => Err(CoreError::invalid_field(
+            field,
+            format!("must be -1 (no limit) or at least {MIN_TIME_TO_STOP} seconds"),
+        )),
+    }
+}
+
+fn resource(resources: &Map<String, Value>, key: &str) -> CoreResult<Option<i64>> {
+    match resources.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_i64().filter(|n| *n >= 0).map(Some).ok_or_else(|| {
+            CoreError::invalid_field("resources", format!("{key} must be a non-negative integer"))
+        }),
+    }
+}
+
+impl PodDefinition {
+    pub fn validate(&self) -> CoreResult<()> {
+        validate_pod_id(&self.pod_id)?;
+        validate_time_to_stop("time_to_stop_default", self.time_to_stop_default)?;
+        validate_time_to_stop("time_to_stop_instance", self.time_to_stop_instance)?;
+        if !["", "ON", "OFF"].contains(&self.status_requested.as_str()) {
+            return Err(CoreError::invalid_field(
+                "status_requested",
+                "must be ON or OFF",
+            ));
+        }
+        for (name, mount) in &self.volume_mounts {
+            let kind = mount.get("type").and_then(Value::as_str).unwrap_or("");
+            if kind != "ephemeral" {
+                return Err(CoreError::invalid_field(
+                    "volume_mounts",
+                    format!(
+                        "{name}: type '{kind}' is not available; only 'ephemeral' mounts are supported"
+                    ),
+                ));
+            }
+        }
+        for (request, limit) in [("cpu_request", "cpu_limit"), ("mem_request", "mem_limit")] {
+            if let (Some(r), Some(l)) = (
+                resource(&self.resources, request)?,
+                resource(&self.resources, limit)?,
+            ) && r > l
+            {
+                return Err(CoreError::invalid_field(
+                    "resources",
+                    format!("{request} must not exceed {limit}"),
+                ));
+            }
+        }
+        for (k, v) in &self.environment_variables {
+            crate::rules::validate_env_name(k)?;
+            if !(v.is_string() || v.is_number() || v.is_boolean()) {
+                return Err(CoreError::invalid_field(
+                    "environment_variables",
+                    format!("{k} must be a string"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Seconds until an instance started now is turned off, if ever.
+    pub fn time_to_stop(&self) -> Option<i64> {
+        match self
+            .time_to_stop_instance
+            .or(self.time_to_stop_default)
+            .unwrap_or(DEFAULT_TIME_TO_STOP)
+        {
+            -1 => None,
+            s => Some(s),
+        }
+    }
+
+    /// The container config this definition asks for.
+    fn config(&self, credentials: &Credentials) -> CoreResult<ConfigValues> {
+        let mut config = ConfigValues {
+            policy: RunPolicy {
+                restart: RestartPolicy::Never,
+                ..RunPolicy::default()
+            },
+            ..ConfigValues::default()
+        };
+        for (k, v) in &self.environment_variables {
+            config.values.insert(
+                k.clone(),
+                crate::rules::value_text("environment_variables", k, v)?,
+            );
+        }
+        config
+            .values
+            .insert("user_username".into(), credentials.user_username.clone());
+        config
+            .values
+            .insert("user_password".into(), credentials.user_password.clone());
+        if let Some(mem) = resource(&self.resources, "mem_limit")? {
+            config
+                .memory
+                .insert(POD_PROC_TYPE.into(), format!("{}M", mem.max(6)));
+        }
+        if let Some(cpu) = resource(&self.resources, "cpu_limit")? {
+            // Millicpus as CPU shares: 1000 millicpu = 1024 shares.
+            config.cpu.insert(
+                POD_PROC_TYPE.into(),
+                ((cpu * 1024 / 1000).clamp(2, 262_144)) as u32,
+            );
+        }
+        Ok(config)
+    }
+}
+
+/// Generated per pod and injected as `user_username` / `user_password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub user_username: String,
+    pub user_password: String,
+}
+
+impl Credentials {
+    fn generate(pod_id: &str) -> Self {
+        let secret: [u8; 16] = rand::rng().random();
+        Credentials {
+            user_username: pod_id.to_string(),
+            user_password: hex::encode(secret),
+        }
+    }
+}
+
+/// What Berth keeps in a pod app's `meta`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PodMeta {
+    /// The definition as the user gave it.
+    pub definition: PodDefinition,
+    /// After the template merge: what runs.
+    pub derived: PodDefinition,
+    pub credentials: Option<Credentials>,
+    pub start_instance_ts: Option<String>,
+}
+
+/// Fields of `template` the user left out, taken from the template's
+/// definition: the user's own fields always win.
+pub fn merge_template(template: &Value, user: &Value) -> Value {
+    let mut merged = template.as_object().cloned().unwrap_or_default();
+    for (k, v) in user.as_object().into_iter().flatten() {
+        let empty =
+            v.is_null() || v.as_str() == Some("") || v.as_object().is_some_and(Map::is_empty);
+        if !empty {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(merged)
+}
+
+/// The Tapis status of a pod.
+pub fn pod_status(desired: Desired, phase: Phase, instance: Option<&Instance>) -> &'static str {
+    if desired == Desired::Off {
+        return if phase == Phase::Stopping {
+            "DELETING"
+        } else {
+            "STOPPED"
+        };
+    }
+    match instance {
+        None => "REQUESTED",
+        Some(i) => match i.state {
+            InstanceState::Created => "SPAWNER SETUP",
+            InstanceState::Starting => "CREATING",
+            InstanceState::Up => "AVAILABLE",
+            InstanceState::Crashed if i.exit_code == Some(0) => "COMPLETE",
+            InstanceState::Crashed | InstanceState::Error => "ERROR",
+            InstanceState::Down | InstanceState::Destroyed => "STOPPED",
+        },
+    }
+}
+
+pub fn pod_meta(app: &App) -> PodMeta {
+    serde_json::from_value(app.meta.clone()).unwrap_or_default()
+}
+
+impl Berth {
+    /// Creates a pod from its definition (merged over its template, if any).
+    pub async fn create_pod(
+        &self,
+        actor: &User,
+        definition: PodDefinition,
+        template: Option<Value>,
+    ) -> CoreResult<App> {
+        definition.validate()?;
+        let user_json =
+            serde_json::to_value(&definition).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let derived_json = match &template {
+            Some(t) => merge_template(t, &user_json),
+            None => user_json,
+        };
+        let mut derived: PodDefinition = serde_json::from_value(derived_json).map_err(|e| {
+            CoreError::invalid_field(
+                "template",
+                format!("template definition is not usable: {e}"),
+            )
+        })?;
+        derived.pod_id = definition.pod_id.clone();
+        derived.validate()?;
+        if derived.image.trim().is_empty() {
+            return Err(CoreError::invalid_field(
+                "image",
+                "a pod needs an image (or a template that gives one)",
+            ));
+        }
+        let credentials = Credentials::generate(&definition.pod_id);
+        let on = derived.status_requested != "OFF";
+        let meta = PodMeta {
+            definition: definition.clone(),
+            derived: derived.clone(),
+            credentials: Some(credentials.clone()),
+            start_instance_ts: on.then(|| crate::service::rfc3339(now())),
+        };
+        let spec = WorkloadSpec {
+            name: definition.pod_id.clone(),
+            kind: AppKind::Pod,
+            image: derived.image.clone(),
+            command: derived.arguments.clone(),
+            entrypoint: derived.command.clone(),
+            proc_type: POD_PROC_TYPE.into(),
+            count: 1,
+            config: derived.config(&credentials)?,
+            desired: if on { Desired::On } else { Desired::Off },
+            exact_id: true,
+            meta: serde_json::to_value(&meta).map_err(|e| CoreError::Internal(e.to_string()))?,
+            stop_at: if on {
+                derived
+                    .time_to_stop()
+                    .map(|s| now() + time::Duration::seconds(s))
+            } else {
+                None
+            },
+        };
+        let app = self.create_workload(actor, spec).await?;
+        self.event(
+            &app,
+            &actor.username,
+            &format!("{} created pod {}", actor.username, app.id),
+        )
+        .await;
+        Ok(app)
+    }
+
+    /// A pod the actor may act on at `need`; apps of other kinds are not pods.
+    pub async fn pod(&self, actor: &User, id: &str, need: Level) -> CoreResult<App> {
+        let app = self.app(actor, id, need).await?;
+        if app.kind != AppKind::Pod {
+            return Err(CoreError::not_found(format!("pod {id} not found")));
+        }
+        Ok(app)
+    }
+
+    pub async fn pods(&self, actor: &User) -> CoreResult<Vec<App>> {
+        let apps = self.store.list_apps(actor, 0, i64::MAX).await?.items;
+        Ok(apps
+            .into_iter()
+            .filter(|a| a.kind == AppKind::Pod)
+            .collect())
+    }
+
+    /// Changes the stored definition; like Tapis, it applies on the next (re)start.
+    pub async fn update_pod(
+        &self,
+        actor: &User,
+        id: &str,
+        changes: &Map<String, Value>,
+    ) -> CoreResult<App> {
+        let app = self.pod(actor, id, Level::User).await?;
+        let mut meta = pod_meta(&app);
+        let mut definition = serde_json::to_value(&meta.definition)
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        for (k, v) in changes {
+            if ["pod_id", "image", "template", "arguments", "compute_queue"].contains(&k.as_str()) {
+                return Err(CoreError::invalid_field(
+                    k,
+                    "cannot be changed on an existing pod",
+                ));
+            }
+            definition[k] = v.clone();
+        }
+        let definition: PodDefinition = serde_json::from_value(definition)
+            .map_err(|e| CoreError::invalid(format!("invalid pod fields: {e}")))?;
+        definition.validate()?;
+        let derived_json = merge_template(
+            &serde_json::to_value(&meta.derived).unwrap_or_default(),
+            &serde_json::to_value(&definition).unwrap_or_default(),
+        );
+        meta.derived =
+            serde_json::from_value(derived_json).map_err(|e| CoreError::Internal(e.to_string()))?;
+        meta.definition = definition;
+        self.store
+            .set_app_meta(&app.id, &serde_json::to_value(&meta).unwrap_or_default())
+            .await?;
+        self.event(
+            &app,
+            &actor.username,
+            &format!("{} updated the pod definition", actor.username),
+        )
+        .await;
+        self.pod(actor, id, Level::Read).await
+    }
+
+    /// Applies the stored definition (a new release if it changed) and turns the pod on.
+    async fn apply_and_start(&self, actor: &User, app: &App, restart: bool) -> CoreResult<()> {
+        let mut meta = pod_meta(app);
+        let credentials = meta
+            .credentials
+            .clone()
+            .unwrap_or_else(|| Credentials::generate(&app.id));
+        let derived = meta.derived.clone();
+        let build = self.current_build(app).await?;
+        let config = self.current_config(app).await?;
+        let wanted = derived.config(&credentials)?;
+        let mut change = WorkloadChange::default();
+        if build
+            .as_ref()
+            .is_none_or(|b| b.entrypoint != derived.command || b.command != derived.arguments)
+        {
+            change.command = Some(derived.arguments.clone());
+            change.entrypoint = Some(derived.command.clone());
+        }
+        if config.values != wanted {
+            change.config = Some(wanted);
+        }
+        let new_release = self.change_workload(actor, app, change).await?;
+        meta.start_instance_ts = Some(crate::service::rfc3339(now()));
+        self.store
+            .set_app_meta(&app.id, &serde_json::to_value(&meta).unwrap_or_default())
+            .await?;
+        self.store
+            .set_stop_at(
+                &app.id,
+                derived
+                    .time_to_stop()
+                    .map(|s| now() + time::Duration::seconds(s)),
+            )
+            .await?;
+        if restart && new_release.is_none() {
+            let uuids: Vec<uuid::Uuid> = self
+                .store
+                .list_instances(Some(&app.id))
+                .await?
+                .iter()
+                .map(|i| i.uuid)
+                .collect();
+            self.store.request_restart(&uuids).await?;
+        }
+        self.set_desired(actor, app, Desired::On).await
+    }
+
+    pub async fn start_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
+        let app = self.pod(actor, id, Level::User).await?;
+        self.apply_and_start(actor, &app, false).await?;
+        self.pod(actor, id, Level::Read).await
+    }
+
+    pub async fn restart_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
+        let app = self.pod(actor, id, Level::User).await?;
+        self.apply_and_start(actor, &app, true).await?;
+        self.pod(actor, id, Level::Read).await
+    }
+
+    pub async fn stop_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
+        let app = self.pod(actor, id, Level::User).await?;
+        self.store.set_stop_at(&app.id, None).await?;
+        self.set_desired(actor, &app, Desired::Off).await?;
+        self.pod(actor, id, Level::Read).await
+    }
+
+    pub async fn delete_pod(&self, actor: &User, id: &str) -> CoreResult<()> {
+        let app = self.pod(actor, id, Level::Admin).await?;
+        self.delete_app(actor, &app).await
+    }
+
+    /// The pod's container output (without prefixes) and its action log.
+    pub async fn pod_logs(&self, actor: &User, id: &str) -> CoreResult<(String, Vec<String>)> {
+        let app = self.pod(actor, id, Level::Read).await?;
+        let instances = self.store.list_instances(Some(&app.id)).await?;
+        let mut logs = String::new();
+        if let Some(instance) = instances
+            .iter()
+            .filter(|i| i.engine_id.is_some())
+            .max_by_key(|i| i.release)
+        {
+            logs = self.instance_logs(instance, 10_000).await?;
+        }
+        let actions = self
+            .store
+            .list_events(&app_object(&app), 1000)
+            .await?
+            .into_iter()
+            .map(|e| format!("{}: {}", crate::service::rfc3339(e.created), e.message))
+            .collect();
+        Ok((logs, actions))
+    }
+
+    /// `user:LEVEL` for the owner and everyone granted.
+    pub async fn pod_permissions(&self, actor: &User, id: &str) -> CoreResult<Vec<String>> {
+        let app = self.pod(actor, id, Level::Read).await?;
+        let mut out = vec![format!("{}:ADMIN", app.owner)];
+        for (user, level) in self.store.grantees(&app_object(&app)).await? {
+            if user != app.owner {
+                out.push(format!("{user}:{}", level.as_str()));
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn set_pod_permission(
+        &self,
+        actor: &User,
+        id: &str,
+        username: &str,
+        level: &str,
+    ) -> CoreResult<Vec<String>> {
+        let app = self.pod(actor, id, Level::Admin).await?;
+        let level = Level::parse(level)
+            .ok_or_else(|| CoreError::invalid_field("level", "must be READ, USER or ADMIN"))?;
+        let user = self.user(username).await?;
+        if user.id == app.owner_id {
+            return Err(CoreError::invalid_field(
+                "user",
+                "the pod's owner is always ADMIN",
+            ));
+        }
+        self.store.grant(&app_object(&app), user.id, level).await?;
+        self.event(
+            &app,
+            &actor.username,
+            &format!(
+                "{} gave {username} {} on the pod",
+                actor.username,
+                level.as_str()
+            ),
+        )
+        .await;
+        self.pod_permissions(actor, id).await
+    }
+
+    /// Removes a grant; the owner, the last ADMIN, cannot be removed.
+    pub async fn delete_pod_permission(
+        &self,
+        actor: &User,
+        id: &str,
+        username: &str,
+    ) -> CoreResult<Vec<String>> {
+        let app = self.pod(actor, id, Level::Admin).await?;
+        if username == app.owner {
+            return Err(CoreError::invalid_field(
+                "user",
+                "the pod's owner is its last ADMIN and cannot be removed",
+            ));
+        }
+        let user = self.user(username).await?;
+        if !self.store.revoke(&app_object(&app), user.id).await? {
+            return Err(CoreError::not_found(format!(
+                "{username} has no permission on the pod"
+            )));
+        }
+        self.pod_permissions(actor, id).await
+    }
+}
+
+/// A definition as JSON, for answers.
+pub fn definition_json(d: &PodDefinition) -> Value {
+    let mut v = serde_json::to_value(d).unwrap_or_else(|_| json!({}));
+    if v["status_requested"] == "" {
+        v["status_requested"] = json!("ON");
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_ids() {
+        assert!(validate_pod_id("abc1").is_ok());
+        for bad in ["ab", "1abc", "a-b", "ABC", &"a".repeat(65)] {
+            assert!(validate_pod_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn definitions_are_validated() {
+        let mut d = PodDefinition {
+            pod_id: "mypod".into(),
+            ..Default::default()
+        };
+        assert!(d.validate().is_ok());
+        d.time_to_stop_default = Some(10);
+        assert!(d.validate().is_err());
+        d.time_to_stop_default = Some(-1);
+        assert_eq!(d.time_to_stop(), None);
+        d.resources.insert("cpu_request".into(), json!(3000));
+        d.resources.insert("cpu_limit".into(), json!(1000));
+        assert!(d.validate().is_err());
+        d.resources.clear();
+        d.volume_mounts
+            .insert("v".into(), json!({"type": "tapisvolume"}));
+        assert!(d.validate().is_err());
+    }
+
+    #[test]
+    fn user_fields_win_over_the_template() {
+        let merged = merge_template(
+            &json!({"image": "busybox:latest", "description": "from template", "command": ["sleep", "1"]}),
+            &json!({"description": "mine", "image": "", "command": null}),
+        );
+        assert_eq!(merged["image"], "busybox:latest");
+        assert_eq!(merged["description"], "mine");
+        assert_eq!(merged["command"], json!(["sleep", "1"]));
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(pod_status(Desired::Off, Phase::Stopped, None), "STOPPED");
+        assert_eq!(pod_status(Desired::On, Phase::Creating, None), "REQUESTED");
+        let mut i = crate::workload::tests_support::instance(InstanceState::Up);
+        assert_eq!(
+            pod_status(Desired::On, Phase::Running, Some(&i)),
+            "AVAILABLE"
+        );
+        i.state = InstanceState::Crashed;
+        i.exit_code = Some(0);
+        assert_eq!(
+            pod_status(Desired::On, Phase::Stopped, Some(&i)),
+            "COMPLETE"
+        );
+        i.exit_code = Some(2);
+        assert_eq!(pod_status(Desired::On, Phase::Stopped, Some(&i)), "ERROR");
+    }
+}

@@ -1,0 +1,636 @@
+//! [`CatalogStore`]: image repositories, versions and tasks. Searches are
+//! built with [`QueryBuilder`]: columns come from a fixed mapping of core's
+//! [`SearchField`]s and every value is a bound parameter.
+
+use async_trait::async_trait;
+use berth_core::catalog::*;
+use berth_core::model::Timestamp;
+use berth_core::store::{Page, StoreResult};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use uuid::Uuid;
+
+use super::{
+    SqliteStore, backend, db_err, get, get_json, get_opt_json, get_ts, get_uuid, json, ts,
+};
+
+/// Tasks keep the last this many bytes of their log.
+const MAX_TASK_LOG: i64 = 1 << 20;
+
+const REPO_SELECT: &str = "SELECT r.id, r.name, r.kind, r.readme, r.is_public, r.status, \
+     r.owner_id, u.username AS owner, r.created, r.updated \
+     FROM image_repos r JOIN users u ON u.id = r.owner_id";
+
+fn repo_from(row: &SqliteRow) -> StoreResult<ImageRepo> {
+    let kind: i64 = get(row, "kind")?;
+    let status: i64 = get(row, "status")?;
+    Ok(ImageRepo {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        kind: RepoKind::from_code(kind).ok_or_else(|| backend(format!("bad kind {kind}")))?,
+        readme: get(row, "readme")?,
+        is_public: get(row, "is_public")?,
+        status: CatalogStatus::from_code(status)
+            .ok_or_else(|| backend(format!("bad status {status}")))?,
+        owner_id: get(row, "owner_id")?,
+        owner: get(row, "owner")?,
+        labels: Vec::new(),
+        created: get_ts(row, "created")?,
+        updated: get_ts(row, "updated")?,
+    })
+}
+
+fn version_from(row: &SqliteRow) -> StoreResult<ImageVersion> {
+    let status: i64 = get(row, "status")?;
+    Ok(ImageVersion {
+        id: get(row, "id")?,
+        repo_id: get(row, "repo_id")?,
+        name: get(row, "name")?,
+        image_ref: get(row, "image_ref")?,
+        image: ImageRef {
+            registry: get(row, "registry")?,
+            namespace: get(row, "namespace")?,
+            repository: get(row, "repository")?,
+            tag: get(row, "tag")?,
+            digest: get(row, "digest")?,
+        },
+        command: get(row, "command")?,
+        env_vars: get_opt_json(row, "env_vars")?,
+        github_link: get(row, "github_link")?,
+        helm_config: get_opt_json(row, "helm_config")?,
+        usage: get(row, "usage")?,
+        status: CatalogStatus::from_code(status)
+            .ok_or_else(|| backend(format!("bad status {status}")))?,
+        created: get_ts(row, "created")?,
+        updated: get_ts(row, "updated")?,
+    })
+}
+
+fn task_from(row: &SqliteRow) -> StoreResult<Task> {
+    let state: String = get(row, "state")?;
+    Ok(Task {
+        id: get_uuid(row, "id")?,
+        kind: get(row, "kind")?,
+        owner_id: get(row, "owner_id")?,
+        group_id: get_uuid(row, "group_id")?,
+        trace_id: get_uuid(row, "trace_id")?,
+        state: TaskState::parse(&state).ok_or_else(|| backend(format!("bad state {state}")))?,
+        payload: get_json(row, "payload")?,
+        log: get(row, "log")?,
+        result: get_opt_json(row, "result")?,
+        created: get_ts(row, "created")?,
+        updated: get_ts(row, "updated")?,
+    })
+}
+
+/// The one column each search field reads.
+fn column(field: SearchField) -> &'static str {
+    match field {
+        SearchField::Id => "r.id",
+        SearchField::Name => "r.name",
+        SearchField::Kind => "r.kind",
+        SearchField::Status => "r.status",
+        SearchField::IsPublic => "r.is_public",
+        SearchField::Readme => "r.readme",
+        SearchField::OwnerId => "r.owner_id",
+        SearchField::CreatedAt => "r.created",
+        SearchField::UpdatedAt => "r.updated",
+    }
+}
+
+/// Times are compared as instants: the stored text and the operand may
+/// differ in fractional seconds.
+fn push_operand(qb: &mut QueryBuilder<'_, Sqlite>, value: &SqlValue, time: bool) {
+    if time {
+        qb.push("julianday(");
+    }
+    match value {
+        SqlValue::Int(n) => qb.push_bind(*n),
+        SqlValue::Text(s) => qb.push_bind(s.clone()),
+    };
+    if time {
+        qb.push(")");
+    }
+}
+
+fn push_condition(qb: &mut QueryBuilder<'_, Sqlite>, c: &Condition) {
+    let col = column(c.field);
+    let time = c.field.is_time();
+    let lhs = if time {
+        format!("julianday({col})")
+    } else {
+        col.to_string()
+    };
+    let operator = match c.comparison {
+        Comparison::IsNull => {
+            qb.push(format!("{col} IS NULL"));
+            return;
+        }
+        Comparison::IsNotNull => {
+            qb.push(format!("{col} IS NOT NULL"));
+            return;
+        }
+        Comparison::In | Comparison::NotIn => {
+            if c.operands.is_empty() {
+                qb.push(if c.comparison == Comparison::In {
+                    "0"
+                } else {
+                    "1"
+                });
+                return;
+            }
+            qb.push(lhs);
+            qb.push(if c.comparison == Comparison::In {
+                " IN ("
+            } else {
+                " NOT IN ("
+            });
+            for (i, v) in c.operands.iter().enumerate() {
+                if i > 0 {
+                    qb.push(", ");
+                }
+                push_operand(qb, v, time);
+            }
+            qb.push(")");
+            return;
+        }
+        Comparison::Like => " LIKE ",
+        Comparison::NotLike => " NOT LIKE ",
+        Comparison::Eq => " = ",
+        Comparison::Ne => " <> ",
+        Comparison::Gt => " > ",
+        Comparison::Gte => " >= ",
+        Comparison::Lt => " < ",
+        Comparison::Lte => " <= ",
+    };
+    let Some(value) = c.operands.first() else {
+        qb.push("0");
+        return;
+    };
+    qb.push(lhs);
+    qb.push(operator);
+    push_operand(qb, value, time);
+    if matches!(c.comparison, Comparison::Like | Comparison::NotLike) {
+        qb.push(" ESCAPE '\\'");
+    }
+}
+
+fn push_where(qb: &mut QueryBuilder<'_, Sqlite>, q: &RepoQuery) {
+    qb.push(" WHERE 1 = 1");
+    if !q.include_deleted {
+        qb.push(" AND r.status <> -1");
+    }
+    if let Some(user) = q.visible_to {
+        qb.push(" AND (r.is_public = 1 OR r.owner_id = ");
+        qb.push_bind(user);
+        qb.push(")");
+    }
+    for c in &q.conditions {
+        qb.push(" AND ");
+        push_condition(qb, c);
+    }
+}
+
+async fn insert_version_on(conn: &mut SqliteConnection, v: &ImageVersion) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO image_versions (repo_id, name, image_ref, registry, namespace, repository, \
+         tag, digest, command, env_vars, github_link, helm_config, usage, status, created, updated) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(v.repo_id)
+    .bind(&v.name)
+    .bind(&v.image_ref)
+    .bind(&v.image.registry)
+    .bind(&v.image.namespace)
+    .bind(&v.image.repository)
+    .bind(&v.image.tag)
+    .bind(&v.image.digest)
+    .bind(&v.command)
+    .bind(v.env_vars.as_ref().map(json))
+    .bind(&v.github_link)
+    .bind(v.helm_config.as_ref().map(json))
+    .bind(v.usage)
+    .bind(v.status.code())
+    .bind(ts(v.created))
+    .bind(ts(v.updated))
+    .fetch_one(conn)
+    .await
+    .map_err(db_err)
+}
+
+impl SqliteStore {
+    async fn attach_labels(&self, repos: &mut [ImageRepo]) -> StoreResult<()> {
+        if repos.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT repo_id, key, value FROM image_repo_labels WHERE repo_id IN (",
+        );
+        let mut ids = qb.separated(", ");
+        for r in repos.iter() {
+            ids.push_bind(r.id);
+        }
+        qb.push(") ORDER BY key, value");
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        for row in &rows {
+            let repo_id: i64 = get(row, "repo_id")?;
+            if let Some(r) = repos.iter_mut().find(|r| r.id == repo_id) {
+                r.labels.push(Label {
+                    key: get(row, "key")?,
+                    value: get(row, "value")?,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn repo_where(&self, condition: &str, value: SqlValue) -> StoreResult<Option<ImageRepo>> {
+        let query = format!("{REPO_SELECT} WHERE {condition}");
+        let q = sqlx::query(&query);
+        let q = match value {
+            SqlValue::Int(n) => q.bind(n),
+            SqlValue::Text(s) => q.bind(s),
+        };
+        let Some(row) = q.fetch_optional(&self.pool).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        let mut repo = [repo_from(&row)?];
+        self.attach_labels(&mut repo).await?;
+        let [repo] = repo;
+        Ok(Some(repo))
+    }
+}
+
+#[async_trait]
+impl CatalogStore for SqliteStore {
+    async fn insert_repo(
+        &self,
+        repo: &ImageRepo,
+        first_version: Option<&ImageVersion>,
+    ) -> StoreResult<(ImageRepo, Option<ImageVersion>)> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO image_repos (name, kind, readme, is_public, status, owner_id, created, updated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&repo.name)
+        .bind(repo.kind.code())
+        .bind(&repo.readme)
+        .bind(repo.is_public)
+        .bind(repo.status.code())
+        .bind(repo.owner_id)
+        .bind(ts(repo.created))
+        .bind(ts(repo.updated))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for l in &repo.labels {
+            sqlx::query(
+                "INSERT OR IGNORE INTO image_repo_labels (repo_id, key, value) VALUES (?, ?, ?)",
+            )
+            .bind(id)
+            .bind(&l.key)
+            .bind(&l.value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        let version_id = match first_version {
+            Some(v) => {
+                let v = ImageVersion {
+                    repo_id: id,
+                    ..v.clone()
+                };
+                Some(insert_version_on(&mut tx, &v).await?)
+            }
+            None => None,
+        };
+        tx.commit().await.map_err(db_err)?;
+        let stored = self
+            .get_repo(id)
+            .await?
+            .ok_or_else(|| backend("inserted repository vanished"))?;
+        let version = match version_id {
+            Some(vid) => self.get_version(id, vid).await?,
+            None => None,
+        };
+        Ok((stored, version))
+    }
+
+    async fn get_repo(&self, id: i64) -> StoreResult<Option<ImageRepo>> {
+        self.repo_where("r.id = ?", SqlValue::Int(id)).await
+    }
+
+    async fn live_repo_by_name(&self, name: &str) -> StoreResult<Option<ImageRepo>> {
+        self.repo_where("r.name = ? AND r.status <> -1", SqlValue::Text(name.into()))
+            .await
+    }
+
+    async fn query_repos(&self, q: &RepoQuery) -> StoreResult<Page<ImageRepo>> {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM image_repos r");
+        push_where(&mut count, q);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+
+        let mut select = QueryBuilder::<Sqlite>::new(REPO_SELECT);
+        push_where(&mut select, q);
+        select.push(" ORDER BY ");
+        for key in &q.sort {
+            select.push(column(key.field));
+            select.push(if key.descending { " DESC, " } else { " ASC, " });
+        }
+        select.push("r.id DESC LIMIT ");
+        select.push_bind(q.limit);
+        select.push(" OFFSET ");
+        select.push_bind(q.offset);
+        let rows = select.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        let mut items = rows
+            .iter()
+            .map(repo_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.attach_labels(&mut items).await?;
+        Ok(Page { items, total })
+    }
+
+    async fn update_repo(&self, repo: &ImageRepo) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE image_repos SET readme = ?, is_public = ?, status = ?, updated = ? WHERE id = ?",
+        )
+        .bind(&repo.readme)
+        .bind(repo.is_public)
+        .bind(repo.status.code())
+        .bind(ts(repo.updated))
+        .bind(repo.id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn change_repo_labels(
+        &self,
+        repo_id: i64,
+        add: &[Label],
+        remove: &[Label],
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for l in remove {
+            sqlx::query(
+                "DELETE FROM image_repo_labels WHERE repo_id = ? AND key = ? AND value = ?",
+            )
+            .bind(repo_id)
+            .bind(&l.key)
+            .bind(&l.value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for l in add {
+            sqlx::query(
+                "INSERT OR IGNORE INTO image_repo_labels (repo_id, key, value) VALUES (?, ?, ?)",
+            )
+            .bind(repo_id)
+            .bind(&l.key)
+            .bind(&l.value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        sqlx::query("UPDATE image_repos SET updated = ? WHERE id = ?")
+            .bind(ts(now))
+            .bind(repo_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn insert_version(&self, version: &ImageVersion) -> StoreResult<ImageVersion> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let id = insert_version_on(&mut conn, version).await?;
+        Ok(ImageVersion {
+            id,
+            ..version.clone()
+        })
+    }
+
+    async fn get_version(&self, repo_id: i64, id: i64) -> StoreResult<Option<ImageVersion>> {
+        let row = sqlx::query("SELECT * FROM image_versions WHERE repo_id = ? AND id = ?")
+            .bind(repo_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(version_from).transpose()
+    }
+
+    async fn repo_versions(&self, repo_id: i64) -> StoreResult<Vec<ImageVersion>> {
+        let rows = sqlx::query("SELECT * FROM image_versions WHERE repo_id = ? ORDER BY id")
+            .bind(repo_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(version_from).collect()
+    }
+
+    async fn update_version(&self, v: &ImageVersion) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE image_versions SET image_ref = ?, registry = ?, namespace = ?, repository = ?, \
+             tag = ?, digest = ?, command = ?, env_vars = ?, github_link = ?, helm_config = ?, \
+             status = ?, updated = ? WHERE id = ? AND repo_id = ?",
+        )
+        .bind(&v.image_ref)
+        .bind(&v.image.registry)
+        .bind(&v.image.namespace)
+        .bind(&v.image.repository)
+        .bind(&v.image.tag)
+        .bind(&v.image.digest)
+        .bind(&v.command)
+        .bind(v.env_vars.as_ref().map(json))
+        .bind(&v.github_link)
+        .bind(v.helm_config.as_ref().map(json))
+        .bind(v.status.code())
+        .bind(ts(v.updated))
+        .bind(v.id)
+        .bind(v.repo_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn versions_by_image_ref(&self, image_ref: &str) -> StoreResult<Vec<ImageVersion>> {
+        let rows = sqlx::query(
+            "SELECT v.* FROM image_versions v JOIN image_repos r ON r.id = v.repo_id \
+             WHERE v.image_ref = ? AND v.status <> -1 AND r.status <> -1 ORDER BY v.id",
+        )
+        .bind(image_ref)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(version_from).collect()
+    }
+
+    async fn bump_version_usage(&self, image_ref: &str) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE image_versions SET usage = usage + 1 WHERE image_ref = ? AND status <> -1",
+        )
+        .bind(image_ref)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_task(&self, t: &Task) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO tasks (id, kind, owner_id, group_id, trace_id, state, payload, log, result, created, updated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(t.id.to_string())
+        .bind(&t.kind)
+        .bind(t.owner_id)
+        .bind(t.group_id.to_string())
+        .bind(t.trace_id.to_string())
+        .bind(t.state.as_str())
+        .bind(json(&t.payload))
+        .bind(&t.log)
+        .bind(t.result.as_ref().map(json))
+        .bind(ts(t.created))
+        .bind(ts(t.updated))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_task(&self, id: Uuid) -> StoreResult<Option<Task>> {
+        let row = sqlx::query("SELECT * FROM tasks WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(task_from).transpose()
+    }
+
+    async fn list_tasks(
+        &self,
+        filter: &TaskFilter,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Page<Task>> {
+        let push_filter = |qb: &mut QueryBuilder<'_, Sqlite>| {
+            qb.push(" WHERE 1 = 1");
+            if let Some(owner) = filter.owner_id {
+                qb.push(" AND owner_id = ").push_bind(owner);
+            }
+            if let Some(state) = filter.state {
+                qb.push(" AND state = ").push_bind(state.as_str());
+            }
+            if let Some(g) = filter.group_id {
+                qb.push(" AND group_id = ").push_bind(g.to_string());
+            }
+            if let Some(t) = filter.trace_id {
+                qb.push(" AND trace_id = ").push_bind(t.to_string());
+            }
+            if let Some(kind) = &filter.kind {
+                qb.push(" AND kind = ").push_bind(kind.clone());
+            }
+        };
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM tasks");
+        push_filter(&mut count);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let mut select = QueryBuilder::<Sqlite>::new("SELECT * FROM tasks");
+        push_filter(&mut select);
+        select.push(" ORDER BY created DESC, id LIMIT ");
+        select.push_bind(limit);
+        select.push(" OFFSET ");
+        select.push_bind(offset);
+        let rows = select.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        Ok(Page {
+            items: rows.iter().map(task_from).collect::<StoreResult<_>>()?,
+            total,
+        })
+    }
+
+    async fn start_task(&self, id: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE tasks SET state = 'running', updated = ? WHERE id = ? AND state = 'pending'",
+        )
+        .bind(ts(berth_core::model::now()))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn append_task_log(&self, id: Uuid, text: &str) -> StoreResult<TaskState> {
+        let state: Option<String> = sqlx::query_scalar(
+            "UPDATE tasks SET log = substr(log || ?, -?), updated = ? WHERE id = ? RETURNING state",
+        )
+        .bind(text)
+        .bind(MAX_TASK_LOG)
+        .bind(ts(berth_core::model::now()))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let state =
+            state.ok_or_else(|| berth_core::store::StoreError::NotFound(format!("task {id}")))?;
+        TaskState::parse(&state).ok_or_else(|| backend(format!("bad state {state}")))
+    }
+
+    async fn finish_task(
+        &self,
+        id: Uuid,
+        state: TaskState,
+        result: &serde_json::Value,
+        log_tail: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE tasks SET state = ?, result = ?, log = substr(log || ?, -?), updated = ? \
+             WHERE id = ? AND state IN ('pending', 'running')",
+        )
+        .bind(state.as_str())
+        .bind(json(result))
+        .bind(log_tail)
+        .bind(MAX_TASK_LOG)
+        .bind(ts(berth_core::model::now()))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn fail_interrupted_tasks(&self, message: &str) -> StoreResult<Vec<Uuid>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "UPDATE tasks SET state = 'error', result = ?, log = log || ?, updated = ? \
+             WHERE state IN ('pending', 'running') RETURNING id",
+        )
+        .bind(json(&serde_json::json!({ "error": message })))
+        .bind(format!("error: {message}\n"))
+        .bind(ts(berth_core::model::now()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if !ids.is_empty() {
+            tracing::warn!(
+                count = ids.len(),
+                "tasks interrupted by a restart marked as errors"
+            );
+        }
+        ids.iter()
+            .map(|s| Uuid::parse_str(s).map_err(backend))
+            .collect()
+    }
+}
