@@ -14,6 +14,7 @@ pub mod rules;
 pub mod runtime;
 pub mod service;
 pub mod store;
+pub mod templates;
 pub mod workload;
 
 pub use error::{CoreError, CoreResult};

@@ -52,7 +52,9 @@ pub struct Page<T> {
 }
 
 #[async_trait]
-pub trait Store: crate::jobs::JobStore + crate::catalog::CatalogStore + Send + Sync {
+pub trait Store:
+    crate::jobs::JobStore + crate::catalog::CatalogStore + crate::templates::TemplateStore + Send + Sync
+{
     async fn ping(&self) -> StoreResult<()>;
 
     // identity

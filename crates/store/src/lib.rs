@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 mod catalog;
 mod jobs;
+mod templates;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

@@ -4,6 +4,7 @@
 mod envelope;
 mod files;
 mod pods;
+mod templates;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -22,6 +23,31 @@ pub fn routes() -> Router<AppState> {
     let pods = Router::new()
         .route("/", get(pods::list).post(pods::create))
         .route("/images", get(pods::images))
+        .route("/templates", get(templates::list).post(templates::create))
+        .route("/templates/tags", get(templates::all_tags))
+        .route(
+            "/templates/{template_id}",
+            get(templates::detail)
+                .put(templates::update)
+                .delete(templates::remove),
+        )
+        .route(
+            "/templates/{template_id}/tags",
+            get(templates::tags).post(templates::add_tag),
+        )
+        .route("/templates/{template_id}/tags/{tag}", get(templates::tag))
+        .route(
+            "/templates/{template_id}/permissions",
+            get(templates::permissions).post(templates::grant),
+        )
+        .route(
+            "/templates/{template_id}/permissions/{user}",
+            delete(templates::revoke),
+        )
+        .route(
+            "/{pod_id}/save_pod_as_template_tag",
+            post(templates::save_pod),
+        )
         .route(
             "/{pod_id}",
             get(pods::detail).put(pods::update).delete(pods::remove),

@@ -99,14 +99,16 @@ pub async fn create(
 ) -> TapisResult<Json<Value>> {
     let definition: PodDefinition = serde_json::from_value(body.0.clone())
         .map_err(|e| CoreError::invalid(format!("invalid pod definition: {e}")))?;
-    if !definition.template.is_empty() {
-        return Err(CoreError::invalid_field(
-            "template",
-            format!("template {} not found", definition.template),
-        )
-        .into());
-    }
-    let app = s.berth.create_pod(&user, definition, None).await?;
+    let template = match definition.template.as_str() {
+        "" => None,
+        reference => Some(s.berth.resolve_template(&user, reference).await.map_err(
+            |e| match e {
+                CoreError::NotFound(m) => CoreError::invalid_field("template", m),
+                other => other,
+            },
+        )?),
+    };
+    let app = s.berth.create_pod(&user, definition, template).await?;
     Ok(ok(
         "Pod created successfully.",
         render(&s, &user, app).await?,

@@ -21,7 +21,7 @@ const MAX_LIMIT: usize = 100;
 
 /// An application by uuid: alive, or deleted in the last minutes.
 enum Found {
-    Live(App),
+    Live(Box<App>),
     Gone(Box<Tombstone>),
 }
 
@@ -29,7 +29,7 @@ async fn find(s: &AppState, user: &User, uuid: &str, need: Level) -> TutumResult
     let not_found = || CoreError::not_found(format!("application {uuid} not found"));
     let uuid = Uuid::parse_str(uuid).map_err(|_| not_found())?;
     match s.berth.app_by_uuid(user, uuid, need).await {
-        Ok(app) => Ok(Found::Live(app)),
+        Ok(app) => Ok(Found::Live(Box::new(app))),
         Err(CoreError::NotFound(_)) => match s.berth.tombstone(user, uuid).await? {
             Some(t) => Ok(Found::Gone(Box::new(t))),
             None => Err(not_found().into()),
@@ -41,7 +41,7 @@ async fn find(s: &AppState, user: &User, uuid: &str, need: Level) -> TutumResult
 /// A live app for a mutation; a deleted one is in the wrong state for it.
 async fn live(s: &AppState, user: &User, uuid: &str) -> TutumResult<App> {
     match find(s, user, uuid, Level::User).await? {
-        Found::Live(app) => Ok(app),
+        Found::Live(app) => Ok(*app),
         Found::Gone(t) => Err(wrong_state("application", gone_state(s, &t).await)),
     }
 }
@@ -60,7 +60,7 @@ async fn gone_state(s: &AppState, t: &Tombstone) -> &'static str {
 async fn render(s: &AppState, user: &User, found: Found) -> TutumResult<Value> {
     let domain = &s.berth.settings.domain;
     Ok(match found {
-        Found::Live(app) => views::application(&s.berth.workload(user, app).await?, domain),
+        Found::Live(app) => views::application(&s.berth.workload(user, *app).await?, domain),
         Found::Gone(t) => {
             let terminating = gone_state(s, &t).await == "Terminating";
             views::terminated(&t, terminating, domain)
@@ -69,7 +69,7 @@ async fn render(s: &AppState, user: &User, found: Found) -> TutumResult<Value> {
 }
 
 async fn render_live(s: &AppState, user: &User, app: App) -> TutumResult<Json<Value>> {
-    Ok(Json(render(s, user, Found::Live(app)).await?))
+    Ok(Json(render(s, user, Found::Live(Box::new(app))).await?))
 }
 
 pub fn paging(q: &HashMap<String, String>) -> (usize, usize) {
@@ -429,7 +429,7 @@ pub async fn logs(
     Path(uuid): Path<String>,
 ) -> TutumResult<Json<Value>> {
     let app = match find(&s, &user, &uuid, Level::Read).await? {
-        Found::Live(app) => app,
+        Found::Live(app) => *app,
         Found::Gone(_) => return Ok(Json(json!({"logs": ""}))),
     };
     let lines = s.berth.container_output(&app, 1000).await?;

@@ -1,0 +1,343 @@
+//! Tapis pod templates: named, permissioned, with immutable tags that each
+//! hold a pod definition. A pod naming `template:tag[@timestamp]` starts
+//! from that tag's definition; its own fields win.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::*;
+use crate::pods::{PodDefinition, pod_meta};
+use crate::service::Berth;
+use crate::store::StoreResult;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub template_id: String,
+    pub owner_id: i64,
+    pub owner: String,
+    pub description: String,
+    pub metatags: Vec<String>,
+    pub archive_message: String,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateTag {
+    pub template_id: String,
+    pub tag: String,
+    /// `tag@<creation time>`: names this version for good.
+    pub tag_timestamp: String,
+    pub pod_definition: Value,
+    pub commit_message: String,
+    pub added_by: String,
+    pub created: Timestamp,
+}
+
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
+    async fn create_template(&self, template: &Template) -> StoreResult<()>;
+    async fn get_template(&self, id: &str) -> StoreResult<Option<Template>>;
+    /// Templates the user owns or was granted, or all for administrators.
+    async fn list_templates(&self, user: &User) -> StoreResult<Vec<Template>>;
+    async fn update_template(&self, template: &Template) -> StoreResult<()>;
+    async fn delete_template(&self, id: &str) -> StoreResult<()>;
+    async fn add_template_tag(&self, tag: &TemplateTag) -> StoreResult<()>;
+    /// Every tag of a template, newest first.
+    async fn template_tags(&self, id: &str) -> StoreResult<Vec<TemplateTag>>;
+}
+
+pub fn template_object(id: &str) -> String {
+    format!("template:{id}")
+}
+
+/// `name`, `name:tag` or `name:tag@timestamp`.
+pub fn parse_template_ref(reference: &str) -> (String, String, Option<String>) {
+    let (name, rest) = reference.split_once(':').unwrap_or((reference, "latest"));
+    let (tag, at) = match rest.split_once('@') {
+        Some((t, ts)) => (t, Some(format!("{t}@{ts}"))),
+        None => (rest, None),
+    };
+    (
+        name.to_string(),
+        if tag.is_empty() {
+            "latest".into()
+        } else {
+            tag.to_string()
+        },
+        at,
+    )
+}
+
+fn validate_template_id(id: &str) -> CoreResult<()> {
+    crate::pods::validate_pod_id(id).map_err(|_| {
+        CoreError::invalid_field(
+            "template_id",
+            "must be 3 to 64 lowercase letters and digits, starting with a letter",
+        )
+    })
+}
+
+fn validate_tag(tag: &str) -> CoreResult<()> {
+    let ok = !tag.is_empty()
+        && tag.len() <= 128
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !ok {
+        return Err(CoreError::invalid_field(
+            "tag",
+            "use letters, digits, '-', '_' and '.'",
+        ));
+    }
+    Ok(())
+}
+
+impl Berth {
+    /// A template the actor may act on at `need`; others do not exist for them.
+    pub async fn template(&self, actor: &User, id: &str, need: Level) -> CoreResult<Template> {
+        let not_found = || CoreError::not_found(format!("template {id} not found"));
+        let t = self.store.get_template(id).await?.ok_or_else(not_found)?;
+        let level = if actor.is_admin || t.owner_id == actor.id {
+            Level::Admin
+        } else {
+            self.store
+                .grant_level(&template_object(id), actor.id)
+                .await?
+                .ok_or_else(not_found)?
+        };
+        if level < need {
+            return Err(CoreError::Forbidden(
+                "You do not have permission to perform this action.".into(),
+            ));
+        }
+        Ok(t)
+    }
+
+    pub async fn templates(&self, actor: &User) -> CoreResult<Vec<Template>> {
+        Ok(self.store.list_templates(actor).await?)
+    }
+
+    pub async fn create_template(
+        &self,
+        actor: &User,
+        id: &str,
+        description: &str,
+        metatags: Vec<String>,
+        archive_message: &str,
+    ) -> CoreResult<Template> {
+        validate_template_id(id)?;
+        let t = now();
+        let template = Template {
+            template_id: id.to_string(),
+            owner_id: actor.id,
+            owner: actor.username.clone(),
+            description: description.to_string(),
+            metatags,
+            archive_message: archive_message.to_string(),
+            created: t,
+            updated: t,
+        };
+        match self.store.create_template(&template).await {
+            Err(crate::store::StoreError::Conflict(_)) => {
+                Err(CoreError::Conflict(format!("template {id} already exists")))
+            }
+            other => other.map(|_| template).map_err(Into::into),
+        }
+    }
+
+    pub async fn update_template(
+        &self,
+        actor: &User,
+        id: &str,
+        description: Option<&str>,
+        metatags: Option<Vec<String>>,
+        archive_message: Option<&str>,
+    ) -> CoreResult<Template> {
+        let mut t = self.template(actor, id, Level::User).await?;
+        if let Some(d) = description {
+            t.description = d.to_string();
+        }
+        if let Some(m) = metatags {
+            t.metatags = m;
+        }
+        if let Some(a) = archive_message {
+            t.archive_message = a.to_string();
+        }
+        t.updated = now();
+        self.store.update_template(&t).await?;
+        Ok(t)
+    }
+
+    pub async fn delete_template(&self, actor: &User, id: &str) -> CoreResult<()> {
+        self.template(actor, id, Level::Admin).await?;
+        Ok(self.store.delete_template(id).await?)
+    }
+
+    pub async fn add_template_tag(
+        &self,
+        actor: &User,
+        id: &str,
+        tag: &str,
+        definition: Value,
+        commit_message: &str,
+    ) -> CoreResult<TemplateTag> {
+        self.template(actor, id, Level::User).await?;
+        validate_tag(tag)?;
+        if commit_message.trim().is_empty() {
+            return Err(CoreError::invalid_field(
+                "commit_message",
+                "This field is required.",
+            ));
+        }
+        let mut check: PodDefinition = serde_json::from_value(definition.clone())
+            .map_err(|e| CoreError::invalid_field("pod_definition", e.to_string()))?;
+        check.pod_id = "templatecheck".into();
+        check.validate()?;
+        let created = now();
+        let stamp = crate::service::rfc3339(created);
+        let tag = TemplateTag {
+            template_id: id.to_string(),
+            tag: tag.to_string(),
+            tag_timestamp: format!("{tag}@{stamp}"),
+            pod_definition: definition,
+            commit_message: commit_message.to_string(),
+            added_by: actor.username.clone(),
+            created,
+        };
+        self.store.add_template_tag(&tag).await?;
+        Ok(tag)
+    }
+
+    /// Tags of a template, newest first; `tag` may be `name` or `name@timestamp`.
+    pub async fn template_tags(
+        &self,
+        actor: &User,
+        id: &str,
+        tag: Option<&str>,
+    ) -> CoreResult<Vec<TemplateTag>> {
+        self.template(actor, id, Level::Read).await?;
+        let mut tags = self.store.template_tags(id).await?;
+        if let Some(tag) = tag {
+            tags.retain(|t| t.tag == tag || t.tag_timestamp == tag);
+            if tags.is_empty() {
+                return Err(CoreError::not_found(format!(
+                    "tag {tag} of template {id} not found"
+                )));
+            }
+        }
+        Ok(tags)
+    }
+
+    /// The pod definition a template reference resolves to.
+    pub async fn resolve_template(&self, actor: &User, reference: &str) -> CoreResult<Value> {
+        let (name, tag, exact) = parse_template_ref(reference);
+        let tags = self
+            .template_tags(actor, &name, Some(exact.as_deref().unwrap_or(&tag)))
+            .await?;
+        Ok(tags[0].pod_definition.clone())
+    }
+
+    /// Saves a pod's definition as a new tag of a template.
+    pub async fn save_pod_as_template_tag(
+        &self,
+        actor: &User,
+        pod_id: &str,
+        template_id: &str,
+        tag: &str,
+        commit_message: &str,
+    ) -> CoreResult<TemplateTag> {
+        let app = self.pod(actor, pod_id, Level::Read).await?;
+        let mut definition = serde_json::to_value(pod_meta(&app).derived)
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        if let Some(obj) = definition.as_object_mut() {
+            for key in ["pod_id", "template", "status_requested"] {
+                obj.remove(key);
+            }
+        }
+        self.add_template_tag(actor, template_id, tag, definition, commit_message)
+            .await
+    }
+
+    pub async fn template_permissions(&self, actor: &User, id: &str) -> CoreResult<Vec<String>> {
+        let t = self.template(actor, id, Level::Read).await?;
+        let mut out = vec![format!("{}:ADMIN", t.owner)];
+        for (user, level) in self.store.grantees(&template_object(id)).await? {
+            if user != t.owner {
+                out.push(format!("{user}:{}", level.as_str()));
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn set_template_permission(
+        &self,
+        actor: &User,
+        id: &str,
+        username: &str,
+        level: &str,
+    ) -> CoreResult<Vec<String>> {
+        let t = self.template(actor, id, Level::Admin).await?;
+        let level = Level::parse(level)
+            .ok_or_else(|| CoreError::invalid_field("level", "must be READ, USER or ADMIN"))?;
+        let user = self.user(username).await?;
+        if user.id == t.owner_id {
+            return Err(CoreError::invalid_field(
+                "user",
+                "the template's owner is always ADMIN",
+            ));
+        }
+        self.store
+            .grant(&template_object(id), user.id, level)
+            .await?;
+        self.template_permissions(actor, id).await
+    }
+
+    pub async fn delete_template_permission(
+        &self,
+        actor: &User,
+        id: &str,
+        username: &str,
+    ) -> CoreResult<Vec<String>> {
+        let t = self.template(actor, id, Level::Admin).await?;
+        if username == t.owner {
+            return Err(CoreError::invalid_field(
+                "user",
+                "the template's owner is its last ADMIN and cannot be removed",
+            ));
+        }
+        let user = self.user(username).await?;
+        if !self.store.revoke(&template_object(id), user.id).await? {
+            return Err(CoreError::not_found(format!(
+                "{username} has no permission on the template"
+            )));
+        }
+        self.template_permissions(actor, id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_references() {
+        assert_eq!(
+            parse_template_ref("web"),
+            ("web".into(), "latest".into(), None)
+        );
+        assert_eq!(
+            parse_template_ref("web:v2"),
+            ("web".into(), "v2".into(), None)
+        );
+        assert_eq!(
+            parse_template_ref("web:v2@2026-01-01T00:00:00Z"),
+            (
+                "web".into(),
+                "v2".into(),
+                Some("v2@2026-01-01T00:00:00Z".into())
+            )
+        );
+    }
+}
