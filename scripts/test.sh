@@ -20,3 +20,6 @@ BERTH_BIN=target/debug/berth bash tests/compat/deis.sh
 
 echo "== compatibility: the real tutum 0.7.5.1 CLI and python-tutum 0.7.5" >&2
 BERTH_BIN=target/debug/berth bash tests/compat/tutum.sh
+
+echo "== compatibility: the real rcabench 1.1.46 SDK" >&2
+BERTH_BIN=target/debug/berth bash tests/compat/rcabench.sh

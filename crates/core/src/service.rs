@@ -508,6 +508,7 @@ impl Berth {
             }
         }
         self.require_image(image).await?;
+        self.note_image_used(image).await;
         let previous = self.current_release(&app).await?;
         let build = Build {
             uuid: Uuid::new_v4(),

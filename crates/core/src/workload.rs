@@ -162,6 +162,7 @@ impl Berth {
         rules::validate_scale(&spec.proc_type, i64::from(spec.count))?;
         validate_config(&spec.config)?;
         self.require_image(&spec.image).await?;
+        self.note_image_used(&spec.image).await;
         let base = if spec.exact_id {
             rules::validate_app_id(&spec.name)?;
             spec.name.clone()

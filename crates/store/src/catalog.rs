@@ -339,7 +339,11 @@ impl CatalogStore for SqliteStore {
         push_where(&mut select, q);
         select.push(" ORDER BY ");
         for key in &q.sort {
-            select.push(column(key.field));
+            if key.field.is_time() {
+                select.push(format!("julianday({})", column(key.field)));
+            } else {
+                select.push(column(key.field));
+            }
             select.push(if key.descending { " DESC, " } else { " ASC, " });
         }
         select.push("r.id DESC LIMIT ");
@@ -632,5 +636,218 @@ impl CatalogStore for SqliteStore {
         ids.iter()
             .map(|s| Uuid::parse_str(s).map_err(backend))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use berth_core::catalog::rules::{compile_filter, compile_sort, keyword_condition};
+    use berth_core::model::now;
+    use berth_core::store::{Store, StoreError};
+
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        (dir, SqliteStore::connect(&url).await.unwrap())
+    }
+
+    fn repo(name: &str, kind: RepoKind, is_public: bool, owner_id: i64) -> ImageRepo {
+        ImageRepo {
+            id: 0,
+            name: name.into(),
+            kind,
+            readme: String::new(),
+            is_public,
+            status: CatalogStatus::Enabled,
+            owner_id,
+            owner: String::new(),
+            labels: vec![Label {
+                key: "team".into(),
+                value: "a".into(),
+            }],
+            created: now(),
+            updated: now(),
+        }
+    }
+
+    fn version(name: &str, image_ref: &str) -> ImageVersion {
+        ImageVersion {
+            id: 0,
+            repo_id: 0,
+            name: name.into(),
+            image_ref: image_ref.into(),
+            image: ImageRef::parse(image_ref).unwrap(),
+            command: String::new(),
+            env_vars: None,
+            github_link: String::new(),
+            helm_config: None,
+            usage: 0,
+            status: CatalogStatus::Enabled,
+            created: now(),
+            updated: now(),
+        }
+    }
+
+    fn filter(field: &str, operator: &str, value: &str) -> Condition {
+        compile_filter(&RawFilter {
+            field: field.into(),
+            operator: operator.into(),
+            value: Some(value.into()),
+            values: Vec::new(),
+        })
+        .unwrap()
+        .remove(0)
+    }
+
+    async fn names(s: &SqliteStore, q: RepoQuery) -> Vec<String> {
+        let q = RepoQuery { limit: 100, ..q };
+        s.query_repos(&q)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn repos_search_filters_visibility_and_soft_delete() {
+        let (_d, s) = store().await;
+        let ann = s.create_user("ann", "", "h").await.unwrap();
+        let bob = s.create_user("bob", "", "h").await.unwrap();
+        let (a, first) = s
+            .insert_repo(
+                &repo("algo-a", RepoKind::Algorithm, true, ann.id),
+                Some(&version("1.0.0", "busybox:latest")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(a.labels.len(), 1);
+        assert_eq!(first.unwrap().repo_id, a.id);
+        s.insert_repo(&repo("bench_b", RepoKind::Benchmark, false, ann.id), None)
+            .await
+            .unwrap();
+        s.insert_repo(&repo("pedestal-c", RepoKind::Pedestal, true, bob.id), None)
+            .await
+            .unwrap();
+        let dup = s
+            .insert_repo(&repo("algo-a", RepoKind::Algorithm, true, bob.id), None)
+            .await;
+        assert!(matches!(dup, Err(StoreError::Conflict(_))));
+
+        let all = RepoQuery::default();
+        assert_eq!(
+            names(&s, all.clone()).await,
+            ["pedestal-c", "bench_b", "algo-a"]
+        );
+        let bobs = RepoQuery {
+            visible_to: Some(bob.id),
+            ..all.clone()
+        };
+        assert_eq!(names(&s, bobs).await, ["pedestal-c", "algo-a"]);
+        let benchmarks = RepoQuery {
+            conditions: vec![filter("type", "eq", "benchmark")],
+            ..all.clone()
+        };
+        assert_eq!(names(&s, benchmarks).await, ["bench_b"]);
+        // `_` is a literal underscore, not LIKE's any-character.
+        let underscore = RepoQuery {
+            conditions: vec![keyword_condition("_")],
+            ..all.clone()
+        };
+        assert_eq!(names(&s, underscore).await, ["bench_b"]);
+        let recent = RepoQuery {
+            conditions: vec![filter("created_at", "dafter", "2000-01-01")],
+            sort: vec![
+                compile_sort(&RawSort {
+                    field: "name".into(),
+                    direction: "asc".into(),
+                })
+                .unwrap(),
+            ],
+            ..all.clone()
+        };
+        assert_eq!(names(&s, recent).await, ["algo-a", "bench_b", "pedestal-c"]);
+
+        let mut gone = a.clone();
+        gone.status = CatalogStatus::Deleted;
+        s.update_repo(&gone).await.unwrap();
+        assert_eq!(names(&s, all.clone()).await, ["pedestal-c", "bench_b"]);
+        // The name is free again.
+        s.insert_repo(&repo("algo-a", RepoKind::Algorithm, true, bob.id), None)
+            .await
+            .unwrap();
+        assert!(
+            s.versions_by_image_ref("busybox:latest")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn versions_are_unique_per_repo_and_count_uses() {
+        let (_d, s) = store().await;
+        let ann = s.create_user("ann", "", "h").await.unwrap();
+        let (r, _) = s
+            .insert_repo(&repo("r", RepoKind::Algorithm, false, ann.id), None)
+            .await
+            .unwrap();
+        let v = ImageVersion {
+            repo_id: r.id,
+            ..version("1.0.0", "x/y:1")
+        };
+        let stored = s.insert_version(&v).await.unwrap();
+        assert!(matches!(
+            s.insert_version(&v).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(s.bump_version_usage("x/y:1").await.unwrap(), 1);
+        let again = s.get_version(r.id, stored.id).await.unwrap().unwrap();
+        assert_eq!(again.usage, 1);
+        assert_eq!(again.image.namespace, "x");
+    }
+
+    #[tokio::test]
+    async fn tasks_move_through_their_states_once() {
+        let (_d, s) = store().await;
+        let ann = s.create_user("ann", "", "h").await.unwrap();
+        let t = Task {
+            id: Uuid::new_v4(),
+            kind: TASK_KIND_BUILD.into(),
+            owner_id: ann.id,
+            group_id: Uuid::new_v4(),
+            trace_id: Uuid::new_v4(),
+            state: TaskState::Pending,
+            payload: serde_json::json!({}),
+            log: String::new(),
+            result: None,
+            created: now(),
+            updated: now(),
+        };
+        s.insert_task(&t).await.unwrap();
+        assert!(s.start_task(t.id).await.unwrap());
+        assert!(!s.start_task(t.id).await.unwrap());
+        assert_eq!(
+            s.append_task_log(t.id, "a\n").await.unwrap(),
+            TaskState::Running
+        );
+        assert_eq!(s.fail_interrupted_tasks("restart").await.unwrap(), [t.id]);
+        let done = serde_json::json!({});
+        assert!(
+            !s.finish_task(t.id, TaskState::Completed, &done, "")
+                .await
+                .unwrap()
+        );
+        let got = s.get_task(t.id).await.unwrap().unwrap();
+        assert_eq!(got.state, TaskState::Error);
+        assert_eq!(got.log, "a\nerror: restart\n");
+        let mine = TaskFilter {
+            owner_id: Some(ann.id),
+            ..TaskFilter::default()
+        };
+        assert_eq!(s.list_tasks(&mine, 0, 10).await.unwrap().total, 1);
     }
 }

@@ -71,3 +71,11 @@ pub fn done(message: &str) -> Response {
     )
         .into_response()
 }
+
+pub async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({"code": 405, "message": "Method not allowed", "timestamp": unix_now()})),
+    )
+        .into_response()
+}

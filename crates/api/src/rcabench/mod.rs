@@ -59,9 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks/{task_id}", get(tasks::detail))
         .route("/tasks/{task_id}/cancel", post(tasks::cancel))
         .fallback(|| async { RcaError(CoreError::not_found("Not found")) })
-        .method_not_allowed_fallback(|| async {
-            RcaError(CoreError::invalid("method not allowed on this path"))
-        })
+        .method_not_allowed_fallback(error::method_not_allowed)
 }
 
 /// The caller, from `Authorization: Bearer <token>` (any Berth token).

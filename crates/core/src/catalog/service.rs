@@ -529,6 +529,18 @@ impl Berth {
         }
     }
 
+    /// Whether a live version of a container the actor may change has this image reference.
+    pub(super) async fn records_image(&self, actor: &User, image: &str) -> CoreResult<bool> {
+        for v in self.store.versions_by_image_ref(image).await? {
+            if let Some(repo) = self.store.get_repo(v.repo_id).await?
+                && can_change(actor, &repo)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// After a build of `image` (`name:tag`): the versions with that
     /// reference are touched, or a new version is added to the repository
     /// named after the image (created if there is none).

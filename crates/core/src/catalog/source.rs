@@ -104,9 +104,13 @@ pub async fn clone(spec: &Checkout, dest: &Path, timeout: Duration) -> CoreResul
             );
     }
     cmd.arg("clone");
+    // A shallow clone is enough for a branch tip; a commit needs history,
+    // and git ignores depth for plain local paths anyway.
+    if spec.commit.is_none() && spec.url.contains("://") {
+        cmd.args(["--depth", "1"]);
+    }
     if spec.commit.is_none() {
-        // A shallow clone is enough for a branch tip; a commit needs history.
-        cmd.args(["--depth", "1", "--single-branch"]);
+        cmd.arg("--single-branch");
     }
     if let Some(branch) = &spec.branch {
         cmd.args(["--branch", branch]);
