@@ -15,6 +15,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::catalog::rules::valid_tag;
+use crate::catalog::{CatalogStatus, ImageRef, RepoListQuery};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Job, JobState, Timestamp, User, now};
 use crate::runtime::{
@@ -146,12 +148,14 @@ pub fn observed_state(recorded: JobState, engine: Option<(EngineState, Option<i6
     }
 }
 
-/// A plain file name: no directories, no `.`/`..`, nothing hidden in it.
+/// A plain file name: no directories, no `.`/`..`, nothing a shell would
+/// read as an option, no control characters.
 pub fn validate_file_name(field: &str, name: &str) -> CoreResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 255
         && name != "."
         && name != ".."
+        && !name.starts_with('-')
         && !name
             .chars()
             .any(|c| c == '/' || c == '\\' || c.is_control());
@@ -169,33 +173,20 @@ pub fn validate_file_name(field: &str, name: &str) -> CoreResult<()> {
 pub fn image_reference(name: Option<&str>, tag: Option<&str>) -> CoreResult<String> {
     let name = name.filter(|n| !n.is_empty()).unwrap_or(DEFAULT_IMAGE_NAME);
     let tag = tag.filter(|t| !t.is_empty()).unwrap_or(DEFAULT_IMAGE_TAG);
-    let last_segment = name.rsplit('/').next().unwrap_or(name);
-    let name_ok = name.len() <= 255
-        && !name.starts_with(['/', '-', '.', ':'])
-        && !name.ends_with(['/', ':'])
-        && !name.contains("//")
-        && !last_segment.contains(':')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c));
-    if !name_ok {
-        return Err(CoreError::invalid_field(
-            "image_name",
-            format!("{name:?} is not an image name (give the tag in image_tag)"),
-        ));
-    }
-    let tag_ok = tag.len() <= 128
-        && !tag.starts_with(['.', '-'])
-        && tag
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if !tag_ok {
+    if !valid_tag(tag) {
         return Err(CoreError::invalid_field(
             "image_tag",
             format!("{tag:?} is not an image tag"),
         ));
     }
-    Ok(format!("{name}:{tag}"))
+    let reference = format!("{name}:{tag}");
+    ImageRef::parse(&reference).map_err(|_| {
+        CoreError::invalid_field(
+            "image_name",
+            format!("{name:?} is not an image name (give the tag in image_tag)"),
+        )
+    })?;
+    Ok(reference)
 }
 
 /// Splits `repo:tag` at the tag's colon (a registry port is not a tag).
@@ -547,20 +538,18 @@ impl Berth {
             ..ContainerSpec::default()
         };
         let archive = script_archive(&script_name, &request.script)?;
-        match self.start_job_container(&job, &spec, archive).await {
-            Ok(()) => {}
-            Err(e) => {
-                let _ = self.store.delete_script_job(job.job.uuid).await;
-                return Err(match e {
-                    RuntimeError::ImageNotFound(i) => CoreError::invalid_field(
-                        "image_name",
-                        format!("image {i} not found on the engine"),
-                    ),
-                    other => CoreError::Unavailable(other.to_string()),
-                });
-            }
+        if let Err(e) = self.start_job_container(&job, &spec, archive).await {
+            let _ = self.store.delete_script_job(job.job.uuid).await;
+            return Err(match e {
+                RuntimeError::ImageNotFound(i) => CoreError::invalid_field(
+                    "image_name",
+                    format!("image {i} not found on the engine"),
+                ),
+                other => CoreError::Unavailable(other.to_string()),
+            });
         }
         tracing::info!(job = %job.job.uuid, by = %actor.username, %image, "script job started");
+        self.note_image_used(&image).await;
         Ok(self.observe(job).await?.job)
     }
 
@@ -886,13 +875,37 @@ impl Berth {
         }
     }
 
-    /// The images jobs can run in, as (name, tag), from the engine.
-    pub async fn script_job_images(&self) -> CoreResult<Vec<(String, String)>> {
-        let references = self
+    /// The images jobs can run in, as (name, tag): what the engine has,
+    /// and the enabled versions of the catalog the actor can see.
+    pub async fn script_job_images(&self, actor: &User) -> CoreResult<Vec<(String, String)>> {
+        let mut references = self
             .runtime
             .list_images()
             .await
             .map_err(|e| CoreError::Unavailable(e.to_string()))?;
+        const PAGE: i64 = 100;
+        for page in 1.. {
+            let query = RepoListQuery {
+                page,
+                size: PAGE,
+                kind: None,
+                is_public: None,
+                status: Some(CatalogStatus::Enabled),
+            };
+            let repos = self.list_image_repos(actor, &query).await?;
+            for repo in &repos.items {
+                let versions = self.store.repo_versions(repo.id).await?;
+                references.extend(
+                    versions
+                        .into_iter()
+                        .filter(|v| v.status == CatalogStatus::Enabled)
+                        .map(|v| v.image_ref),
+                );
+            }
+            if page * PAGE >= repos.total {
+                break;
+            }
+        }
         let mut images: Vec<(String, String)> = references
             .iter()
             .map(|r| {
@@ -1188,7 +1201,7 @@ mod tests {
     #[test]
     fn names() {
         assert!(validate_file_name("f", "run.sh").is_ok());
-        for bad in ["", ".", "..", "a/b", "../x", "a\nb", "a\\b"] {
+        for bad in ["", ".", "..", "a/b", "../x", "a\nb", "a\\b", "-c"] {
             assert!(validate_file_name("f", bad).is_err(), "{bad:?}");
         }
         assert!(validate_dataset_name("genomes-2024.v1").is_ok());

@@ -140,3 +140,112 @@ impl JobStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use berth_core::model::{Job, JobState, now};
+    use berth_core::store::Store;
+
+    use super::*;
+
+    fn script_job(owner_id: i64) -> ScriptJob {
+        ScriptJob {
+            job: Job {
+                uuid: Uuid::new_v4(),
+                owner_id,
+                app_id: None,
+                kind: SCRIPT_JOB_KIND.into(),
+                image: "busybox:latest".into(),
+                command: "/bin/sh script.sh".into(),
+                state: JobState::Pending,
+                exit_code: None,
+                output: String::new(),
+                created: now(),
+                finished: None,
+            },
+            script_name: "script.sh".into(),
+            dataset: Some("genomes".into()),
+            container_id: None,
+            node: None,
+            started: None,
+            metrics: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn script_jobs_round_trip_and_go_with_their_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let s = SqliteStore::connect(&url).await.unwrap();
+        let alice = s.create_user("alice", "", "h").await.unwrap();
+        let bob = s.create_user("bob", "", "h").await.unwrap();
+        let mut job = script_job(alice.id);
+        s.insert_script_job(&job).await.unwrap();
+        s.insert_script_job(&script_job(bob.id)).await.unwrap();
+        assert_eq!(
+            s.get_script_job(job.job.uuid).await.unwrap(),
+            Some(job.clone())
+        );
+
+        let container = "4eea6d5d7f8c25d65de1cf2621d36873ca4448a9a013448b74adf225a129bc1c";
+        s.set_job_container(job.job.uuid, container).await.unwrap();
+        let obs = JobObservation {
+            state: JobState::Completed,
+            exit_code: Some(0),
+            node: Some("vm".into()),
+            started: Some(now()),
+            finished: Some(now()),
+        };
+        s.record_job_observation(job.job.uuid, &obs).await.unwrap();
+        let sample = MetricsSample {
+            sampled: now(),
+            cpu_percent: 1.5,
+            memory_usage: 10,
+            memory_limit: 20,
+            net_rx: 1,
+            net_tx: 2,
+            block_read: 3,
+            block_write: 4,
+        };
+        s.record_job_metrics(job.job.uuid, &sample).await.unwrap();
+        job.container_id = Some(container.into());
+        job.job.state = obs.state;
+        job.job.exit_code = obs.exit_code;
+        job.job.finished = obs.finished;
+        job.node = obs.node.clone();
+        job.started = obs.started;
+        job.metrics = Some(sample);
+
+        assert_eq!(
+            s.script_jobs_by_container(&container[..12]).await.unwrap(),
+            [job.clone()]
+        );
+        // A prefix is literal: LIKE wildcards match nothing.
+        assert!(
+            s.script_jobs_by_container("4eea%")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(s.list_script_jobs(alice.id).await.unwrap(), [job.clone()]);
+        let later = now() + time::Duration::seconds(1);
+        assert_eq!(s.script_jobs_created_before(later).await.unwrap().len(), 2);
+        assert!(
+            s.script_jobs_created_before(job.job.created)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // The core job view sees the same row.
+        assert_eq!(
+            s.get_job(job.job.uuid).await.unwrap(),
+            Some(job.job.clone())
+        );
+
+        s.delete_user(bob.id).await.unwrap();
+        assert_eq!(s.script_jobs_created_before(later).await.unwrap().len(), 1);
+        assert!(s.delete_script_job(job.job.uuid).await.unwrap());
+        assert!(!s.delete_script_job(job.job.uuid).await.unwrap());
+        assert_eq!(s.get_script_job(job.job.uuid).await.unwrap(), None);
+    }
+}

@@ -14,8 +14,11 @@ use super::jobs::attachment;
 use crate::AppState;
 
 /// `GET /list_images` → `[{"image_name", "image_tag"}]`.
-pub async fn list_images(State(s): State<AppState>, Caller(_): Caller) -> NdsResult<Json<Value>> {
-    let images = s.berth.script_job_images().await?;
+pub async fn list_images(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+) -> NdsResult<Json<Value>> {
+    let images = s.berth.script_job_images(&user).await?;
     Ok(Json(Value::Array(
         images
             .into_iter()
