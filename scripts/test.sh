@@ -23,3 +23,6 @@ BERTH_BIN=target/debug/berth bash tests/compat/tutum.sh
 
 echo "== compatibility: the real rcabench 1.1.46 SDK" >&2
 BERTH_BIN=target/debug/berth bash tests/compat/rcabench.sh
+
+echo "== compatibility: the real tapipy 25.4.0" >&2
+BERTH_BIN=target/debug/berth bash tests/compat/tapis.sh

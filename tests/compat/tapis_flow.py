@@ -216,6 +216,21 @@ def docker_state(pod):
                   f"label=berth.app={pod}", "--format", "{{.ID}} {{.Status}} {{.Labels}}")
 
 
+def wait_gone(pod, timeout=30, quiet=3):
+    """Wait until the pod has had no container at all for `quiet` seconds."""
+    end = time.time() + timeout
+    since = None
+    while time.time() < end:
+        if containers(pod, all_=True):
+            since = None
+        elif since is None:
+            since = time.time()
+        elif time.time() - since >= quiet:
+            return True
+        time.sleep(0.5)
+    return not containers(pod, all_=True)
+
+
 def wait_docker(pod, n, timeout=30):
     """Wait until the pod has exactly n running containers."""
     end = time.time() + timeout
@@ -593,7 +608,8 @@ def main():
     check(f"permissions no longer list {B}", c.err is None and not any(B in p for p in (c.get("permissions") or [])),
           c.detail())
     call_fails(f"{B} cannot get_pod any more", (403, 404), tb.pods.get_pod, pod_id=POD)
-    check("the pod still exists after all that", call(t.pods.get_pod, pod_id=POD).get("pod_id") == POD)
+    c = call(t.pods.get_pod, pod_id=POD)
+    check("the pod still exists after all that", c.get("pod_id") == POD, c.detail())
 
     # ----------------------------------------------- stop, start, restart ---
     c = call_ok("stop_pod", t.pods.stop_pod, pod_id=POD)
@@ -716,16 +732,11 @@ def main():
     c = call(t.pods.list_pods)
     check("list_pods no longer lists the pod", c.err is None and POD not in text_of(c.data), c.detail())
     for p in (POD, TPOD, RPOD):
-        end = time.time() + 30
-        while containers(p, all_=True) and time.time() < end:
-            time.sleep(0.5)
-        check(f"docker has no container of {p} after delete_pod", not containers(p, all_=True), docker_state(p))
+        check(f"docker has no container of {p} after delete_pod", wait_gone(p), docker_state(p))
     c = call_ok("a pod_id can be reused after delete", t.pods.create_pod, pod_id=POD, image=IMAGE,
                 command=["sleep", "3600"])
     call_ok("and deleted again", t.pods.delete_pod, pod_id=POD)
-    end = time.time() + 30
-    while containers(POD, all_=True) and time.time() < end:
-        time.sleep(0.5)
+    check(f"docker has no container of {POD} after deleting it again", wait_gone(POD), docker_state(POD))
 
 
 if __name__ == "__main__":

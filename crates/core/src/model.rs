@@ -158,6 +158,8 @@ pub struct RunPolicy {
     /// autoreplace). Berth recreates vanished containers in every case;
     /// the setting is kept because Tutum users set and read it.
     pub autoreplace: AutoDestroy,
+    /// A hard CPU limit in millicpus (Tapis `cpu_limit`); shares are only weights.
+    pub cpu_limit_millis: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

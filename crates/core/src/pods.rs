@@ -159,7 +159,10 @@ impl PodDefinition {
                 .insert(POD_PROC_TYPE.into(), format!("{}M", mem.max(6)));
         }
         if let Some(cpu) = resource(&self.resources, "cpu_limit")? {
-            // Millicpus as CPU shares: 1000 millicpu = 1024 shares.
+            config.policy.cpu_limit_millis = Some(cpu.clamp(10, 1_000_000) as u32);
+        }
+        if let Some(cpu) = resource(&self.resources, "cpu_request")? {
+            // The request weighs the pod against others: 1000 millicpu = 1024 shares.
             config.cpu.insert(
                 POD_PROC_TYPE.into(),
                 ((cpu * 1024 / 1000).clamp(2, 262_144)) as u32,
@@ -205,9 +208,15 @@ pub fn merge_template(template: &Value, user: &Value) -> Value {
     for (k, v) in user.as_object().into_iter().flatten() {
         let empty =
             v.is_null() || v.as_str() == Some("") || v.as_object().is_some_and(Map::is_empty);
-        if !empty {
-            merged.insert(k.clone(), v.clone());
+        if empty {
+            continue;
         }
+        // Maps (environment, networking, resources) merge key by key.
+        let value = match merged.get(k) {
+            Some(t) if t.is_object() && v.is_object() => merge_template(t, v),
+            _ => v.clone(),
+        };
+        merged.insert(k.clone(), value);
     }
     Value::Object(merged)
 }
@@ -414,6 +423,22 @@ impl Berth {
 
     pub async fn start_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
         let app = self.pod(actor, id, Level::User).await?;
+        let running = self
+            .store
+            .list_instances(Some(&app.id))
+            .await?
+            .iter()
+            .any(|i| {
+                matches!(
+                    i.state,
+                    InstanceState::Up | InstanceState::Starting | InstanceState::Created
+                )
+            });
+        if app.desired != Desired::Off && running {
+            return Err(CoreError::invalid(
+                "Pod must be in 'STOPPED' status to start; it is running (use restart)",
+            ));
+        }
         self.apply_and_start(actor, &app, false).await?;
         self.pod(actor, id, Level::Read).await
     }
@@ -531,6 +556,9 @@ pub fn definition_json(d: &PodDefinition) -> Value {
     if v["status_requested"] == "" {
         v["status_requested"] = json!("ON");
     }
+    if v["compute_queue"] == "" {
+        v["compute_queue"] = json!("default");
+    }
     v
 }
 
@@ -571,6 +599,14 @@ mod tests {
         let merged = merge_template(
             &json!({"image": "busybox:latest", "description": "from template", "command": ["sleep", "1"]}),
             &json!({"description": "mine", "image": "", "command": null}),
+        );
+        let env = merge_template(
+            &json!({"environment_variables": {"T": "t", "FOO": "template"}}),
+            &json!({"environment_variables": {"FOO": "pod"}}),
+        );
+        assert_eq!(
+            env["environment_variables"],
+            json!({"T": "t", "FOO": "pod"})
         );
         assert_eq!(merged["image"], "busybox:latest");
         assert_eq!(merged["description"], "mine");

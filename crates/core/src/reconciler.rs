@@ -97,6 +97,11 @@ pub fn instance_spec(
             .get(&instance.proc_type)
             .map(|c| i64::from(*c)),
         ports: config.values.policy.ports.clone(),
+        nano_cpus: config
+            .values
+            .policy
+            .cpu_limit_millis
+            .map(|m| i64::from(m) * 1_000_000),
         ..ContainerSpec::default()
     };
     if let Some(command) = build.procfile.get(&instance.proc_type) {
@@ -324,7 +329,8 @@ impl Reconciler {
                 // The row is written before the container exists, so a crash in
                 // between leaves a row that the next pass completes, never a stray.
                 match self.store.insert_instance(&instance).await {
-                    Ok(()) => self.ensure(app_id, &instance).await,
+                    Ok(true) => self.ensure(app_id, &instance).await,
+                    Ok(false) => Ok(()),
                     Err(e) => Err(e.to_string()),
                 }
             }

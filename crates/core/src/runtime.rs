@@ -42,6 +42,8 @@ pub struct ContainerSpec {
     pub labels: BTreeMap<String, String>,
     pub memory_bytes: Option<i64>,
     pub cpu_shares: Option<i64>,
+    /// A hard CPU limit in billionths of a CPU.
+    pub nano_cpus: Option<i64>,
     pub working_dir: Option<String>,
     /// Ports to publish on engine-chosen host ports.
     pub ports: Vec<PortSpec>,

@@ -130,7 +130,9 @@ pub trait Store:
     async fn desired_app(&self, id: &str) -> StoreResult<Option<DesiredApp>>;
     async fn list_instances(&self, app_id: Option<&str>) -> StoreResult<Vec<Instance>>;
     async fn get_instance(&self, uuid: Uuid) -> StoreResult<Option<Instance>>;
-    async fn insert_instance(&self, instance: &Instance) -> StoreResult<()>;
+    /// Inserts the instance only while its app still exists at the
+    /// instance's release; returns whether it did.
+    async fn insert_instance(&self, instance: &Instance) -> StoreResult<bool>;
     async fn observe_instance(&self, obs: &Observation) -> StoreResult<()>;
     async fn delete_instance(&self, uuid: Uuid) -> StoreResult<()>;
     /// Deletes the instance row and lowers its type's count by one, atomically.

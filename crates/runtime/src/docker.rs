@@ -163,6 +163,7 @@ impl Runtime for DockerRuntime {
                 init: Some(true),
                 memory: spec.memory_bytes,
                 cpu_shares: spec.cpu_shares,
+                nano_cpus: spec.nano_cpus,
                 // Berth restarts crashed instances itself, with backoff.
                 restart_policy: None,
                 // An empty host port lets the engine choose a free one.

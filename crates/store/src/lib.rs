@@ -824,10 +824,13 @@ impl Store for SqliteStore {
         collect(rows, instance_from)
     }
 
-    async fn insert_instance(&self, i: &Instance) -> StoreResult<()> {
-        sqlx::query(
+    async fn insert_instance(&self, i: &Instance) -> StoreResult<bool> {
+        // Conditional, so a pass planned before the app was deleted or
+        // re-released cannot add a row (and start a container) after it.
+        let done = sqlx::query(
             "INSERT INTO instances (uuid, app_id, release, proc_type, num, state, restarts, created, updated) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS \
+             (SELECT 1 FROM apps WHERE id = ?2 AND release = ?3)",
         )
         .bind(i.uuid.to_string())
         .bind(&i.app_id)
@@ -841,7 +844,7 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     async fn observe_instance(&self, o: &Observation) -> StoreResult<()> {

@@ -75,7 +75,10 @@ pub fn routes() -> Router<AppState> {
             "/{pod_id}/download_from_pod/{*url_path}",
             get(files::download_at),
         )
-        .fallback(|| async { TapisError(CoreError::not_found("no such route")) });
+        .fallback(|| async { TapisError(CoreError::not_found("no such route")) })
+        .method_not_allowed_fallback(|| async {
+            TapisError(CoreError::invalid("method not allowed on this path"))
+        });
     Router::new()
         .route("/v3/oauth2/tokens", post(pods::tokens))
         .nest("/v3/pods", pods.clone())

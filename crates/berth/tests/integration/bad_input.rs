@@ -165,3 +165,71 @@ async fn a_duplicate_app_id_gets_409() {
         .await
         .status_is(409);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_fields_on_other_app_routes_get_4xx_never_5xx() {
+    let server = Server::start().await;
+    let (api, _) = Api::sign_up(&server.url, &unique_username("owner")).await;
+    let app = api.create_app("fields").await;
+    api.deploy_sleeper(&app).await;
+    let a = format!("/v1/apps/{app}");
+    let posts = [
+        (format!("{a}/releases/rollback"), json!({"version": 999})),
+        (format!("{a}/releases/rollback"), json!({"version": 0})),
+        (format!("{a}/releases/rollback"), json!({"version": -3})),
+        (format!("{a}/releases/rollback"), json!({"version": "two"})),
+        // v1 has no build: nothing could run.
+        (format!("{a}/releases/rollback"), json!({"version": 1})),
+        (format!("{a}/config"), json!({"values": {"1BAD": "x"}})),
+        (format!("{a}/config"), json!({"values": {"BAD-NAME": "x"}})),
+        (format!("{a}/config"), json!({"values": 7})),
+        (format!("{a}/config"), json!({"values": "{not json"})),
+        (format!("{a}/config"), json!({"memory": {"web": "lots"}})),
+        (format!("{a}/config"), json!({"cpu": {"web": "many"}})),
+        (format!("{a}/run"), json!({"command": ""})),
+        (format!("{a}/run"), json!({"command": 5})),
+        (format!("{a}/run"), json!({})),
+        (format!("{a}/domains"), json!({"domain": "not a domain"})),
+        (format!("{a}/domains"), json!({})),
+        (format!("{a}/perms"), json!({"username": "nobody-here"})),
+    ];
+    let mut wrong = Vec::new();
+    for (path, body) in &posts {
+        let reply = api.post(path, body).await;
+        if !(400..500).contains(&reply.status) {
+            wrong.push(format!(
+                "{} {body} → {} {}",
+                reply.what, reply.status, reply.text
+            ));
+        }
+    }
+    for path in [
+        format!("{a}/logs?log_lines=abc"),
+        format!("{a}/logs?log_lines=0"),
+        format!("{a}/releases/v999"),
+        format!("{a}/releases/latest"),
+        format!("{a}/containers/worker"),
+    ] {
+        let reply = api.get(&path).await;
+        if !(400..500).contains(&reply.status) && reply.status != 200 {
+            wrong.push(format!("{} → {} {}", reply.what, reply.status, reply.text));
+        }
+    }
+    for path in [
+        format!("{a}/containers/web/abc/restart"),
+        format!("{a}/containers/web/99/restart"),
+        format!("{a}/containers/worker/restart"),
+    ] {
+        let reply = api.post(&path, &json!({})).await;
+        if !(400..500).contains(&reply.status) {
+            wrong.push(format!("{} → {} {}", reply.what, reply.status, reply.text));
+        }
+    }
+    assert!(wrong.is_empty(), "want 4xx:\n{}", wrong.join("\n"));
+
+    // Nothing of that made a release or touched the running container.
+    let releases = api.get(&format!("{a}/releases")).await.status_is(200);
+    assert_eq!(releases.body["count"], json!(2), "{}", releases.text);
+    exactly_running_web(&server.containers(Some(&app)), &app, 1)
+        .unwrap_or_else(|e| panic!("refused requests changed the containers: {e}"));
+}

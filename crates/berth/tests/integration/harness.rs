@@ -199,21 +199,26 @@ impl Drop for Server {
 }
 
 /// Removes every container labelled with this server id. A create the
-/// dead server sent just before it died may land a moment later, so it
-/// looks twice.
+/// dead server sent just before it died may land a while later (seconds,
+/// on a busy engine), so it stops only after 1.5 s without any, or after 10 s.
 fn remove_containers_of_server(server_id: &str) {
     let filter = format!("label=berth.server={server_id}");
-    for _ in 0..3 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut quiet = 0;
+    while quiet < 3 && Instant::now() < deadline {
         let ids = docker(&["ps", "-a", "-q", "--filter", &filter]).unwrap_or_default();
         let ids: Vec<&str> = ids.split_whitespace().collect();
-        if !ids.is_empty() {
+        if ids.is_empty() {
+            quiet += 1;
+        } else {
+            quiet = 0;
             let mut args = vec!["rm", "-f"];
             args.extend(ids);
             if let Err(e) = docker(&args) {
                 eprintln!("cleanup: {e}");
             }
         }
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
+use tokio::task::JoinHandle;
 
 use crate::harness::{
     Api, Container, Reply, Server, docker, exactly_running_web, rows_match_docker, unique_username,
@@ -80,33 +81,56 @@ async fn after_sigkill_a_removed_and_a_stopped_container_are_replaced_without_du
     );
 }
 
-/// Scales web to 0, then to 5, SIGKILLs the server `delay` into that
-/// request and restarts it at once on the same data dir; returns the reply
-/// to scaling to 5 again.
+/// Sends `{"web": n}` to every app at once, in the background.
+fn scale_in_background(
+    api: &Api,
+    apps: &[String],
+    n: u32,
+) -> Vec<JoinHandle<Result<Reply, String>>> {
+    apps.iter()
+        .map(|app| {
+            let api = api.clone();
+            let path = format!("/v1/apps/{app}/scale");
+            tokio::spawn(async move {
+                api.send(Method::POST, &path, Some(&json!({ "web": n }).to_string()))
+                    .await
+            })
+        })
+        .collect()
+}
+
+/// Scales every app's web to 0, then to 5, SIGKILLs the server `delay` into
+/// those requests and restarts it at once on the same data dir; returns
+/// the replies to scaling them to 5 again.
 async fn rescale_after_kill_during_scale_up(
     server: &mut Server,
     api: &mut Api,
-    app: &str,
+    apps: &[String],
     delay: Duration,
-) -> Reply {
-    api.scale_web(app, 0).await;
-    let left = server.containers(Some(app));
+) -> Vec<Reply> {
+    for task in scale_in_background(api, apps, 0) {
+        let reply = task.await.expect("a scale task panicked");
+        reply.unwrap_or_else(|e| panic!("{e}")).status_is(204);
+    }
+    let left = server.containers(None);
     assert!(left.is_empty(), "web=0 still runs {left:#?}");
 
-    let scaling = tokio::spawn({
-        let api = api.clone();
-        let path = format!("/v1/apps/{app}/scale");
-        async move { api.send(Method::POST, &path, Some(r#"{"web": 5}"#)).await }
-    });
+    let scaling = scale_in_background(api, apps, 5);
     tokio::time::sleep(delay).await;
     server.restart_killed().await;
-    // The request either finished before the kill or lost its server.
-    if let Ok(reply) = scaling.await.expect("the scale task panicked") {
-        assert_eq!(reply.status, 204, "{}", reply.text);
+    for task in scaling {
+        // The request either finished before the kill or lost its server.
+        if let Ok(reply) = task.await.expect("a scale task panicked") {
+            assert_eq!(reply.status, 204, "{}", reply.text);
+        }
     }
     api.base = server.url.clone();
-    api.post(&format!("/v1/apps/{app}/scale"), &json!({"web": 5}))
-        .await
+    let mut replies = Vec::new();
+    for task in scale_in_background(api, apps, 5) {
+        let reply = task.await.expect("a scale task panicked");
+        replies.push(reply.unwrap_or_else(|e| panic!("{e}")));
+    }
+    replies
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -115,9 +139,13 @@ async fn sigkill_300ms_into_scale_up_then_rescale_gives_exactly_five_distinct_in
     let (mut api, _) = Api::sign_up(&server.url, &unique_username("owner")).await;
     let app = api.create_app("midscale").await;
     api.deploy_sleeper(&app).await;
-    rescale_after_kill_during_scale_up(&mut server, &mut api, &app, Duration::from_millis(300))
-        .await
-        .status_is(204);
+    let apps = [app.clone()];
+    for reply in
+        rescale_after_kill_during_scale_up(&mut server, &mut api, &apps, Duration::from_millis(300))
+            .await
+    {
+        reply.status_is(204);
+    }
     converges_to_exactly(&server, &api, &app, 5).await;
 }
 
@@ -134,37 +162,10 @@ async fn sigkill_early_in_scale_ups_and_immediate_restart_never_fail_the_rescale
         api.deploy_sleeper(&app).await;
         apps.push(app);
     }
-    let scale = |api: &Api, app: &str, n: u32| {
-        let api = api.clone();
-        let path = format!("/v1/apps/{app}/scale");
-        tokio::spawn(async move {
-            api.send(Method::POST, &path, Some(&json!({ "web": n }).to_string()))
-                .await
-        })
-    };
     let mut failed = Vec::new();
-    for ms in [40, 60, 80] {
-        let stopping: Vec<_> = apps.iter().map(|app| scale(&api, app, 0)).collect();
-        for task in stopping {
-            let reply = task.await.expect("a scale task panicked");
-            reply.unwrap_or_else(|e| panic!("{e}")).status_is(204);
-        }
-        let scaling: Vec<_> = apps.iter().map(|app| scale(&api, app, 5)).collect();
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        server.restart_killed().await;
-        for task in scaling {
-            // Finished before the kill, or lost its server.
-            if let Ok(reply) = task.await.expect("a scale task panicked") {
-                assert_eq!(reply.status, 204, "{}", reply.text);
-            }
-        }
-        api.base = server.url.clone();
-        let rescaling: Vec<_> = apps.iter().map(|app| scale(&api, app, 5)).collect();
-        for task in rescaling {
-            let reply = task
-                .await
-                .expect("a scale task panicked")
-                .unwrap_or_else(|e| panic!("{e}"));
+    for ms in [40, 50, 60, 70, 80] {
+        let delay = Duration::from_millis(ms);
+        for reply in rescale_after_kill_during_scale_up(&mut server, &mut api, &apps, delay).await {
             if reply.status != 204 {
                 failed.push(format!(
                     "killed after {ms} ms: {} → {} {}",
