@@ -17,6 +17,35 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .then_some(token)
 }
 
+/// The HTTP status every dialect gives a core error; internal errors are
+/// logged here, once, since no answer carries their detail.
+pub fn status_of(error: &berth_core::CoreError) -> StatusCode {
+    use berth_core::CoreError;
+    match error {
+        CoreError::Invalid { .. } | CoreError::Failed(_) => StatusCode::BAD_REQUEST,
+        CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+        CoreError::NotFound(_) => StatusCode::NOT_FOUND,
+        CoreError::Conflict(_) => StatusCode::CONFLICT,
+        CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        CoreError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+/// A core error as one line of text, naming the field when there is one.
+pub fn message_of(error: &berth_core::CoreError) -> String {
+    match error {
+        berth_core::CoreError::Invalid {
+            field: Some(f),
+            message,
+        } => format!("{f}: {message}"),
+        other => other.to_string(),
+    }
+}
+
 pub async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response()
 }

@@ -17,18 +17,7 @@ impl From<CoreError> for DeisError {
 
 impl IntoResponse for DeisError {
     fn into_response(self) -> Response {
-        let status = match &self.0 {
-            CoreError::Invalid { .. } | CoreError::Failed(_) => StatusCode::BAD_REQUEST,
-            CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
-            CoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            CoreError::Conflict(_) => StatusCode::CONFLICT,
-            CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            CoreError::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
+        let status = crate::common::status_of(&self.0);
         let body = match &self.0 {
             CoreError::Invalid {
                 field: Some(f),

@@ -1,5 +1,4 @@
 use axum::Json;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
 use serde_json::json;
@@ -16,25 +15,8 @@ impl From<CoreError> for NdsError {
 
 impl IntoResponse for NdsError {
     fn into_response(self) -> Response {
-        let status = match &self.0 {
-            CoreError::Invalid { .. } | CoreError::Failed(_) => StatusCode::BAD_REQUEST,
-            CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
-            CoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            CoreError::Conflict(_) => StatusCode::CONFLICT,
-            CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            CoreError::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let message = match &self.0 {
-            CoreError::Invalid {
-                field: Some(f),
-                message,
-            } => format!("{f}: {message}"),
-            other => other.to_string(),
-        };
+        let status = crate::common::status_of(&self.0);
+        let message = crate::common::message_of(&self.0);
         (status, Json(json!({ "error": message }))).into_response()
     }
 }
