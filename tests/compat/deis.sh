@@ -8,100 +8,19 @@
 # BERTH_BIN defaults to target/release/berth. Without Python 2.7 / the client
 # the test is SKIPPED (exit 0), or FAILS when CI is set. Output is TAP-like:
 # `ok - ...` / `not ok - ...` lines, then exactly one `N passed, M failed` line.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
 
-BERTH_BIN=${BERTH_BIN:-target/release/berth}
-[[ $BERTH_BIN == /* ]] || BERTH_BIN=$ROOT/$BERTH_BIN
-START=$SECONDS
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
-die() { echo "deis.sh: ERROR: $*" >&2; exit 1; }
-[[ -x $BERTH_BIN ]] || die "no berth binary at $BERTH_BIN (build it, or set BERTH_BIN)"
-
-engine=$(bash scripts/engine.sh) || die "no Docker engine (scripts/engine.sh failed)"
-eval "$engine"
-export DOCKER_HOST
-
-if ! bash scripts/install-clients.sh deis; then
-  msg="the deis 1.9.1 client (Python 2.7) could not be installed"
-  if [[ -n ${CI:-} ]]; then
-    echo "######## FAILED: $msg; CI is set, so this is an error ########" >&2
-    exit 1
-  fi
-  echo "######## SKIPPED: $msg; tests/compat/deis.sh did not run ########"
-  exit 0
-fi
+setup_clients deis "the deis 1.9.1 client (Python 2.7)"
 DEIS=${BERTH_CLIENTS_DIR:-$ROOT/.clients}/deis/bin/deis
 
 # ---------------------------------------------------------------- server ---
-WORK=$(mktemp -d /tmp/berth-deis-compat.XXXXXX)
-DATA=$WORK/data
-SERVER_PID=
-SID=
-
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  [[ -z $SID && -f $DATA/server-id ]] && SID=$(cat "$DATA/server-id")
-  if [[ -n $SID ]]; then
-    local ids
-    ids=$(docker ps -aq --filter "label=berth.server=$SID")
-    # shellcheck disable=SC2086  # a list of ids
-    [[ -n $ids ]] && docker rm -f $ids >/dev/null
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -p "$DATA" "$WORK/cwd"
-"$BERTH_BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-URL=
-for ((i = 0; i < 600; i++)); do
-  URL=$(grep -om1 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^listening on //')
-  [[ -n $URL ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z $URL ]]; then
-  cat "$WORK/server.log" >&2
-  die "the server did not start"
-fi
-SID=$(cat "$DATA/server-id") || die "no $DATA/server-id"
-echo "# berth at $URL, server id $SID, DOCKER_HOST=$DOCKER_HOST"
+make_work deis
+mkdir -p "$WORK/cwd"
+start_server
 
 # --------------------------------------------------------------- helpers ---
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-not_ok() {
-  FAILED=$((FAILED + 1))
-  echo "not ok - $1"
-  local line
-  [[ -n ${2:-} ]] && while IFS= read -r line; do echo "#   $line"; done <<<"$2"
-  return 0
-}
-# check MSG CONDITION...: a passing/failing assertion from a command's status.
-check() {
-  local msg=$1
-  shift
-  if "$@"; then ok "$msg"; else not_ok "$msg" "${DETAIL:-}"; fi
-}
-
-assert_eq() { # EXPECTED ACTUAL MSG
-  DETAIL="expected: $1"$'\n'"actual:   $2" check "$3" test "$1" = "$2"
-}
-assert_contains() { # HAYSTACK NEEDLE MSG (NEEDLE is a fixed string)
-  DETAIL="expected to find: $2"$'\n'"in:"$'\n'"$1" check "$3" grep -qF -- "$2" <<<"$1"
-}
-assert_matches() { # HAYSTACK ERE MSG (one line must match)
-  DETAIL="expected a line matching: $2"$'\n'"in:"$'\n'"$1" check "$3" grep -qE -- "$2" <<<"$1"
-}
-lacks() { ! grep -qF -- "$2" <<<"$1"; }
-assert_not_contains() { # HAYSTACK NEEDLE MSG
-  DETAIL="expected NOT to find: $2"$'\n'"in:"$'\n'"$1" check "$3" lacks "$1" "$2"
-}
 
 # deis_as USER ARGS...: run the real CLI as USER (own HOME) from a directory
 # that is not a git repository. Sets OUT (stdout+stderr, ANSI codes and the
@@ -333,10 +252,4 @@ deis_ok $A login "$URL" --username=$A --password=$PA
 
 # ------------------------------------------------------------------- end ---
 assert_eq "" "$TROUBLE" "no CLI call crashed (traceback) or warned about the API version"
-if ((FAILED)); then
-  echo "# last lines of the server log:"
-  tail -n 40 "$WORK/server.log" | sed 's/^/#   /'
-fi
-echo "# took $((SECONDS - START))s"
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+finish

@@ -12,40 +12,18 @@
 # BERTH_BIN defaults to target/release/berth. Without the SDK the test is
 # SKIPPED (exit 0), or FAILS when CI is set. Output is TAP-like: `ok - ...` /
 # `not ok - ...` lines, then exactly one `N passed, M failed` line.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
 
-BERTH_BIN=${BERTH_BIN:-target/release/berth}
-[[ $BERTH_BIN == /* ]] || BERTH_BIN=$ROOT/$BERTH_BIN
-START=$SECONDS
-
-die() { echo "rcabench.sh: ERROR: $*" >&2; exit 1; }
-[[ -x $BERTH_BIN ]] || die "no berth binary at $BERTH_BIN (build it, or set BERTH_BIN)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 command -v git >/dev/null || die "git is needed (builds clone with it)"
 command -v curl >/dev/null || die "curl is needed"
 
-engine=$(bash scripts/engine.sh) || die "no Docker engine (scripts/engine.sh failed)"
-eval "$engine"
-export DOCKER_HOST
-
-if ! bash scripts/install-clients.sh py3; then
-  msg="the rcabench 1.1.46 SDK (Python 3) could not be installed"
-  if [[ -n ${CI:-} ]]; then
-    echo "######## FAILED: $msg; CI is set, so this is an error ########" >&2
-    exit 1
-  fi
-  echo "######## SKIPPED: $msg; tests/compat/rcabench.sh did not run ########"
-  exit 0
-fi
+setup_clients py3 "the rcabench 1.1.46 SDK (Python 3)"
 PY=${BERTH_CLIENTS_DIR:-$ROOT/.clients}/py3/bin/python
 unset RCABENCH_BASE_URL RCABENCH_USERNAME RCABENCH_PASSWORD
 
 # ---------------------------------------------------------------- server ---
-WORK=$(mktemp -d /tmp/berth-rcabench-compat.XXXXXX)
-DATA=$WORK/data
-SERVER_PID=
-SID=
+make_work rcabench
 # Image names unique to this run, so runs sharing an engine never collide.
 RUN=$(basename "$WORK" | tr -dc 'a-z0-9' | tail -c 7)
 IMAGE=berth-compat-$RUN/hello
@@ -54,58 +32,14 @@ BROKEN_IMAGE=berth-compat-$RUN/broken
 # refused targets it, never the shared busybox:latest.
 BASE_IMAGE=berth-compat-$RUN/base
 
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  [[ -z $SID && -f $DATA/server-id ]] && SID=$(cat "$DATA/server-id")
-  if [[ -n $SID ]]; then
-    local ids
-    ids=$(docker ps -aq --filter "label=berth.server=$SID")
-    # shellcheck disable=SC2086  # a list of ids
-    [[ -n $ids ]] && docker rm -f $ids >/dev/null
-  fi
+cleanup_extra() {
   docker image rm -f "$IMAGE:1.0.0" "$BASE_IMAGE:latest" >/dev/null 2>&1
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 docker tag busybox:latest "$BASE_IMAGE:latest" || die "cannot tag busybox:latest"
-mkdir -p "$DATA"
-"$BERTH_BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-URL=
-for ((i = 0; i < 600; i++)); do
-  URL=$(grep -om1 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^listening on //')
-  [[ -n $URL ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z $URL ]]; then
-  cat "$WORK/server.log" >&2
-  die "the server did not start"
-fi
-SID=$(cat "$DATA/server-id") || die "no $DATA/server-id"
-echo "# berth at $URL, server id $SID, DOCKER_HOST=$DOCKER_HOST"
+start_server
 
 # --------------------------------------------------------------- helpers ---
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-not_ok() {
-  FAILED=$((FAILED + 1))
-  echo "not ok - $1"
-  local line
-  [[ -n ${2:-} ]] && while IFS= read -r line; do echo "#   $line"; done <<<"$2"
-  return 0
-}
-check() {
-  local msg=$1
-  shift
-  if "$@"; then ok "$msg"; else not_ok "$msg" "${DETAIL:-}"; fi
-}
-assert_eq() { # EXPECTED ACTUAL MSG
-  DETAIL="expected: $1"$'\n'"actual:   $2" check "$3" test "$1" = "$2"
-}
 # tally: echo a TAP stream from the SDK script and count its results.
 tally() {
   local line
@@ -437,10 +371,4 @@ else
 fi
 
 # ------------------------------------------------------------------- end ---
-if ((FAILED)); then
-  echo "# last lines of the server log:"
-  tail -n 40 "$WORK/server.log" | sed 's/^/#   /'
-fi
-echo "# took $((SECONDS - START))s"
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+finish

@@ -423,6 +423,10 @@ impl Reconciler {
                     .await
                     .map_err(|e| e.to_string())
             }
+            // The engine may still be finishing a create a dead server asked for:
+            // the container is listed but cannot be started yet. That is not
+            // the instance's fault; the next pass tries again.
+            Err(e @ RuntimeError::NotFound(_)) => Err(e.to_string()),
             Err(e) => self.record_error(row, e.to_string()).await,
         }
     }

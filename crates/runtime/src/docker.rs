@@ -72,7 +72,7 @@ fn classify(e: BollardError, what: &str) -> RuntimeError {
             if message.contains("image") {
                 RuntimeError::ImageNotFound(what.to_string())
             } else {
-                RuntimeError::NotFound(what.to_string())
+                RuntimeError::NotFound(format!("{what} ({message})"))
             }
         }
         BollardError::DockerResponseServerError {
