@@ -486,13 +486,7 @@ impl Berth {
     /// `user:LEVEL` for the owner and everyone granted.
     pub async fn pod_permissions(&self, actor: &User, id: &str) -> CoreResult<Vec<String>> {
         let app = self.pod(actor, id, Level::Read).await?;
-        let mut out = vec![format!("{}:ADMIN", app.owner)];
-        for (user, level) in self.store.grantees(&app_object(&app)).await? {
-            if user != app.owner {
-                out.push(format!("{user}:{}", level.as_str()));
-            }
-        }
-        Ok(out)
+        self.grant_list(&app_object(&app), &app.owner).await
     }
 
     pub async fn set_pod_permission(
@@ -503,27 +497,16 @@ impl Berth {
         level: &str,
     ) -> CoreResult<Vec<String>> {
         let app = self.pod(actor, id, Level::Admin).await?;
-        let level = Level::parse(level)
-            .ok_or_else(|| CoreError::invalid_field("level", "must be READ, USER or ADMIN"))?;
-        let user = self.user(username).await?;
-        if user.id == app.owner_id {
-            return Err(CoreError::invalid_field(
-                "user",
-                "the pod's owner is always ADMIN",
-            ));
-        }
-        self.store.grant(&app_object(&app), user.id, level).await?;
-        self.event(
-            &app,
-            &actor.username,
-            &format!(
-                "{} gave {username} {} on the pod",
-                actor.username,
-                level.as_str()
-            ),
-        )
-        .await;
-        self.pod_permissions(actor, id).await
+        let level = self
+            .set_grant(&app_object(&app), app.owner_id, username, level)
+            .await?;
+        let what = format!(
+            "{} gave {username} {} on the pod",
+            actor.username,
+            level.as_str()
+        );
+        self.event(&app, &actor.username, &what).await;
+        self.grant_list(&app_object(&app), &app.owner).await
     }
 
     /// Removes a grant; the owner, the last ADMIN, cannot be removed.
@@ -534,19 +517,9 @@ impl Berth {
         username: &str,
     ) -> CoreResult<Vec<String>> {
         let app = self.pod(actor, id, Level::Admin).await?;
-        if username == app.owner {
-            return Err(CoreError::invalid_field(
-                "user",
-                "the pod's owner is its last ADMIN and cannot be removed",
-            ));
-        }
-        let user = self.user(username).await?;
-        if !self.store.revoke(&app_object(&app), user.id).await? {
-            return Err(CoreError::not_found(format!(
-                "{username} has no permission on the pod"
-            )));
-        }
-        self.pod_permissions(actor, id).await
+        self.remove_grant(&app_object(&app), &app.owner, username)
+            .await?;
+        self.grant_list(&app_object(&app), &app.owner).await
     }
 }
 

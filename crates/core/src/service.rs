@@ -1128,6 +1128,56 @@ impl Berth {
         Ok(())
     }
 
+    /// `user:LEVEL` for an object's owner (always ADMIN) and everyone granted on it.
+    pub async fn grant_list(&self, object: &str, owner: &str) -> CoreResult<Vec<String>> {
+        let mut out = vec![format!("{owner}:ADMIN")];
+        for (user, level) in self.store.grantees(object).await? {
+            if user != owner {
+                out.push(format!("{user}:{}", level.as_str()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Grants `username` a level (`READ`, `USER`, `ADMIN`) on an object
+    /// owned by `owner_id`; the owner's own level cannot change.
+    pub async fn set_grant(
+        &self,
+        object: &str,
+        owner_id: i64,
+        username: &str,
+        level: &str,
+    ) -> CoreResult<Level> {
+        let level = Level::parse(level)
+            .ok_or_else(|| CoreError::invalid_field("level", "must be READ, USER or ADMIN"))?;
+        let user = self.user(username).await?;
+        if user.id == owner_id {
+            return Err(CoreError::invalid_field(
+                "user",
+                "the owner is always ADMIN",
+            ));
+        }
+        self.store.grant(object, user.id, level).await?;
+        Ok(level)
+    }
+
+    /// Removes `username`'s grant on an object; the owner, its last ADMIN, cannot be removed.
+    pub async fn remove_grant(&self, object: &str, owner: &str, username: &str) -> CoreResult<()> {
+        if username == owner {
+            return Err(CoreError::invalid_field(
+                "user",
+                "the owner is the last ADMIN and cannot be removed",
+            ));
+        }
+        let user = self.user(username).await?;
+        if !self.store.revoke(object, user.id).await? {
+            return Err(CoreError::not_found(format!(
+                "{username} has no permission here"
+            )));
+        }
+        Ok(())
+    }
+
     pub async fn collaborators(&self, actor: &User, id: &str) -> CoreResult<Vec<String>> {
         let app = self.app(actor, id, Level::Read).await?;
         Ok(self

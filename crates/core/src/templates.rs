@@ -262,13 +262,7 @@ impl Berth {
 
     pub async fn template_permissions(&self, actor: &User, id: &str) -> CoreResult<Vec<String>> {
         let t = self.template(actor, id, Level::Read).await?;
-        let mut out = vec![format!("{}:ADMIN", t.owner)];
-        for (user, level) in self.store.grantees(&template_object(id)).await? {
-            if user != t.owner {
-                out.push(format!("{user}:{}", level.as_str()));
-            }
-        }
-        Ok(out)
+        self.grant_list(&template_object(id), &t.owner).await
     }
 
     pub async fn set_template_permission(
@@ -279,19 +273,9 @@ impl Berth {
         level: &str,
     ) -> CoreResult<Vec<String>> {
         let t = self.template(actor, id, Level::Admin).await?;
-        let level = Level::parse(level)
-            .ok_or_else(|| CoreError::invalid_field("level", "must be READ, USER or ADMIN"))?;
-        let user = self.user(username).await?;
-        if user.id == t.owner_id {
-            return Err(CoreError::invalid_field(
-                "user",
-                "the template's owner is always ADMIN",
-            ));
-        }
-        self.store
-            .grant(&template_object(id), user.id, level)
+        self.set_grant(&template_object(id), t.owner_id, username, level)
             .await?;
-        self.template_permissions(actor, id).await
+        self.grant_list(&template_object(id), &t.owner).await
     }
 
     pub async fn delete_template_permission(
@@ -301,19 +285,9 @@ impl Berth {
         username: &str,
     ) -> CoreResult<Vec<String>> {
         let t = self.template(actor, id, Level::Admin).await?;
-        if username == t.owner {
-            return Err(CoreError::invalid_field(
-                "user",
-                "the template's owner is its last ADMIN and cannot be removed",
-            ));
-        }
-        let user = self.user(username).await?;
-        if !self.store.revoke(&template_object(id), user.id).await? {
-            return Err(CoreError::not_found(format!(
-                "{username} has no permission on the template"
-            )));
-        }
-        self.template_permissions(actor, id).await
+        self.remove_grant(&template_object(id), &t.owner, username)
+            .await?;
+        self.grant_list(&template_object(id), &t.owner).await
     }
 }
 
