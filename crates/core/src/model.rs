@@ -257,6 +257,32 @@ pub struct Instance {
     pub updated: Timestamp,
 }
 
+impl Instance {
+    /// A new instance of a slot, not yet backed by a container.
+    pub fn new(app_id: &str, release: i64, proc_type: &str, num: u32) -> Self {
+        let t = now();
+        Instance {
+            uuid: Uuid::new_v4(),
+            app_id: app_id.to_string(),
+            release,
+            proc_type: proc_type.to_string(),
+            num,
+            state: InstanceState::Created,
+            exit_code: None,
+            message: None,
+            engine_id: None,
+            node: None,
+            restarts: 0,
+            next_restart: None,
+            restart_requested: false,
+            stopped: false,
+            ports: Vec::new(),
+            created: t,
+            updated: t,
+        }
+    }
+}
+
 /// What is kept of a deleted app for a while, so that dialects that list
 /// recently terminated workloads (Tutum) can still show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

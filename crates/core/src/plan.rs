@@ -445,23 +445,8 @@ mod tests {
 
     fn row(proc_type: &str, num: u32, release: i64, state: InstanceState) -> Instance {
         Instance {
-            uuid: Uuid::new_v4(),
-            app_id: "demo".into(),
-            release,
-            proc_type: proc_type.into(),
-            num,
             state,
-            exit_code: None,
-            message: None,
-            engine_id: None,
-            node: None,
-            restarts: 0,
-            next_restart: None,
-            restart_requested: false,
-            stopped: false,
-            ports: Vec::new(),
-            created: now(),
-            updated: now(),
+            ..Instance::new("demo", release, proc_type, num)
         }
     }
 

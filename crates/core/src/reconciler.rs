@@ -306,26 +306,7 @@ impl Reconciler {
                 num,
                 release,
             } => {
-                let t = now();
-                let instance = Instance {
-                    uuid: Uuid::new_v4(),
-                    app_id: app_id.to_string(),
-                    release,
-                    proc_type,
-                    num,
-                    state: InstanceState::Created,
-                    exit_code: None,
-                    message: None,
-                    engine_id: None,
-                    node: None,
-                    restarts: 0,
-                    next_restart: None,
-                    restart_requested: false,
-                    stopped: false,
-                    ports: Vec::new(),
-                    created: t,
-                    updated: t,
-                };
+                let instance = Instance::new(app_id, release, &proc_type, num);
                 // The row is written before the container exists, so a crash in
                 // between leaves a row that the next pass completes, never a stray.
                 match self.store.insert_instance(&instance).await {

@@ -575,23 +575,8 @@ pub(crate) mod tests_support {
 
     pub fn instance(state: InstanceState) -> Instance {
         Instance {
-            uuid: Uuid::new_v4(),
-            app_id: "a".into(),
-            release: 2,
-            proc_type: "cmd".into(),
-            num: 1,
             state,
-            exit_code: None,
-            message: None,
-            engine_id: None,
-            node: None,
-            restarts: 0,
-            next_restart: None,
-            restart_requested: false,
-            stopped: false,
-            ports: vec![],
-            created: now(),
-            updated: now(),
+            ..Instance::new("a", 2, "cmd", 1)
         }
     }
 }
@@ -615,23 +600,8 @@ mod tests {
 
     fn row(num: u32, release: i64, state: InstanceState) -> Instance {
         Instance {
-            uuid: Uuid::new_v4(),
-            app_id: "a".into(),
-            release,
-            proc_type: "cmd".into(),
-            num,
             state,
-            exit_code: None,
-            message: None,
-            engine_id: None,
-            node: None,
-            restarts: 0,
-            next_restart: None,
-            restart_requested: false,
-            stopped: false,
-            ports: vec![],
-            created: now(),
-            updated: now(),
+            ..Instance::new("a", release, "cmd", num)
         }
     }
 
