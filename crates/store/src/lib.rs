@@ -732,22 +732,15 @@ impl Store for SqliteStore {
         offset: i64,
         limit: i64,
     ) -> StoreResult<Page<Release>> {
-        let total = self
-            .count("SELECT COUNT(*) FROM releases WHERE app_id = ?", app_id)
-            .await?;
-        let rows = sqlx::query(
-            "SELECT * FROM releases WHERE app_id = ? ORDER BY version DESC LIMIT ? OFFSET ?",
+        self.app_page(
+            "releases",
+            "version DESC",
+            app_id,
+            offset,
+            limit,
+            release_from,
         )
-        .bind(app_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(Page {
-            items: collect(rows, release_from)?,
-            total,
-        })
     }
 
     async fn get_build(&self, uuid: Uuid) -> StoreResult<Option<Build>> {
@@ -760,22 +753,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_builds(&self, app_id: &str, offset: i64, limit: i64) -> StoreResult<Page<Build>> {
-        let total = self
-            .count("SELECT COUNT(*) FROM builds WHERE app_id = ?", app_id)
-            .await?;
-        let rows = sqlx::query(
-            "SELECT * FROM builds WHERE app_id = ? ORDER BY created DESC LIMIT ? OFFSET ?",
-        )
-        .bind(app_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(Page {
-            items: collect(rows, build_from)?,
-            total,
-        })
+        self.app_page("builds", "created DESC", app_id, offset, limit, build_from)
+            .await
     }
 
     async fn get_config(&self, uuid: Uuid) -> StoreResult<Option<Config>> {
@@ -1060,29 +1039,8 @@ impl Store for SqliteStore {
         offset: i64,
         limit: i64,
     ) -> StoreResult<Page<Domain>> {
-        let total = self
-            .count("SELECT COUNT(*) FROM domains WHERE app_id = ?", app_id)
-            .await?;
-        let rows =
-            sqlx::query("SELECT * FROM domains WHERE app_id = ? ORDER BY domain LIMIT ? OFFSET ?")
-                .bind(app_id)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
-        let items = rows
-            .iter()
-            .map(|r| {
-                Ok(Domain {
-                    domain: get(r, "domain")?,
-                    app_id: get(r, "app_id")?,
-                    owner: get(r, "owner")?,
-                    created: get_ts(r, "created")?,
-                })
-            })
-            .collect::<StoreResult<_>>()?;
-        Ok(Page { items, total })
+        self.app_page("domains", "domain", app_id, offset, limit, domain_from)
+            .await
     }
 
     async fn remove_domain(&self, app_id: &str, domain: &str) -> StoreResult<bool> {
@@ -1220,13 +1178,46 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
-    async fn count(&self, query: &'static str, key: &str) -> StoreResult<i64> {
-        sqlx::query_scalar(query)
-            .bind(key)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)
+    /// One page of an app's rows in `table` (a fixed table name, never
+    /// input), ordered by `order`, with the total they were cut from.
+    async fn app_page<T>(
+        &self,
+        table: &'static str,
+        order: &'static str,
+        app_id: &str,
+        offset: i64,
+        limit: i64,
+        from: fn(&SqliteRow) -> StoreResult<T>,
+    ) -> StoreResult<Page<T>> {
+        let total: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE app_id = ?"))
+                .bind(app_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM {table} WHERE app_id = ? ORDER BY {order} LIMIT ? OFFSET ?"
+        ))
+        .bind(app_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Page {
+            items: collect(rows, from)?,
+            total,
+        })
     }
+}
+
+fn domain_from(r: &SqliteRow) -> StoreResult<Domain> {
+    Ok(Domain {
+        domain: get(r, "domain")?,
+        app_id: get(r, "app_id")?,
+        owner: get(r, "owner")?,
+        created: get_ts(r, "created")?,
+    })
 }
 
 async fn insert_config(
