@@ -268,7 +268,7 @@ impl CatalogStore for SqliteStore {
         repo: &ImageRepo,
         first_version: Option<&ImageVersion>,
     ) -> StoreResult<(ImageRepo, Option<ImageVersion>)> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO image_repos (name, kind, readme, is_public, status, owner_id, created, updated) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -381,7 +381,7 @@ impl CatalogStore for SqliteStore {
         remove: &[Label],
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         for l in remove {
             sqlx::query(
                 "DELETE FROM image_repo_labels WHERE repo_id = ? AND key = ? AND value = ?",

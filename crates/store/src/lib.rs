@@ -51,6 +51,17 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
         Ok(SqliteStore { pool })
     }
+
+    /// Opens a write transaction holding SQLite's write lock from its first
+    /// statement. A deferred transaction that reads first and writes later
+    /// cannot wait for a concurrent writer: SQLite answers "database is
+    /// locked" at once instead of honouring the busy timeout.
+    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)
+    }
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -367,7 +378,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_user(&self, user_id: i64) -> StoreResult<Vec<String>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         let apps: Vec<String> = sqlx::query_scalar("SELECT id FROM apps WHERE owner_id = ?")
             .bind(user_id)
             .fetch_all(&mut *tx)
@@ -445,7 +456,7 @@ impl Store for SqliteStore {
         build: Option<&Build>,
         releases: &[Release],
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO apps (id, uuid, owner_id, kind, desired, structure, release, stop_at, meta, created, updated) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -527,7 +538,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_app(&self, id: &str, tombstone: &Tombstone) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         let uuid: Option<String> = sqlx::query_scalar("SELECT uuid FROM apps WHERE id = ?")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -678,7 +689,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_release(&self, new: &NewRelease) -> StoreResult<Release> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         let current: Option<i64> = sqlx::query_scalar("SELECT release FROM apps WHERE id = ?")
             .bind(&new.app_id)
             .fetch_optional(&mut *tx)
@@ -857,7 +868,7 @@ impl Store for SqliteStore {
     }
 
     async fn destroy_instance(&self, uuid: Uuid) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query("DELETE FROM instances WHERE uuid = ? RETURNING app_id, proc_type")
             .bind(uuid.to_string())
             .fetch_optional(&mut *tx)
@@ -910,7 +921,7 @@ impl Store for SqliteStore {
     }
 
     async fn request_restart(&self, uuids: &[Uuid]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         for u in uuids {
             sqlx::query("UPDATE instances SET restart_requested = 1 WHERE uuid = ?")
                 .bind(u.to_string())

@@ -97,7 +97,7 @@ impl TemplateStore for SqliteStore {
     }
 
     async fn delete_template(&self, id: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM grants WHERE object = ?")
             .bind(format!("template:{id}"))
             .execute(&mut *tx)
