@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -29,14 +30,18 @@ const PARALLEL_ACTIONS: usize = 16;
 #[derive(Debug)]
 pub struct Signals {
     wake: Notify,
-    passes: watch::Sender<u64>,
+    /// Number of the last pass that started.
+    started: AtomicU64,
+    /// Number of the last pass that finished.
+    finished: watch::Sender<u64>,
 }
 
 impl Default for Signals {
     fn default() -> Self {
         Signals {
             wake: Notify::new(),
-            passes: watch::channel(0).0,
+            started: AtomicU64::new(0),
+            finished: watch::channel(0).0,
         }
     }
 }
@@ -47,19 +52,30 @@ impl Signals {
         self.wake.notify_one();
     }
 
-    /// Waits until a pass that started after this call has finished, or `timeout`.
-    pub async fn next_pass(&self, timeout: Duration) {
-        let mut rx = self.passes.subscribe();
-        let seen = *rx.borrow_and_update();
-        let _ = tokio::time::timeout(timeout, async {
-            // Two increments: the pass running now may have read state from before our write.
-            while rx.changed().await.is_ok() {
-                if *rx.borrow() >= seen + 2 {
-                    break;
-                }
-            }
-        })
-        .await;
+    /// Marks "now": a pass that starts after this ticket sees every write
+    /// made before it.
+    pub fn ticket(&self) -> u64 {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// The number of the last finished pass: waiting past it waits for the
+    /// pass running now, if any, whose writes may postdate a read made now.
+    pub fn last_finished(&self) -> u64 {
+        *self.finished.borrow()
+    }
+
+    /// Waits until a pass numbered above `ticket` has finished, or `timeout`.
+    pub async fn pass_after(&self, ticket: u64, timeout: Duration) {
+        let mut rx = self.finished.subscribe();
+        let _ = tokio::time::timeout(timeout, rx.wait_for(|n| *n > ticket)).await;
+    }
+
+    fn pass_started(&self) -> u64 {
+        self.started.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    fn pass_finished(&self, number: u64) {
+        self.finished.send_replace(number);
     }
 }
 
@@ -154,6 +170,7 @@ impl Reconciler {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let watcher = tokio::spawn(watch_engine(self.runtime.clone(), self.signals.clone()));
         loop {
+            let number = self.signals.pass_started();
             let wake_at = match self.pass().await {
                 Ok(w) => w,
                 Err(e) => {
@@ -161,7 +178,7 @@ impl Reconciler {
                     None
                 }
             };
-            self.signals.passes.send_modify(|n| *n += 1);
+            self.signals.pass_finished(number);
             let mut sleep = RESYNC;
             if let Some(t) = wake_at {
                 let until = (t - now())
@@ -557,5 +574,43 @@ async fn watch_engine(runtime: Arc<dyn Runtime>, signals: Arc<Signals>) {
         }
         signals.wake();
         tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_ticket_waits_for_a_pass_that_starts_after_it() {
+        let signals = Signals::default();
+        let running = signals.pass_started();
+        let ticket = signals.ticket();
+        signals.pass_finished(running);
+        // The pass that was already running does not satisfy the ticket.
+        let waited = tokio::time::timeout(
+            Duration::from_millis(50),
+            signals.pass_after(ticket, Duration::from_secs(5)),
+        )
+        .await;
+        assert!(waited.is_err());
+        let next = signals.pass_started();
+        signals.pass_finished(next);
+        signals.pass_after(ticket, Duration::from_secs(5)).await;
+    }
+
+    #[tokio::test]
+    async fn last_finished_waits_for_the_pass_running_now() {
+        let signals = Signals::default();
+        let running = signals.pass_started();
+        let seen = signals.last_finished();
+        assert_eq!(seen, 0);
+        signals.pass_finished(running);
+        tokio::time::timeout(
+            Duration::from_millis(50),
+            signals.pass_after(seen, Duration::from_secs(5)),
+        )
+        .await
+        .expect("the running pass finishing is enough");
     }
 }

@@ -397,6 +397,7 @@ impl Berth {
     /// Deletes the app and waits until the engine runs none of its containers.
     pub async fn destroy_app(&self, actor: &User, id: &str) -> CoreResult<()> {
         let app = self.app(actor, id, Level::Admin).await?;
+        let mut ticket = self.signals.ticket();
         self.delete_app(actor, &app).await?;
         let deadline = tokio::time::Instant::now() + self.settings.converge_timeout;
         while tokio::time::Instant::now() < deadline {
@@ -412,7 +413,10 @@ impl Berth {
             if !left {
                 break;
             }
-            self.signals.next_pass(Duration::from_millis(500)).await;
+            self.signals
+                .pass_after(ticket, Duration::from_millis(500))
+                .await;
+            ticket = self.signals.last_finished();
         }
         Ok(())
     }
@@ -681,7 +685,6 @@ impl Berth {
     /// Waits for a new release to run. If it cannot, the app goes back to the
     /// release before it (as a new release) and the error says why.
     async fn deploy(&self, actor: &User, app: &App, release: &Release) -> CoreResult<()> {
-        self.signals.wake();
         if let Convergence::Failed(why) = self.wait_converged(&app.id).await? {
             let previous = self.store.get_release(&app.id, release.version - 1).await?;
             if let Some(previous) = previous {
@@ -696,10 +699,14 @@ impl Berth {
         Ok(())
     }
 
-    /// Polls the store after each reconcile pass until the app converged,
-    /// failed, or the deadline passed (which counts as failure).
+    /// Wakes the reconciler, then checks the store after each of its passes
+    /// until the app converged, failed, or the deadline passed (which counts
+    /// as failure).
     pub async fn wait_converged(&self, app_id: &str) -> CoreResult<Convergence> {
         let deadline = tokio::time::Instant::now() + self.settings.converge_timeout;
+        // Taken before the wake, so the pass it triggers is the one awaited.
+        let mut ticket = self.signals.ticket();
+        self.signals.wake();
         loop {
             let Some(desired) = self.store.desired_app(app_id).await? else {
                 return Ok(Convergence::Converged);
@@ -715,7 +722,10 @@ impl Berth {
                     self.settings.converge_timeout.as_secs()
                 )));
             }
-            self.signals.next_pass(Duration::from_millis(250)).await;
+            self.signals
+                .pass_after(ticket, Duration::from_millis(250))
+                .await;
+            ticket = self.signals.last_finished();
         }
     }
 
@@ -765,7 +775,6 @@ impl Berth {
                 .join(", ")
         );
         self.event(&app, &actor.username, &summary).await;
-        self.signals.wake();
         if let Convergence::Failed(why) = self.wait_converged(&app.id).await? {
             self.store.set_structure(&app.id, &app.structure).await?;
             self.signals.wake();
@@ -832,7 +841,6 @@ impl Berth {
             &format!("{} restarted {what}", actor.username),
         )
         .await;
-        self.signals.wake();
         if let Convergence::Failed(why) = self.wait_converged(&app.id).await? {
             return Err(CoreError::Failed(format!("restart failed: {why}")));
         }
