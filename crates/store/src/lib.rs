@@ -141,31 +141,58 @@ fn user_from(row: &SqliteRow) -> StoreResult<User> {
     })
 }
 
-const APP_COLUMNS: &str = "a.id, a.uuid, a.owner_id, u.username AS owner, a.kind, a.desired, a.structure, \
-     a.release, a.error, a.stop_at, a.meta, a.created, a.updated FROM apps a JOIN users u ON u.id = a.owner_id";
+/// An app with its owner's name, as one JSON object per row: a page of apps
+/// then crosses from SQLite as a single value instead of a row per app.
+const APP_JSON: &str = "json_object('id', a.id, 'uuid', a.uuid, 'owner_id', a.owner_id, \
+     'owner', u.username, 'kind', a.kind, 'desired', a.desired, 'structure', json(a.structure), \
+     'release', a.release, 'error', a.error, 'stop_at', a.stop_at, 'meta', json(a.meta), \
+     'created', a.created, 'updated', a.updated)";
+const APPS_JOIN_OWNERS: &str = "apps a JOIN users u ON u.id = a.owner_id";
+
+/// The shape of [`APP_JSON`].
+#[derive(serde::Deserialize)]
+struct AppRecord {
+    id: String,
+    uuid: Uuid,
+    owner_id: i64,
+    owner: String,
+    kind: String,
+    desired: String,
+    structure: Structure,
+    release: i64,
+    error: Option<String>,
+    stop_at: Option<String>,
+    meta: serde_json::Value,
+    created: String,
+    updated: String,
+}
+
+impl AppRecord {
+    fn into_app(self) -> StoreResult<App> {
+        Ok(App {
+            id: self.id,
+            uuid: self.uuid,
+            owner_id: self.owner_id,
+            owner: self.owner,
+            kind: if self.kind == "pod" {
+                AppKind::Pod
+            } else {
+                AppKind::App
+            },
+            desired: Desired::parse(&self.desired).unwrap_or(Desired::On),
+            structure: self.structure,
+            release: self.release,
+            error: self.error,
+            stop_at: self.stop_at.as_deref().map(parse_ts).transpose()?,
+            meta: self.meta,
+            created: parse_ts(&self.created)?,
+            updated: parse_ts(&self.updated)?,
+        })
+    }
+}
 
 fn app_from(row: &SqliteRow) -> StoreResult<App> {
-    let kind: String = get(row, "kind")?;
-    let desired: String = get(row, "desired")?;
-    Ok(App {
-        id: get(row, "id")?,
-        uuid: get_uuid(row, "uuid")?,
-        owner_id: get(row, "owner_id")?,
-        owner: get(row, "owner")?,
-        kind: if kind == "pod" {
-            AppKind::Pod
-        } else {
-            AppKind::App
-        },
-        desired: Desired::parse(&desired).unwrap_or(Desired::On),
-        structure: get_json(row, "structure")?,
-        release: get(row, "release")?,
-        error: get(row, "error")?,
-        stop_at: get_opt_ts(row, "stop_at")?,
-        meta: get_json(row, "meta")?,
-        created: get_ts(row, "created")?,
-        updated: get_ts(row, "updated")?,
-    })
+    get_json::<AppRecord>(row, "app")?.into_app()
 }
 
 fn build_from(row: &SqliteRow) -> StoreResult<Build> {
@@ -487,53 +514,64 @@ impl Store for SqliteStore {
     }
 
     async fn get_app_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<App>> {
-        let row = sqlx::query(&format!("SELECT {APP_COLUMNS} WHERE a.uuid = ?"))
-            .bind(uuid.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {APP_JSON} AS app FROM {APPS_JOIN_OWNERS} WHERE a.uuid = ?"
+        ))
+        .bind(uuid.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
         row.as_ref().map(app_from).transpose()
     }
 
     async fn get_app(&self, id: &str) -> StoreResult<Option<App>> {
-        let row = sqlx::query(&format!("SELECT {APP_COLUMNS} WHERE a.id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {APP_JSON} AS app FROM {APPS_JOIN_OWNERS} WHERE a.id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
         row.as_ref().map(app_from).transpose()
     }
 
     async fn list_apps(&self, user: &User, offset: i64, limit: i64) -> StoreResult<Page<App>> {
-        let visible = "(? OR a.owner_id = ? OR EXISTS (SELECT 1 FROM grants g \
-             WHERE g.object = 'app:' || a.uuid AND g.user_id = ?))";
-        // The total rides along with the page (one query on the hot path);
-        // only a page past the end needs a count of its own.
-        let rows = sqlx::query(&format!(
-            "SELECT COUNT(*) OVER () AS total, {APP_COLUMNS} WHERE {visible} ORDER BY a.id LIMIT ? OFFSET ?"
-        ))
-        .bind(user.is_admin)
-        .bind(user.id)
-        .bind(user.id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        let total: i64 = match rows.first() {
-            Some(row) => get(row, "total")?,
-            None if offset == 0 => 0,
-            None => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM apps a WHERE {visible}"))
-                .bind(user.is_admin)
-                .bind(user.id)
-                .bind(user.id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_err)?,
+        let visible = |t: &str| {
+            format!(
+                "(? OR {t}.owner_id = ? OR EXISTS (SELECT 1 FROM grants g \
+                 WHERE g.object = 'app:' || {t}.uuid AND g.user_id = ?))"
+            )
         };
+        let count = format!("SELECT COUNT(*) FROM apps c WHERE {}", visible("c"));
+        // One row: the total as an uncorrelated subquery (run once; a window
+        // count would sort every visible row) and the page as one JSON array.
+        let page = format!(
+            "SELECT ({count}) AS total, (SELECT json_group_array(json(app)) FROM \
+             (SELECT {APP_JSON} AS app FROM {APPS_JOIN_OWNERS} WHERE {} \
+             ORDER BY a.id LIMIT ? OFFSET ?)) AS apps",
+            visible("a")
+        );
+        let row = sqlx::query(&page)
+            .bind(user.is_admin)
+            .bind(user.id)
+            .bind(user.id)
+            .bind(user.is_admin)
+            .bind(user.id)
+            .bind(user.id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let mut items = get_json::<Vec<AppRecord>>(&row, "apps")?
+            .into_iter()
+            .map(AppRecord::into_app)
+            .collect::<StoreResult<Vec<App>>>()?;
+        // An aggregate's input order is not a promise SQL makes.
+        items.sort_by(|x, y| x.id.cmp(&y.id));
         Ok(Page {
-            items: collect(rows, app_from)?,
-            total,
+            items,
+            total: get(&row, "total")?,
         })
     }
 
