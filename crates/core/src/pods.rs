@@ -316,9 +316,13 @@ impl Berth {
 
     /// A pod the actor may act on at `need`; apps of other kinds are not pods.
     pub async fn pod(&self, actor: &User, id: &str, need: Level) -> CoreResult<App> {
-        let app = self.app(actor, id, need).await?;
+        let not_found = || CoreError::not_found(format!("pod {id} not found"));
+        let app = self.app(actor, id, need).await.map_err(|e| match e {
+            CoreError::NotFound(_) => not_found(),
+            other => other,
+        })?;
         if app.kind != AppKind::Pod {
-            return Err(CoreError::not_found(format!("pod {id} not found")));
+            return Err(not_found());
         }
         Ok(app)
     }

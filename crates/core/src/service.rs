@@ -445,20 +445,35 @@ impl Berth {
     // ------------------------------------------------- builds, config, releases
 
     pub async fn current_release(&self, app: &App) -> CoreResult<Release> {
-        self.store
-            .get_release(&app.id, app.release)
-            .await?
-            .ok_or_else(|| {
-                CoreError::Internal(format!("release v{} of {} is missing", app.release, app.id))
-            })
+        match self.store.get_release(&app.id, app.release).await? {
+            Some(release) => Ok(release),
+            None => Err(self
+                .missing_part(
+                    app,
+                    format!("release v{} of {} is missing", app.release, app.id),
+                )
+                .await),
+        }
     }
 
     pub async fn current_config(&self, app: &App) -> CoreResult<Config> {
         let release = self.current_release(app).await?;
-        self.store
-            .get_config(release.config)
-            .await?
-            .ok_or_else(|| CoreError::Internal("config is missing".into()))
+        match self.store.get_config(release.config).await? {
+            Some(config) => Ok(config),
+            None => Err(self
+                .missing_part(app, format!("config of {} is missing", app.id))
+                .await),
+        }
+    }
+
+    /// A part of `app` that should exist but does not: gone with the app if
+    /// it was deleted since it was read, else a broken store.
+    async fn missing_part(&self, app: &App, what: String) -> CoreError {
+        match self.store.get_app(&app.id).await {
+            Ok(None) => CoreError::not_found(format!("app {} not found", app.id)),
+            Ok(Some(_)) => CoreError::Internal(what),
+            Err(e) => e.into(),
+        }
     }
 
     pub async fn current_build(&self, app: &App) -> CoreResult<Option<Build>> {
@@ -471,12 +486,12 @@ impl Berth {
 
     /// Makes sure the engine has the image, pulling where a registry is in reach.
     pub async fn require_image(&self, image: &str) -> CoreResult<()> {
-        if image.trim().is_empty() || image.chars().any(char::is_whitespace) || image.len() > 512 {
-            return Err(CoreError::invalid_field(
-                "image",
-                "must be an image reference like busybox:latest",
-            ));
-        }
+        // Checked here, so the engine never sees a malformed reference (it
+        // answers those with an error that reads like an outage).
+        crate::catalog::rules::ImageRef::parse(image).map_err(|e| match e {
+            CoreError::Invalid { message, .. } => CoreError::invalid_field("image", message),
+            other => other,
+        })?;
         let present = self
             .runtime
             .image_exists(image)

@@ -281,7 +281,12 @@ impl Berth {
         let apps = self.store.list_apps(actor, 0, i64::MAX).await?.items;
         let mut out = Vec::with_capacity(apps.len());
         for app in apps {
-            out.push(self.workload(actor, app).await?);
+            match self.workload(actor, app).await {
+                Ok(w) => out.push(w),
+                // Deleted while the list was being read.
+                Err(CoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }

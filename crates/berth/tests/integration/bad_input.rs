@@ -123,6 +123,9 @@ async fn a_build_of_a_missing_image_is_refused_with_4xx_and_no_release() {
     for body in [
         json!({"image": "berth-it-missing/never-built:nope"}),
         json!({"image": "not an image"}),
+        json!({"image": "nul\u{0}byte"}),
+        json!({"image": "UpperCase/Repo:latest"}),
+        json!({"image": "busybox:bad tag"}),
         json!({"image": ""}),
         json!({"image": 42}),
         json!({}),
