@@ -11,6 +11,8 @@ use berth_core::store::Store;
 use clap::Args;
 use tokio::sync::watch;
 
+const JOB_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Address the HTTP API listens on.
@@ -34,6 +36,9 @@ pub struct ServeArgs {
     /// Seconds synchronous calls (scale, builds, config) wait for the engine.
     #[arg(long, env = "BERTH_CONVERGE_TIMEOUT", default_value_t = 120)]
     pub converge_timeout: u64,
+    /// Hours a finished NDS job (its logs, diff and files) is kept before it is removed.
+    #[arg(long, env = "BERTH_JOB_RETENTION_HOURS", default_value_t = 168)]
+    pub job_retention_hours: u64,
 }
 
 fn init_logging() {
@@ -96,6 +101,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         jwt_key: secret_key(&args.data_dir)?,
         domain: args.domain.clone(),
         converge_timeout: std::time::Duration::from_secs(args.converge_timeout),
+        job_retention: std::time::Duration::from_secs(
+            args.job_retention_hours.saturating_mul(3600),
+        ),
         data_dir: args.data_dir.clone(),
         ..Settings::default()
     };
@@ -108,6 +116,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let reconciler = Arc::new(Reconciler::new(store, runtime, signals));
     let reconciling = tokio::spawn(reconciler.run(stop_rx));
+    // Finished jobs also expire on an idle server, not only when jobs are
+    // submitted or listed.
+    let purging = tokio::spawn({
+        let berth = berth.clone();
+        async move {
+            let mut every = tokio::time::interval(JOB_PURGE_INTERVAL);
+            loop {
+                every.tick().await;
+                berth.purge_expired_script_jobs().await;
+            }
+        }
+    });
 
     let app = tower::ServiceBuilder::new()
         .map_request(berth_api::strip_trailing_slash)
@@ -125,6 +145,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    purging.abort();
     let _ = stop_tx.send(true);
     let _ = reconciling.await;
     tracing::info!("berth stopped");

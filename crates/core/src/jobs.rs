@@ -852,7 +852,7 @@ impl Berth {
     }
 
     /// Removes jobs that finished longer than the retention period ago.
-    async fn purge_expired_script_jobs(&self) {
+    pub async fn purge_expired_script_jobs(&self) {
         let Ok(retention) = time::Duration::try_from(self.settings.job_retention) else {
             return;
         };

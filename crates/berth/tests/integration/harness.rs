@@ -35,6 +35,8 @@ pub struct Server {
     pub url: String,
     pub data_dir: PathBuf,
     pub server_id: String,
+    /// Extra environment for every launch (settings a test changes).
+    env: Vec<(String, String)>,
     child: Option<Child>,
     /// Holds the data dir and the server's log; removed on drop.
     root: TempDir,
@@ -43,6 +45,11 @@ pub struct Server {
 impl Server {
     /// Starts a server on a fresh data dir and waits until it listens.
     pub async fn start() -> Server {
+        Server::start_with_env(&[]).await
+    }
+
+    /// Like [`Server::start`], with extra environment (e.g. a setting's env twin).
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Server {
         require_engine();
         let root = tempfile::Builder::new()
             .prefix("berth-it-")
@@ -52,6 +59,10 @@ impl Server {
             url: String::new(),
             data_dir: root.path().join("data"),
             server_id: String::new(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
             root,
         };
@@ -108,6 +119,7 @@ impl Server {
             .env_remove("BERTH_DATABASE_URL")
             .env_remove("BERTH_RUNTIME")
             .env_remove("BERTH_ROUTER_LISTEN")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

@@ -397,6 +397,42 @@ async fn a_script_job_runs_to_completion_and_stays_readable_until_deleted() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_finished_job_is_removed_once_the_configured_retention_passed() {
+    // Zero hours: a job expires as soon as it finished; a running one stays.
+    let server = Server::start_with_env(&[("BERTH_JOB_RETENTION_HOURS", "0")]).await;
+    let alice = NdsUser::sign_up(&server.url, "alice").await;
+    let done = alice.submit(json!({ "script": "echo done" })).await;
+    alice.wait_for(&done, "COMPLETED").await;
+    let running = alice.submit(json!({ "script": "sleep 600" })).await;
+    alice.wait_for(&running, "RUNNING").await;
+
+    let listed = alice.api.get("/list_container").await.status_is(200).body;
+    let jobs: Vec<&Value> = listed
+        .as_array()
+        .map(|a| a.iter().map(|j| &j["job_id"]).collect())
+        .unwrap_or_default();
+    assert_eq!(jobs, [&json!(running)], "{listed}");
+    alice
+        .api
+        .get(&format!("/upload?job_id={done}"))
+        .await
+        .status_is(404);
+    wait_until(
+        JOB_DONE,
+        "only the running job's container is left",
+        async || {
+            let left = job_containers(&server);
+            if left.len() == 1 {
+                Ok(())
+            } else {
+                Err(format!("{left:?}"))
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_running_job_shows_output_and_metrics_and_a_stopped_or_failing_one_is_failed() {
     let server = Server::start().await;
     let alice = NdsUser::sign_up(&server.url, "alice").await;
