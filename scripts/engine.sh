@@ -126,6 +126,11 @@ build_busybox() {
 
 pick_engine
 export DOCKER_HOST
+# Image builds (RCABench) clone their sources with git.
+if ! command -v git >/dev/null; then
+  say "installing git (apt)"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q git
+fi
 say "using DOCKER_HOST=$DOCKER_HOST"
 
 if ! docker image inspect busybox:latest >/dev/null 2>&1; then

@@ -92,9 +92,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "jobs interrupted by a restart marked failed"
         );
     }
-    store
-        .fail_interrupted_tasks("interrupted by a server restart")
-        .await?;
 
     let signals = Arc::new(Signals::default());
     let settings = Settings {
@@ -113,6 +110,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         signals.clone(),
         settings,
     ));
+    berth
+        .resume_interrupted_builds()
+        .await
+        .context("cannot resume interrupted builds")?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let reconciler = Arc::new(Reconciler::new(store, runtime, signals));
     let reconciling = tokio::spawn(reconciler.run(stop_rx));

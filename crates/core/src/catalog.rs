@@ -258,7 +258,7 @@ impl TaskState {
 pub const TASK_KIND_BUILD: &str = "BuildContainer";
 
 /// Background work recorded durably: its log grows while it runs, and a
-/// server restart turns a task left running into an error.
+/// task a server restart interrupted runs again from the start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     pub id: Uuid,
@@ -355,8 +355,9 @@ pub trait CatalogStore: Send + Sync {
         result: &serde_json::Value,
         log_tail: &str,
     ) -> StoreResult<bool>;
-    /// Marks tasks a dead server left pending or running as errors; returns them.
-    async fn fail_interrupted_tasks(&self, message: &str) -> StoreResult<Vec<Uuid>>;
+    /// Moves tasks a dead server left pending or running back to pending,
+    /// appending `note` to their logs; returns them, oldest first.
+    async fn requeue_interrupted_tasks(&self, note: &str) -> StoreResult<Vec<Task>>;
 }
 
 /// Build arguments as the engine takes them.

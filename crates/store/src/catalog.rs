@@ -616,26 +616,22 @@ impl CatalogStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn fail_interrupted_tasks(&self, message: &str) -> StoreResult<Vec<Uuid>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "UPDATE tasks SET state = 'error', result = ?, log = log || ?, updated = ? \
-             WHERE state IN ('pending', 'running') RETURNING id",
+    async fn requeue_interrupted_tasks(&self, note: &str) -> StoreResult<Vec<Task>> {
+        let rows = sqlx::query(
+            "UPDATE tasks SET state = 'pending', log = log || ?, updated = ? \
+             WHERE state IN ('pending', 'running') RETURNING *",
         )
-        .bind(json(&serde_json::json!({ "error": message })))
-        .bind(format!("error: {message}\n"))
+        .bind(note)
         .bind(ts(berth_core::model::now()))
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        if !ids.is_empty() {
-            tracing::warn!(
-                count = ids.len(),
-                "tasks interrupted by a restart marked as errors"
-            );
-        }
-        ids.iter()
-            .map(|s| Uuid::parse_str(s).map_err(backend))
-            .collect()
+        let mut tasks = rows
+            .iter()
+            .map(task_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        tasks.sort_by_key(|t| t.created);
+        Ok(tasks)
     }
 }
 
@@ -834,16 +830,21 @@ mod tests {
             s.append_task_log(t.id, "a\n").await.unwrap(),
             TaskState::Running
         );
-        assert_eq!(s.fail_interrupted_tasks("restart").await.unwrap(), [t.id]);
+        let requeued = s.requeue_interrupted_tasks("restart\n").await.unwrap();
+        assert_eq!(requeued.len(), 1);
+        assert_eq!(requeued[0].id, t.id);
+        assert_eq!(requeued[0].state, TaskState::Pending);
+        assert_eq!(requeued[0].log, "a\nrestart\n");
+        assert!(s.start_task(t.id).await.unwrap());
         let done = serde_json::json!({});
         assert!(
-            !s.finish_task(t.id, TaskState::Completed, &done, "")
+            s.finish_task(t.id, TaskState::Error, &done, "")
                 .await
                 .unwrap()
         );
+        assert!(s.requeue_interrupted_tasks("x").await.unwrap().is_empty());
         let got = s.get_task(t.id).await.unwrap().unwrap();
         assert_eq!(got.state, TaskState::Error);
-        assert_eq!(got.log, "a\nerror: restart\n");
         let mine = TaskFilter {
             owner_id: Some(ann.id),
             ..TaskFilter::default()

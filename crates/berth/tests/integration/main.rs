@@ -5,6 +5,7 @@
 //! up first: `eval "$(bash scripts/engine.sh)"`; without one every test fails.
 
 mod bad_input;
+mod builds;
 mod harness;
 mod isolation;
 mod lifecycle;

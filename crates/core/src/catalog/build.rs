@@ -152,9 +152,11 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
     })
 }
 
-/// The request as the task shows it: everything but the token.
+/// The request as the task shows it: everything but the token, whose use
+/// is noted so that a restart knows the build cannot run again unattended.
 fn payload(req: &BuildRequest, image: &str) -> Value {
     json!({
+        "with_token": req.token.as_deref().is_some_and(|t| !t.is_empty()),
         "image": image,
         "image_name": req.image_name,
         "tag": req.tag,
@@ -171,6 +173,81 @@ fn payload(req: &BuildRequest, image: &str) -> Value {
             "memory": req.memory,
         },
     })
+}
+
+/// The request a task's payload records, or `None` if it cannot be run
+/// again from the payload alone (it needed a token, or is unreadable).
+fn request_from_payload(payload: &Value) -> Option<BuildRequest> {
+    if payload["with_token"].as_bool() != Some(false) {
+        return None;
+    }
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let options = &payload["build_options"];
+    Some(BuildRequest {
+        image_name: text(&payload["image_name"])?,
+        tag: text(&payload["tag"]),
+        repository: text(&payload["github_repository"])?,
+        branch: text(&payload["github_branch"]),
+        commit: text(&payload["github_commit"]),
+        token: None,
+        sub_path: text(&payload["sub_path"]),
+        context_dir: text(&options["context_dir"]),
+        dockerfile_path: text(&options["dockerfile_path"]),
+        target: text(&options["target"]),
+        build_args: serde_json::from_value(options["build_args"].clone()).ok()?,
+        no_cache: options["force_rebuild"].as_bool().unwrap_or(false),
+        memory: text(&options["memory"]),
+    })
+}
+
+/// Runs again, from the start, the builds a killed server left pending or
+/// running; one that needed a token (not kept) fails and says so.
+pub(super) async fn resume_interrupted(berth: &Arc<Berth>) -> CoreResult<()> {
+    let tasks = berth
+        .store
+        .requeue_interrupted_tasks("interrupted by a server restart; starting again\n")
+        .await?;
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let users = berth.store.list_users().await?;
+    for task in tasks {
+        // Whatever the killed run left in its directory is stale.
+        Workdir::discard(&workdir_name(task.id));
+        let owner = users.iter().find(|u| u.id == task.owner_id);
+        let resumed = match (owner, request_from_payload(&task.payload)) {
+            (Some(owner), Some(req)) => plan(owner, task.id, &req).map_err(|e| e.to_string()),
+            (None, _) => Err("its owner no longer exists".to_string()),
+            (_, None) => Err(
+                "interrupted by a server restart; the build used an access token, which is \
+                 not kept: submit it again"
+                    .to_string(),
+            ),
+        };
+        match resumed {
+            Ok(plan) => {
+                tracing::info!(task = %task.id, "interrupted build started again");
+                tokio::spawn(run(berth.clone(), plan));
+            }
+            Err(message) => {
+                tracing::warn!(task = %task.id, %message, "interrupted build cannot run again");
+                berth
+                    .store
+                    .finish_task(
+                        task.id,
+                        TaskState::Error,
+                        &json!({ "error": message }),
+                        &format!("error: {message}\n"),
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn workdir_name(task_id: Uuid) -> String {
+    format!("berth-build-{task_id}")
 }
 
 pub(super) async fn submit(
@@ -264,7 +341,7 @@ async fn log(berth: &Berth, id: Uuid, text: &str) -> Result<(), Failure> {
 
 async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
     let id = plan.task_id;
-    let work = Workdir::create(&format!("berth-build-{id}"))?;
+    let work = Workdir::create(&workdir_name(id))?;
     let checkout_dir = work.path().join("src");
     log(berth, id, &format!("cloning {}\n", plan.checkout.url)).await?;
     let git_output = source::clone(&plan.checkout, &checkout_dir, BUILD_TIMEOUT).await?;
@@ -340,4 +417,49 @@ async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
         "version_id": version.id,
         "version": version.name,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> BuildRequest {
+        BuildRequest {
+            image_name: "team/algo".into(),
+            tag: Some("v2".into()),
+            repository: "/srv/git/algo".into(),
+            branch: Some("main".into()),
+            commit: None,
+            token: None,
+            sub_path: Some("svc".into()),
+            context_dir: Some(".".into()),
+            dockerfile_path: Some("Dockerfile".into()),
+            target: None,
+            build_args: BTreeMap::from([("MODE".into(), "fast".into())]),
+            no_cache: true,
+            memory: Some("512M".into()),
+        }
+    }
+
+    #[test]
+    fn a_payload_gives_back_the_request_it_records() {
+        let req = request();
+        let payload = payload(&req, "team/algo:v2");
+        assert_eq!(request_from_payload(&payload), Some(req));
+    }
+
+    #[test]
+    fn a_request_with_a_token_cannot_be_rebuilt_from_its_payload() {
+        let req = BuildRequest {
+            token: Some("secret".into()),
+            ..request()
+        };
+        let payload = payload(&req, "team/algo:v2");
+        assert!(!payload.to_string().contains("secret"));
+        assert_eq!(request_from_payload(&payload), None);
+        // Payloads written before the token was noted are not trusted either.
+        let mut old = payload.clone();
+        old.as_object_mut().map(|o| o.remove("with_token"));
+        assert_eq!(request_from_payload(&old), None);
+    }
 }

@@ -85,7 +85,7 @@ pub struct TaskListQuery {
 }
 
 /// An image build from a git repository, as a client asks for it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BuildRequest {
     pub image_name: String,
     pub tag: Option<String>,
@@ -679,5 +679,10 @@ impl Berth {
         request: BuildRequest,
     ) -> CoreResult<BuildSubmission> {
         super::build::submit(self, actor, request).await
+    }
+
+    /// Starts again the builds a killed server left unfinished (at start-up).
+    pub async fn resume_interrupted_builds(self: &Arc<Self>) -> CoreResult<()> {
+        super::build::resume_interrupted(self).await
     }
 }

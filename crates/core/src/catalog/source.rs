@@ -34,6 +34,16 @@ impl Workdir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+
+    /// Removes what a process killed mid-build left under `name`.
+    pub fn discard(name: &str) {
+        let path = std::env::temp_dir().join(name);
+        if path.exists()
+            && let Err(e) = std::fs::remove_dir_all(&path)
+        {
+            tracing::warn!(path = %path.display(), error = %e, "could not remove a stale build directory");
+        }
+    }
 }
 
 impl Drop for Workdir {
