@@ -141,11 +141,12 @@ impl PodDefinition {
             },
             ..ConfigValues::default()
         };
+        let secrets = credentials.secrets();
         for (k, v) in &self.environment_variables {
-            config.values.insert(
-                k.clone(),
-                crate::rules::value_text("environment_variables", k, v)?,
-            );
+            let text = crate::rules::value_text("environment_variables", k, v)?;
+            config
+                .values
+                .insert(k.clone(), interpolate_secrets(&text, &secrets).0);
         }
         config
             .values
@@ -186,6 +187,79 @@ impl Credentials {
             user_username: pod_id.to_string(),
             user_password: hex::encode(secret),
         }
+    }
+}
+
+impl Credentials {
+    /// What `${name}` in an environment value stands for.
+    fn secrets(&self) -> BTreeMap<&'static str, &str> {
+        BTreeMap::from([
+            ("user_username", self.user_username.as_str()),
+            ("user_password", self.user_password.as_str()),
+        ])
+    }
+}
+
+/// Replaces each `${name}` whose name is a known secret; returns the text
+/// and the patterns left unresolved (in order, each once).
+pub fn interpolate_secrets(text: &str, secrets: &BTreeMap<&str, &str>) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(text.len());
+    let mut unresolved: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let name = &after[..end];
+        let pattern = &rest[start..start + 2 + end + 1];
+        match secrets.get(name.trim()) {
+            Some(value) => out.push_str(value),
+            None => {
+                out.push_str(pattern);
+                if !unresolved.iter().any(|u| u == pattern) {
+                    unresolved.push(pattern.to_string());
+                }
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    (out, unresolved)
+}
+
+impl PodDefinition {
+    /// The environment with every known secret filled in (what the
+    /// container gets), and the `${...}` patterns no secret matches.
+    pub fn resolved_environment(
+        &self,
+        credentials: Option<&Credentials>,
+    ) -> (BTreeMap<String, Value>, Vec<String>) {
+        let secrets = credentials.map(Credentials::secrets).unwrap_or_default();
+        let mut unresolved: Vec<String> = Vec::new();
+        let env = self
+            .environment_variables
+            .iter()
+            .map(|(k, v)| {
+                let value = match v.as_str() {
+                    Some(text) => {
+                        let (text, left) = interpolate_secrets(text, &secrets);
+                        for pattern in left {
+                            if !unresolved.contains(&pattern) {
+                                unresolved.push(pattern);
+                            }
+                        }
+                        Value::String(text)
+                    }
+                    None => v.clone(),
+                };
+                (k.clone(), value)
+            })
+            .collect();
+        (env, unresolved)
     }
 }
 
@@ -569,6 +643,48 @@ mod tests {
         d.volume_mounts
             .insert("v".into(), json!({"type": "tapisvolume"}));
         assert!(d.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_fill_in_known_patterns_and_report_the_others() {
+        let secrets = BTreeMap::from([("user_password", "s3cret")]);
+        let (text, left) = interpolate_secrets(
+            "pw=${user_password} home=${HOME} again=${user_password} ${HOME} ${open",
+            &secrets,
+        );
+        assert_eq!(text, "pw=s3cret home=${HOME} again=s3cret ${HOME} ${open");
+        assert_eq!(left, ["${HOME}"]);
+        assert_eq!(
+            interpolate_secrets("plain", &secrets),
+            ("plain".into(), vec![])
+        );
+    }
+
+    #[test]
+    fn a_pod_environment_resolves_its_own_credentials() {
+        let definition = PodDefinition {
+            environment_variables: BTreeMap::from([
+                ("DB_USER".into(), json!("${user_username}")),
+                ("DB_PASS".into(), json!("${user_password}")),
+                ("OTHER".into(), json!("${not_a_secret}")),
+                ("N".into(), json!(3)),
+            ]),
+            ..PodDefinition::default()
+        };
+        let credentials = Credentials {
+            user_username: "mypod".into(),
+            user_password: "pw".into(),
+        };
+        let (env, left) = definition.resolved_environment(Some(&credentials));
+        assert_eq!(env["DB_USER"], json!("mypod"));
+        assert_eq!(env["DB_PASS"], json!("pw"));
+        assert_eq!(env["N"], json!(3));
+        assert_eq!(left, ["${not_a_secret}"]);
+        let config = definition.config(&credentials).unwrap();
+        assert_eq!(config.values["DB_PASS"], "pw");
+        assert_eq!(config.values["OTHER"], "${not_a_secret}");
+        let (raw, _) = definition.resolved_environment(None);
+        assert_eq!(raw["DB_PASS"], json!("${user_password}"));
     }
 
     #[test]

@@ -8,6 +8,18 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// A yes/no request parameter: true, false, 1, 0, yes or no (any case).
+pub fn parse_flag(field: &str, text: &str) -> Result<bool, berth_core::CoreError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(berth_core::CoreError::invalid_field(
+            field,
+            "must be true or false",
+        )),
+    }
+}
+
 /// The token in `Authorization: token T` or `Authorization: Bearer T`.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();

@@ -81,15 +81,10 @@ pub async fn upload_dataset(
             "file" => file = Some((file_name.unwrap_or_default(), bytes.to_vec())),
             "name" => name = Some(String::from_utf8_lossy(&bytes).trim().to_string()),
             "unpack" => {
-                unpack = Some(match String::from_utf8_lossy(&bytes).trim() {
-                    "true" | "1" | "yes" => true,
-                    "false" | "0" | "no" => false,
-                    _ => {
-                        return Err(
-                            CoreError::invalid_field("unpack", "must be true or false").into()
-                        );
-                    }
-                })
+                unpack = Some(crate::common::parse_flag(
+                    "unpack",
+                    &String::from_utf8_lossy(&bytes),
+                )?)
             }
             _ => {}
         }

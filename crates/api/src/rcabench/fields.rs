@@ -214,11 +214,7 @@ impl Query<'_> {
 
     pub fn boolean(&self, name: &str) -> Result<Option<bool>, CoreError> {
         self.raw(name)
-            .map(|v| match v.to_ascii_lowercase().as_str() {
-                "true" | "1" => Ok(true),
-                "false" | "0" => Ok(false),
-                _ => Err(wrong(name, "true or false")),
-            })
+            .map(|v| crate::common::parse_flag(name, v))
             .transpose()
     }
 

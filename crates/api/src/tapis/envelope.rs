@@ -7,8 +7,12 @@ pub const VERSION: &str = concat!("berth-", env!("CARGO_PKG_VERSION"));
 
 /// A successful answer in the Tapis envelope.
 pub fn ok(message: &str, result: Value) -> Json<Value> {
+    ok_with_metadata(message, result, json!({}))
+}
+
+pub fn ok_with_metadata(message: &str, result: Value, metadata: Value) -> Json<Value> {
     Json(
-        json!({"status": "success", "message": message, "result": result, "version": VERSION, "metadata": {}}),
+        json!({"status": "success", "message": message, "result": result, "version": VERSION, "metadata": metadata}),
     )
 }
 

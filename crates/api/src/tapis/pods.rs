@@ -1,12 +1,14 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use berth_core::CoreError;
 use berth_core::model::*;
 use berth_core::pods::{PodDefinition, definition_json, pod_meta, pod_status};
 use berth_core::service::rfc3339;
 use serde_json::{Value, json};
 
-use super::envelope::{TapisResult, ok};
+use super::envelope::{TapisResult, ok, ok_with_metadata};
 use super::{Body, Caller};
 use crate::AppState;
 
@@ -115,15 +117,36 @@ pub async fn create(
     ))
 }
 
+/// A yes/no query parameter; `default` when absent.
+fn flag(q: &HashMap<String, String>, name: &str, default: bool) -> TapisResult<bool> {
+    match q.get(name) {
+        None => Ok(default),
+        Some(text) => Ok(crate::common::parse_flag(name, text)?),
+    }
+}
+
+/// `include_configs` only changes how config volume mounts show, and pods
+/// here have none (only ephemeral volumes): it is checked, then has no effect.
 pub async fn detail(
     State(s): State<AppState>,
     Caller(user): Caller,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
+    flag(&q, "include_configs", false)?;
+    let check_unresolved = flag(&q, "check_unresolved", true)?;
     let app = s.berth.pod(&user, &id, Level::Read).await?;
-    Ok(ok(
+    let metadata = if check_unresolved {
+        let meta = pod_meta(&app);
+        let (_, unresolved) = meta.derived.resolved_environment(meta.credentials.as_ref());
+        json!({ "unresolved_patterns": unresolved })
+    } else {
+        json!({})
+    };
+    Ok(ok_with_metadata(
         "Pod retrieved successfully.",
         render(&s, &user, app).await?,
+        metadata,
     ))
 }
 
@@ -212,14 +235,30 @@ pub async fn credentials(
     Ok(ok("Pod credentials retrieved successfully.", json!(creds)))
 }
 
+/// With `resolve_secrets=true` (pod admins only) the environment shows the
+/// values the container gets, secrets filled in; else as written.
 pub async fn derived(
     State(s): State<AppState>,
     Caller(user): Caller,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
+    flag(&q, "include_configs", false)?;
+    let resolve_secrets = flag(&q, "resolve_secrets", false)?;
     let app = s.berth.pod(&user, &id, Level::Read).await?;
-    let mut v = definition_json(&pod_meta(&app).derived);
+    if resolve_secrets {
+        s.berth
+            .pod(&user, &id, Level::Admin)
+            .await
+            .map_err(|_| CoreError::Forbidden("resolve_secrets is for the pod's admins".into()))?;
+    }
+    let meta = pod_meta(&app);
+    let mut v = definition_json(&meta.derived);
     v["pod_id"] = json!(app.id);
+    if resolve_secrets {
+        let (env, _) = meta.derived.resolved_environment(meta.credentials.as_ref());
+        v["environment_variables"] = json!(env);
+    }
     Ok(ok("Derived pod retrieved successfully.", v))
 }
 

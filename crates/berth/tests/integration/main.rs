@@ -11,3 +11,4 @@ mod isolation;
 mod lifecycle;
 mod nds;
 mod restart;
+mod tapis;
