@@ -295,6 +295,31 @@ pub fn merge_template(template: &Value, user: &Value) -> Value {
     Value::Object(merged)
 }
 
+/// The definition that runs: `definition` merged over `template`, checked.
+fn derive(definition: &PodDefinition, template: Option<&Value>) -> CoreResult<PodDefinition> {
+    let user_json =
+        serde_json::to_value(definition).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let derived_json = match template {
+        Some(t) => merge_template(t, &user_json),
+        None => user_json,
+    };
+    let mut derived: PodDefinition = serde_json::from_value(derived_json).map_err(|e| {
+        CoreError::invalid_field(
+            "template",
+            format!("template definition is not usable: {e}"),
+        )
+    })?;
+    derived.pod_id = definition.pod_id.clone();
+    derived.validate()?;
+    if derived.image.trim().is_empty() {
+        return Err(CoreError::invalid_field(
+            "image",
+            "a pod needs an image (or a template that gives one)",
+        ));
+    }
+    Ok(derived)
+}
+
 /// The Tapis status of a pod.
 pub fn pod_status(desired: Desired, phase: Phase, instance: Option<&Instance>) -> &'static str {
     if desired == Desired::Off {
@@ -330,26 +355,7 @@ impl Berth {
         template: Option<Value>,
     ) -> CoreResult<App> {
         definition.validate()?;
-        let user_json =
-            serde_json::to_value(&definition).map_err(|e| CoreError::Internal(e.to_string()))?;
-        let derived_json = match &template {
-            Some(t) => merge_template(t, &user_json),
-            None => user_json,
-        };
-        let mut derived: PodDefinition = serde_json::from_value(derived_json).map_err(|e| {
-            CoreError::invalid_field(
-                "template",
-                format!("template definition is not usable: {e}"),
-            )
-        })?;
-        derived.pod_id = definition.pod_id.clone();
-        derived.validate()?;
-        if derived.image.trim().is_empty() {
-            return Err(CoreError::invalid_field(
-                "image",
-                "a pod needs an image (or a template that gives one)",
-            ));
-        }
+        let derived = derive(&definition, template.as_ref())?;
         let credentials = Credentials::generate(&definition.pod_id);
         let on = derived.status_requested != "OFF";
         let meta = PodMeta {
@@ -439,15 +445,8 @@ impl Berth {
         meta.derived =
             serde_json::from_value(derived_json).map_err(|e| CoreError::Internal(e.to_string()))?;
         meta.definition = definition;
-        self.store
-            .set_app_meta(&app.id, &serde_json::to_value(&meta).unwrap_or_default())
+        self.save_pod_meta(actor, &app, &meta, "updated the pod definition")
             .await?;
-        self.event(
-            &app,
-            &actor.username,
-            &format!("{} updated the pod definition", actor.username),
-        )
-        .await;
         self.pod(actor, id, Level::Read).await
     }
 
@@ -519,6 +518,57 @@ impl Berth {
         }
         self.apply_and_start(actor, &app, false).await?;
         self.pod(actor, id, Level::Read).await
+    }
+
+    /// Stores a pod's definitions and records who changed them and how.
+    async fn save_pod_meta(
+        &self,
+        actor: &User,
+        app: &App,
+        meta: &PodMeta,
+        change: &str,
+    ) -> CoreResult<()> {
+        let value = serde_json::to_value(meta).map_err(|e| CoreError::Internal(e.to_string()))?;
+        self.store.set_app_meta(&app.id, &value).await?;
+        self.event(
+            app,
+            &actor.username,
+            &format!("{} {change}", actor.username),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Re-derives a templated pod from the newest version of its template's
+    /// tag (`grab_latest_template_tag`); the next start or restart runs it.
+    pub async fn grab_latest_template_tag(&self, actor: &User, id: &str) -> CoreResult<()> {
+        let app = self.pod(actor, id, Level::User).await?;
+        let mut meta = pod_meta(&app);
+        if meta.definition.template.is_empty() {
+            return Ok(());
+        }
+        let (name, tag, _) = crate::templates::parse_template_ref(&meta.definition.template);
+        let latest = format!("{name}:{tag}");
+        let template = self
+            .resolve_template(actor, &latest)
+            .await
+            .map_err(|e| match e {
+                CoreError::NotFound(m) => CoreError::invalid_field("template", m),
+                other => other,
+            })?;
+        let derived = derive(&meta.definition, Some(&template))?;
+        if derived == meta.derived {
+            return Ok(());
+        }
+        meta.derived = derived;
+        self.save_pod_meta(
+            actor,
+            &app,
+            &meta,
+            &format!("took the latest version of template {latest}"),
+        )
+        .await?;
+        Ok(())
     }
 
     pub async fn restart_pod(&self, actor: &User, id: &str) -> CoreResult<App> {

@@ -26,12 +26,18 @@ impl From<CoreError> for TapisError {
     }
 }
 
+/// The error envelope around `message`.
+pub fn error_body(message: &str) -> Json<Value> {
+    Json(
+        json!({"status": "error", "message": message, "result": null, "version": VERSION, "metadata": {}}),
+    )
+}
+
 impl IntoResponse for TapisError {
     fn into_response(self) -> Response {
         let status = crate::common::status_of(&self.0);
         let message = crate::common::message_of(&self.0);
-        let body = json!({"status": "error", "message": message, "result": null, "version": VERSION, "metadata": {}});
-        (status, Json(body)).into_response()
+        (status, error_body(&message)).into_response()
     }
 }
 

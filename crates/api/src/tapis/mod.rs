@@ -77,7 +77,10 @@ pub fn routes() -> Router<AppState> {
         )
         .fallback(|| async { TapisError(CoreError::not_found("no such route")) })
         .method_not_allowed_fallback(|| async {
-            TapisError(CoreError::invalid("method not allowed on this path"))
+            (
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                envelope::error_body("Method Not Allowed"),
+            )
         });
     Router::new()
         .route("/v3/oauth2/tokens", post(pods::tokens))

@@ -179,7 +179,11 @@ pub async fn start(
     State(s): State<AppState>,
     Caller(user): Caller,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
+    if flag(&q, "grab_latest_template_tag", false)? {
+        s.berth.grab_latest_template_tag(&user, &id).await?;
+    }
     let app = s.berth.start_pod(&user, &id).await?;
     Ok(ok(
         "Pod updated successfully.",
@@ -203,7 +207,11 @@ pub async fn restart(
     State(s): State<AppState>,
     Caller(user): Caller,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
+    if flag(&q, "grab_latest_template_tag", false)? {
+        s.berth.grab_latest_template_tag(&user, &id).await?;
+    }
     let app = s.berth.restart_pod(&user, &id).await?;
     Ok(ok(
         "Pod updated successfully.",

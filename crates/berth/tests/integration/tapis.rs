@@ -89,3 +89,75 @@ async fn pod_secrets_fill_the_environment_and_only_admins_may_preview_them() {
     assert!(env.contains(&format!("PW={password}")), "{env:?}");
     assert!(env.contains(&"HOMEISH=${nope}".to_string()), "{env:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_takes_the_latest_template_tag_only_when_asked() {
+    let server = Server::start().await;
+    let (api, _) = Api::sign_up(&server.url, &unique_username("owner")).await;
+    api.post("/v3/pods/templates", &json!({"template_id": "basetmpl"}))
+        .await
+        .status_is(200);
+    let add_tag = async |level: &str| {
+        api.post(
+            "/v3/pods/templates/basetmpl/tags",
+            &json!({"tag": "v1", "commit_message": level,
+                    "pod_definition": {"image": "busybox:latest", "command": ["sleep", "3600"],
+                                       "environment_variables": {"LEVEL": level}}}),
+        )
+        .await
+        .status_is(200);
+    };
+    add_tag("one").await;
+    api.post(
+        "/v3/pods",
+        &json!({"pod_id": "tmplpod", "template": "basetmpl:v1"}),
+    )
+    .await
+    .status_is(200);
+    // Tag versions are told apart by their timestamps.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    add_tag("two").await;
+
+    let level_in_container = async || {
+        wait_until(POD_UP, "one running container", async || {
+            let running: Vec<_> = server
+                .containers(Some("tmplpod"))
+                .into_iter()
+                .filter(|c| c.running)
+                .collect();
+            match running.as_slice() {
+                [c] => Ok(c
+                    .env
+                    .iter()
+                    .find_map(|e| e.strip_prefix("LEVEL=").map(str::to_string))
+                    .unwrap_or_default()),
+                other => Err(format!("{} running", other.len())),
+            }
+        })
+        .await
+    };
+    assert_eq!(level_in_container().await, "one");
+    let derived_level = async || {
+        let derived = api
+            .get("/v3/pods/tmplpod/derived")
+            .await
+            .status_is(200)
+            .body;
+        derived["result"]["environment_variables"]["LEVEL"].clone()
+    };
+    api.get("/v3/pods/tmplpod/restart").await.status_is(200);
+    assert_eq!(derived_level().await, json!("one"));
+    api.get("/v3/pods/tmplpod/restart?grab_latest_template_tag=true")
+        .await
+        .status_is(200);
+    assert_eq!(derived_level().await, json!("two"));
+    wait_until(
+        POD_UP,
+        "the container runs the new tag",
+        async || match level_in_container().await.as_str() {
+            "two" => Ok(()),
+            other => Err(other.to_string()),
+        },
+    )
+    .await;
+}
