@@ -932,6 +932,19 @@ impl Berth {
         Ok(self.datasets_root().join(USERS_DIR).join(&actor.username))
     }
 
+    /// Removes a departed user's own data sets, so that nobody who later
+    /// registers the same name finds them.
+    pub(crate) fn discard_user_datasets(&self, user: &User) {
+        let Ok(dir) = self.user_datasets_dir(user) else {
+            return;
+        };
+        if dir.exists()
+            && let Err(e) = std::fs::remove_dir_all(&dir)
+        {
+            tracing::warn!(user = %user.username, error = %e, "could not remove the user's data sets");
+        }
+    }
+
     /// The data sets the actor can use: their own, and the shared ones
     /// their own do not shadow, by name.
     pub async fn datasets(&self, actor: &User) -> CoreResult<Vec<Dataset>> {

@@ -69,7 +69,11 @@ fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
 
 impl NdsUser {
     async fn sign_up(base: &str, prefix: &str) -> NdsUser {
-        let (api, _) = Api::sign_up(base, &unique_username(prefix)).await;
+        NdsUser::sign_up_as(base, &unique_username(prefix)).await
+    }
+
+    async fn sign_up_as(base: &str, username: &str) -> NdsUser {
+        let (api, _) = Api::sign_up(base, username).await;
         // A fresh token this test knows (the old one is revoked).
         let reply = api.post("/v1/auth/tokens", &json!({})).await.status_is(200);
         let token = reply.body["token"]
@@ -944,6 +948,47 @@ async fn data_sets_are_uploaded_listed_mounted_read_only_and_private() {
     assert_eq!(
         names(&alice.api.get("/list_data").await.body),
         ["reference", "tree"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_account_takes_its_data_sets_with_it() {
+    let server = Server::start().await;
+    NdsUser::sign_up(&server.url, "admin").await;
+    let name = unique_username("alice");
+    let alice = NdsUser::sign_up_as(&server.url, &name).await;
+    let uploaded = alice
+        .post_multipart(
+            "/v1/datasets",
+            &[
+                Part {
+                    name: "name",
+                    file_name: None,
+                    data: b"private",
+                },
+                Part {
+                    name: "file",
+                    file_name: Some("notes.txt"),
+                    data: b"alice only\n",
+                },
+            ],
+        )
+        .await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+    alice.api.delete("/v1/auth/cancel").await.status_is(204);
+
+    // Someone else takes the name: alice's files are not theirs.
+    let newcomer = NdsUser::sign_up_as(&server.url, &name).await;
+    let listed = newcomer.api.get("/list_data").await.status_is(200).body;
+    assert!(
+        !listed.to_string().contains("private"),
+        "the old data set is still listed: {listed}"
+    );
+    let leftovers = server.data_dir.join("datasets/users").join(&name);
+    assert!(
+        !leftovers.exists(),
+        "{} is left behind",
+        leftovers.display()
     );
 }
 
