@@ -12,6 +12,7 @@ use clap::Args;
 use tokio::sync::watch;
 
 const JOB_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+const JOB_METRICS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -117,15 +118,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let reconciler = Arc::new(Reconciler::new(store, runtime, signals));
     let reconciling = tokio::spawn(reconciler.run(stop_rx));
-    // Finished jobs also expire on an idle server, not only when jobs are
-    // submitted or listed.
-    let purging = tokio::spawn({
+    // Jobs are looked after on an idle server too: running ones sampled for
+    // their metrics, finished ones expired.
+    let housekeeping = tokio::spawn({
         let berth = berth.clone();
         async move {
-            let mut every = tokio::time::interval(JOB_PURGE_INTERVAL);
+            let mut sample = tokio::time::interval(JOB_METRICS_INTERVAL);
+            let mut purge = tokio::time::interval(JOB_PURGE_INTERVAL);
             loop {
-                every.tick().await;
-                berth.purge_expired_script_jobs().await;
+                tokio::select! {
+                    _ = sample.tick() => berth.sample_running_script_jobs().await,
+                    _ = purge.tick() => berth.purge_expired_script_jobs().await,
+                }
             }
         }
     });
@@ -146,7 +150,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
-    purging.abort();
+    housekeeping.abort();
     let _ = stop_tx.send(true);
     let _ = reconciling.await;
     tracing::info!("berth stopped");

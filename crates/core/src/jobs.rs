@@ -103,6 +103,8 @@ pub trait JobStore: Send + Sync {
     async fn script_jobs_by_container(&self, prefix: &str) -> StoreResult<Vec<ScriptJob>>;
     /// The owner's script jobs, oldest first.
     async fn list_script_jobs(&self, owner_id: i64) -> StoreResult<Vec<ScriptJob>>;
+    /// Every user's script jobs last seen running.
+    async fn running_script_jobs(&self) -> StoreResult<Vec<ScriptJob>>;
     /// Every user's script jobs created before `before`.
     async fn script_jobs_created_before(&self, before: Timestamp) -> StoreResult<Vec<ScriptJob>>;
     async fn set_job_container(&self, uuid: Uuid, container_id: &str) -> StoreResult<()>;
@@ -778,6 +780,44 @@ impl Berth {
         self.runtime.diff(&container.id).await.map_err(engine_error)
     }
 
+    /// Samples the resource use of every running script job, so that a job
+    /// shows its last known use after it ended even if nobody asked while it
+    /// ran. Called periodically by the server.
+    pub async fn sample_running_script_jobs(&self) {
+        let jobs = match self.store.running_script_jobs().await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list running jobs");
+                return;
+            }
+        };
+        for job in jobs {
+            let Ok(observed) = self.observe(job).await else {
+                continue;
+            };
+            self.sample_metrics(&observed).await;
+        }
+    }
+
+    /// One sample of a running job's resource use, recorded; `None` when the
+    /// job does not run (or ended between the engine's two samples).
+    async fn sample_metrics(&self, observed: &ObservedJob) -> Option<MetricsSample> {
+        if observed.job.job.state != JobState::Running {
+            return None;
+        }
+        let container = observed.container.as_ref()?;
+        let stats = self.runtime.stats(&container.id).await.ok()?;
+        let sample = MetricsSample::new(stats, now());
+        if let Err(e) = self
+            .store
+            .record_job_metrics(observed.job.job.uuid, &sample)
+            .await
+        {
+            tracing::warn!(job = %observed.job.job.uuid, error = %e, "could not record job metrics");
+        }
+        Some(sample)
+    }
+
     /// Resource use now (two samples) while the job runs; afterwards the
     /// last sample taken, if any was.
     pub async fn script_job_metrics(
@@ -786,17 +826,8 @@ impl Berth {
         container_id: &str,
     ) -> CoreResult<ObservedJob> {
         let mut observed = self.script_job_by_container(actor, container_id).await?;
-        if observed.job.job.state == JobState::Running
-            && let Some(container) = &observed.container
-        {
-            // The job may end between the two samples: then it has none.
-            if let Ok(stats) = self.runtime.stats(&container.id).await {
-                let sample = MetricsSample::new(stats, now());
-                self.store
-                    .record_job_metrics(observed.job.job.uuid, &sample)
-                    .await?;
-                observed.job.metrics = Some(sample);
-            }
+        if let Some(sample) = self.sample_metrics(&observed).await {
+            observed.job.metrics = Some(sample);
         }
         Ok(observed)
     }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use berth_core::jobs::{JobObservation, JobStore, MetricsSample, SCRIPT_JOB_KIND, ScriptJob};
-use berth_core::model::Timestamp;
+use berth_core::model::{JobState, Timestamp};
 use berth_core::store::StoreResult;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
@@ -87,6 +87,11 @@ impl JobStore for SqliteStore {
 
     async fn list_script_jobs(&self, owner_id: i64) -> StoreResult<Vec<ScriptJob>> {
         self.script_jobs_where("owner_id = ?2", owner_id).await
+    }
+
+    async fn running_script_jobs(&self) -> StoreResult<Vec<ScriptJob>> {
+        self.script_jobs_where("state = ?2", JobState::Running.as_str().to_string())
+            .await
     }
 
     async fn script_jobs_created_before(&self, before: Timestamp) -> StoreResult<Vec<ScriptJob>> {
