@@ -141,12 +141,12 @@ impl PodDefinition {
             },
             ..ConfigValues::default()
         };
-        let secrets = credentials.secrets();
-        for (k, v) in &self.environment_variables {
-            let text = crate::rules::value_text("environment_variables", k, v)?;
-            config
-                .values
-                .insert(k.clone(), interpolate_secrets(&text, &secrets).0);
+        let (environment, _) = self.resolved_environment(Some(credentials));
+        for (k, v) in &environment {
+            config.values.insert(
+                k.clone(),
+                crate::rules::value_text("environment_variables", k, v)?,
+            );
         }
         config
             .values
