@@ -157,10 +157,7 @@ pub async fn update(
     body: Body,
 ) -> TapisResult<Json<Value>> {
     let app = s.berth.update_pod(&user, &id, body.object()?).await?;
-    Ok(ok(
-        "Pod updated successfully.",
-        render(&s, &user, app).await?,
-    ))
+    updated(&s, &user, app).await
 }
 
 pub async fn remove(
@@ -175,20 +172,33 @@ pub async fn remove(
     ))
 }
 
+/// The answer to a change of a pod: the pod as it is now.
+async fn updated(s: &AppState, user: &User, app: App) -> TapisResult<Json<Value>> {
+    Ok(ok("Pod updated successfully.", render(s, user, app).await?))
+}
+
+/// `grab_latest_template_tag`, which start and restart take.
+async fn grab_latest_template_tag_if_asked(
+    s: &AppState,
+    user: &User,
+    id: &str,
+    q: &HashMap<String, String>,
+) -> TapisResult<()> {
+    if flag(q, "grab_latest_template_tag", false)? {
+        s.berth.grab_latest_template_tag(user, id).await?;
+    }
+    Ok(())
+}
+
 pub async fn start(
     State(s): State<AppState>,
     Caller(user): Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
-    if flag(&q, "grab_latest_template_tag", false)? {
-        s.berth.grab_latest_template_tag(&user, &id).await?;
-    }
+    grab_latest_template_tag_if_asked(&s, &user, &id, &q).await?;
     let app = s.berth.start_pod(&user, &id).await?;
-    Ok(ok(
-        "Pod updated successfully.",
-        render(&s, &user, app).await?,
-    ))
+    updated(&s, &user, app).await
 }
 
 pub async fn stop(
@@ -197,10 +207,7 @@ pub async fn stop(
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     let app = s.berth.stop_pod(&user, &id).await?;
-    Ok(ok(
-        "Pod updated successfully.",
-        render(&s, &user, app).await?,
-    ))
+    updated(&s, &user, app).await
 }
 
 pub async fn restart(
@@ -209,14 +216,9 @@ pub async fn restart(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
-    if flag(&q, "grab_latest_template_tag", false)? {
-        s.berth.grab_latest_template_tag(&user, &id).await?;
-    }
+    grab_latest_template_tag_if_asked(&s, &user, &id, &q).await?;
     let app = s.berth.restart_pod(&user, &id).await?;
-    Ok(ok(
-        "Pod updated successfully.",
-        render(&s, &user, app).await?,
-    ))
+    updated(&s, &user, app).await
 }
 
 pub async fn logs(
