@@ -146,6 +146,26 @@ impl NdsUser {
         }
     }
 
+    /// `POST /v1/datasets` of one file under the data set `name`.
+    async fn upload_file_dataset(&self, name: &[u8], file_name: &str, data: &[u8]) -> Raw {
+        self.post_multipart(
+            "/v1/datasets",
+            &[
+                Part {
+                    name: "name",
+                    file_name: None,
+                    data: name,
+                },
+                Part {
+                    name: "file",
+                    file_name: Some(file_name),
+                    data,
+                },
+            ],
+        )
+        .await
+    }
+
     async fn post_multipart(&self, path: &str, parts: &[Part<'_>]) -> Raw {
         let (content_type, body) = multipart(parts);
         self.raw(
@@ -771,21 +791,7 @@ async fn data_sets_are_uploaded_listed_mounted_read_only_and_private() {
     std::fs::write(shared.join("ref.txt"), "shared data\n").expect("shared file");
 
     let single = alice
-        .post_multipart(
-            "/v1/datasets",
-            &[
-                Part {
-                    name: "name",
-                    file_name: None,
-                    data: b"greeting",
-                },
-                Part {
-                    name: "file",
-                    file_name: Some("hello.txt"),
-                    data: b"hi there\n",
-                },
-            ],
-        )
+        .upload_file_dataset(b"greeting", "hello.txt", b"hi there\n")
         .await;
     assert_eq!(single.status, 201, "{}", single.text());
     assert_eq!(single.json()["files"], json!(1));
@@ -863,21 +869,7 @@ async fn data_sets_are_uploaded_listed_mounted_read_only_and_private() {
         assert_eq!(reply.status, 400, "{name}: {}", reply.text());
     }
     let again = alice
-        .post_multipart(
-            "/v1/datasets",
-            &[
-                Part {
-                    name: "name",
-                    file_name: None,
-                    data: b"greeting",
-                },
-                Part {
-                    name: "file",
-                    file_name: Some("hello.txt"),
-                    data: b"x",
-                },
-            ],
-        )
+        .upload_file_dataset(b"greeting", "hello.txt", b"x")
         .await;
     assert_eq!(again.status, 409, "{}", again.text());
     let not_multipart = alice.api.post("/v1/datasets", &json!({"name": "x"})).await;
@@ -989,21 +981,7 @@ async fn a_cancelled_account_takes_its_data_sets_with_it() {
     let name = unique_username("alice");
     let alice = NdsUser::sign_up_as(&server.url, &name).await;
     let uploaded = alice
-        .post_multipart(
-            "/v1/datasets",
-            &[
-                Part {
-                    name: "name",
-                    file_name: None,
-                    data: b"private",
-                },
-                Part {
-                    name: "file",
-                    file_name: Some("notes.txt"),
-                    data: b"alice only\n",
-                },
-            ],
-        )
+        .upload_file_dataset(b"private", "notes.txt", b"alice only\n")
         .await;
     assert_eq!(uploaded.status, 201, "{}", uploaded.text());
     alice.api.delete("/v1/auth/cancel").await.status_is(204);
