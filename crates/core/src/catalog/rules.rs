@@ -252,7 +252,7 @@ impl ImageRef {
             return Err(invalid("empty or longer than 255 characters"));
         }
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(invalid("contains whitespace"));
+            return Err(invalid("contains whitespace or control characters"));
         }
         let (name_and_tag, digest) = match text.split_once('@') {
             Some((rest, digest)) if valid_digest(digest) => (rest, Some(digest.to_string())),
