@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod change;
 pub mod error;
 pub mod inside;
 pub mod jobs;

@@ -9,10 +9,11 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::change::{DesiredChange, InstanceSet};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::service::{Berth, app_object};
-use crate::workload::{Phase, WorkloadChange, WorkloadSpec};
+use crate::workload::{Phase, WorkloadChange, WorkloadSpec, desired_change};
 
 pub const POD_PROC_TYPE: &str = "pod";
 pub const DEFAULT_TIME_TO_STOP: i64 = 43_200;
@@ -342,6 +343,10 @@ pub fn pod_status(desired: Desired, phase: Phase, instance: Option<&Instance>) -
     }
 }
 
+fn meta_value(meta: &PodMeta) -> CoreResult<Value> {
+    serde_json::to_value(meta).map_err(|e| CoreError::Internal(e.to_string()))
+}
+
 pub fn pod_meta(app: &App) -> PodMeta {
     serde_json::from_value(app.meta.clone()).unwrap_or_default()
 }
@@ -452,50 +457,50 @@ impl Berth {
 
     /// Applies the stored definition (a new release if it changed) and turns the pod on.
     async fn apply_and_start(&self, actor: &User, app: &App, restart: bool) -> CoreResult<()> {
-        let mut meta = pod_meta(app);
-        let credentials = meta
-            .credentials
-            .clone()
-            .unwrap_or_else(|| Credentials::generate(&app.id));
-        let derived = meta.derived.clone();
-        let build = self.current_build(app).await?;
-        let config = self.current_config(app).await?;
-        let wanted = derived.config(&credentials)?;
-        let mut change = WorkloadChange::default();
-        if build
-            .as_ref()
-            .is_none_or(|b| b.entrypoint != derived.command || b.command != derived.arguments)
-        {
-            change.command = Some(derived.arguments.clone());
-            change.entrypoint = Some(derived.command.clone());
-        }
-        if config.values != wanted {
-            change.config = Some(wanted);
-        }
-        let new_release = self.change_workload(actor, app, change).await?;
-        meta.start_instance_ts = Some(crate::service::rfc3339(now()));
-        self.store
-            .set_app_meta(&app.id, &serde_json::to_value(&meta).unwrap_or_default())
-            .await?;
-        self.store
-            .set_stop_at(
-                &app.id,
+        self.change_app(app, |app: App| async move {
+            let app = &app;
+            let mut meta = pod_meta(app);
+            let credentials = meta
+                .credentials
+                .clone()
+                .unwrap_or_else(|| Credentials::generate(&app.id));
+            let derived = meta.derived.clone();
+            let build = self.current_build(app).await?;
+            let config = self.current_config(app).await?;
+            let wanted = derived.config(&credentials)?;
+            let mut definition = WorkloadChange::default();
+            if build
+                .as_ref()
+                .is_none_or(|b| b.entrypoint != derived.command || b.command != derived.arguments)
+            {
+                definition.command = Some(derived.arguments.clone());
+                definition.entrypoint = Some(derived.command.clone());
+            }
+            if config.values != wanted {
+                definition.config = Some(wanted);
+            }
+            meta.start_instance_ts = Some(crate::service::rfc3339(now()));
+            let mut change = desired_change(actor, app, Desired::On);
+            if definition.is_empty() {
+                if restart {
+                    change.restart = Some(InstanceSet::All);
+                }
+            } else {
+                let release = self.workload_release(actor, app, &definition).await?;
+                change.events.insert(0, release.summary.clone());
+                change.expect_release = Some(app.release);
+                change.release = Some(release);
+            }
+            change.meta = Some(meta_value(&meta)?);
+            change.stop_at = Some(
                 derived
                     .time_to_stop()
                     .map(|s| now() + time::Duration::seconds(s)),
-            )
-            .await?;
-        if restart && new_release.is_none() {
-            let uuids: Vec<uuid::Uuid> = self
-                .store
-                .list_instances(Some(&app.id))
-                .await?
-                .iter()
-                .map(|i| i.uuid)
-                .collect();
-            self.store.request_restart(&uuids).await?;
-        }
-        self.set_desired(actor, app, Desired::On).await
+            );
+            Ok(change)
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn start_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
@@ -528,14 +533,16 @@ impl Berth {
         meta: &PodMeta,
         change: &str,
     ) -> CoreResult<()> {
-        let value = serde_json::to_value(meta).map_err(|e| CoreError::Internal(e.to_string()))?;
-        self.store.set_app_meta(&app.id, &value).await?;
-        self.event(
-            app,
-            &actor.username,
-            &format!("{} {change}", actor.username),
-        )
-        .await;
+        let meta = &meta_value(meta)?;
+        self.change_app(app, |app: App| async move {
+            let app = &app;
+            Ok(DesiredChange {
+                meta: Some(meta.clone()),
+                ..DesiredChange::new(&app.id, &actor.username)
+                    .event(format!("{} {change}", actor.username))
+            })
+        })
+        .await?;
         Ok(())
     }
 
@@ -579,8 +586,14 @@ impl Berth {
 
     pub async fn stop_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
         let app = self.pod(actor, id, Level::User).await?;
-        self.store.set_stop_at(&app.id, None).await?;
-        self.set_desired(actor, &app, Desired::Off).await?;
+        self.change_app(&app, |app: App| async move {
+            let app = &app;
+            Ok(DesiredChange {
+                stop_at: Some(None),
+                ..desired_change(actor, app, Desired::Off)
+            })
+        })
+        .await?;
         self.pod(actor, id, Level::Read).await
     }
 

@@ -9,13 +9,14 @@ use futures::StreamExt;
 use uuid::Uuid;
 
 use crate::auth;
+use crate::change::{DesiredChange, InstanceSet, NewRelease};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::plan::{Convergence, convergence};
 use crate::reconciler::{Signals, release_env, shell_command};
 use crate::rules::{self, ConfigPatch};
 use crate::runtime::{ContainerSpec, LABEL_APP, LABEL_JOB, Runtime, RuntimeError};
-use crate::store::{NewRelease, Page, Store};
+use crate::store::{Page, Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -530,7 +531,6 @@ impl Berth {
         }
         self.require_image(image).await?;
         self.note_image_used(image).await;
-        let previous = self.current_release(&app).await?;
         let build = Build {
             uuid: Uuid::new_v4(),
             app_id: app.id.clone(),
@@ -543,41 +543,46 @@ impl Berth {
             entrypoint: None,
             created: now(),
         };
-        // Types the new build cannot run are dropped; a first build starts one instance.
-        let mut structure: Structure = app
-            .structure
-            .iter()
-            .filter(|(t, _)| {
-                procfile.contains_key(*t) || (procfile.is_empty() && *t == rules::DEFAULT_PROC_TYPE)
-            })
-            .map(|(t, n)| (t.clone(), *n))
-            .collect();
-        if previous.build.is_none() && structure.values().all(|n| *n == 0) {
-            if procfile.is_empty() {
-                structure.insert(rules::DEFAULT_PROC_TYPE.into(), 1);
-            } else if procfile.contains_key("web") {
-                structure.insert("web".into(), 1);
-            }
-        }
-        if structure != app.structure {
-            self.store.set_structure(&app.id, &structure).await?;
-        }
         let summary = format!("{} deployed {}", actor.username, image);
-        let release = self
-            .store
-            .create_release(&NewRelease {
-                app_id: app.id.clone(),
-                owner: actor.username.clone(),
-                new_build: Some(build.clone()),
-                build: Some(build.uuid),
-                new_config: None,
-                config: previous.config,
-                summary: summary.clone(),
+        let (procfile, build, summary) = (&procfile, &build, summary.as_str());
+        let applied = self
+            .change_app(&app, |app: App| async move {
+                let app = &app;
+                let previous = self.current_release(app).await?;
+                // Types the new build cannot run are dropped; a first build starts one instance.
+                let mut structure: Structure = app
+                    .structure
+                    .iter()
+                    .filter(|(t, _)| {
+                        procfile.contains_key(t.as_str())
+                            || (procfile.is_empty() && *t == rules::DEFAULT_PROC_TYPE)
+                    })
+                    .map(|(t, n)| (t.clone(), *n))
+                    .collect();
+                if previous.build.is_none() && structure.values().all(|n| *n == 0) {
+                    if procfile.is_empty() {
+                        structure.insert(rules::DEFAULT_PROC_TYPE.into(), 1);
+                    } else if procfile.contains_key("web") {
+                        structure.insert("web".into(), 1);
+                    }
+                }
+                Ok(DesiredChange {
+                    expect_release: Some(app.release),
+                    expect_structure: Some(app.structure.clone()),
+                    structure: (structure != app.structure).then_some(structure),
+                    release: Some(NewRelease {
+                        new_build: Some(build.clone()),
+                        build: Some(build.uuid),
+                        new_config: None,
+                        config: previous.config,
+                        summary: summary.to_string(),
+                    }),
+                    ..DesiredChange::new(&app.id, &actor.username).event(summary)
+                })
             })
             .await?;
-        self.event(&app, &actor.username, &summary).await;
-        self.deploy(actor, &app, &release).await?;
-        Ok((build, release))
+        let release = self.deploy(actor, &app, applied).await?;
+        Ok((build.clone(), release))
     }
 
     pub async fn list_builds(
@@ -603,35 +608,43 @@ impl Berth {
         patch: &ConfigPatch,
     ) -> CoreResult<(Config, Release)> {
         let app = self.app(actor, id, Level::User).await?;
-        let previous = self.current_release(&app).await?;
-        let base = self.current_config(&app).await?;
-        let values = rules::merge_config(&base.values, patch)?;
-        let config = Config {
-            uuid: Uuid::new_v4(),
-            app_id: app.id.clone(),
-            owner: actor.username.clone(),
-            values,
-            created: now(),
-        };
-        let summary = format!(
-            "{} {}",
-            actor.username,
-            describe_config_change(&base.values, patch)
-        );
-        let release = self
-            .store
-            .create_release(&NewRelease {
-                app_id: app.id.clone(),
-                owner: actor.username.clone(),
-                new_build: None,
-                build: previous.build,
-                new_config: Some(config.clone()),
-                config: config.uuid,
-                summary: summary.clone(),
+        let applied = self
+            .change_app(&app, |app: App| async move {
+                let app = &app;
+                let previous = self.current_release(app).await?;
+                let base = self.current_config(app).await?;
+                let config = Config {
+                    uuid: Uuid::new_v4(),
+                    app_id: app.id.clone(),
+                    owner: actor.username.clone(),
+                    values: rules::merge_config(&base.values, patch)?,
+                    created: now(),
+                };
+                let summary = format!(
+                    "{} {}",
+                    actor.username,
+                    describe_config_change(&base.values, patch)
+                );
+                Ok(DesiredChange {
+                    expect_release: Some(app.release),
+                    release: Some(NewRelease {
+                        new_build: None,
+                        build: previous.build,
+                        config: config.uuid,
+                        new_config: Some(config),
+                        summary: summary.clone(),
+                    }),
+                    ..DesiredChange::new(&app.id, &actor.username).event(summary)
+                })
             })
             .await?;
-        self.event(&app, &actor.username, &summary).await;
-        self.deploy(actor, &app, &release).await?;
+        let config = applied
+            .change
+            .release
+            .as_ref()
+            .and_then(|r| r.new_config.clone())
+            .ok_or_else(|| CoreError::Internal("a config change without a config".into()))?;
+        let release = self.deploy(actor, &app, applied).await?;
         Ok((config, release))
     }
 
@@ -676,54 +689,94 @@ impl Berth {
                 ),
             ));
         }
-        let release = self.roll_to(&app, &actor.username, &target).await?;
-        self.deploy(actor, &app, &release).await?;
-        Ok(release)
-    }
-
-    async fn roll_to(&self, app: &App, actor: &str, target: &Release) -> CoreResult<Release> {
-        let summary = format!("{actor} rolled back to v{}", target.version);
-        let release = self
-            .store
-            .create_release(&NewRelease {
-                app_id: app.id.clone(),
-                owner: actor.to_string(),
-                new_build: None,
-                build: target.build,
-                new_config: None,
-                config: target.config,
-                summary: summary.clone(),
+        let target = &target;
+        let applied = self
+            .change_app(&app, |app: App| async move {
+                let app = &app;
+                Ok(roll_to(app, &actor.username, target))
             })
             .await?;
-        self.event(app, actor, &summary).await;
-        Ok(release)
+        self.deploy(actor, &app, applied).await
     }
 
     /// Waits for a new release to run. If it cannot, the app goes back to the
     /// release before it (as a new release) and the error says why.
-    async fn deploy(&self, actor: &User, app: &App, release: &Release) -> CoreResult<()> {
-        if let Convergence::Failed(why) = self.wait_converged(&app.id).await? {
-            let previous = self.store.get_release(&app.id, release.version - 1).await?;
-            if let Some(previous) = previous {
-                self.roll_to(app, &actor.username, &previous).await?;
-                self.signals.wake();
-            }
-            return Err(CoreError::Failed(format!(
-                "release v{} failed to deploy: {why}",
-                release.version
-            )));
+    async fn deploy(&self, actor: &User, app: &App, applied: Applied) -> CoreResult<Release> {
+        let release = applied
+            .release
+            .clone()
+            .ok_or_else(|| CoreError::Internal("a deploy without a release".into()))?;
+        let why = match self.converge(&app.id, applied.ticket).await? {
+            Convergence::Failed(why) => why,
+            _ => return Ok(release),
+        };
+        let previous = self.store.get_release(&app.id, release.version - 1).await?;
+        if let Some(previous) = previous {
+            let mut undo = roll_to(app, &actor.username, &previous);
+            undo.expect_release = Some(release.version);
+            self.revert(undo).await?;
         }
-        Ok(())
+        Err(CoreError::Failed(format!(
+            "release v{} failed to deploy: {why}",
+            release.version
+        )))
     }
 
-    /// Wakes the reconciler, then checks the store after each of its passes
+    /// Writes the inverse of a change that did not converge, unless another
+    /// request changed the app since (its change then stands).
+    async fn revert(&self, undo: DesiredChange) -> CoreResult<()> {
+        match self.store.apply_change(&undo).await {
+            Ok(_) => {
+                self.signals.wake();
+                Ok(())
+            }
+            Err(StoreError::Stale(_) | StoreError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes a change computed from the app as last read, then wakes the
+    /// reconciler once. When another request changed the app in between (the
+    /// store's guard failed), the app is read again and the change computed
+    /// anew, so concurrent changes never lose each other.
+    pub(crate) async fn change_app<F, Fut>(&self, app: &App, mut compute: F) -> CoreResult<Applied>
+    where
+        F: FnMut(App) -> Fut,
+        Fut: Future<Output = CoreResult<DesiredChange>>,
+    {
+        let mut current = app.clone();
+        for _ in 0..CHANGE_ATTEMPTS {
+            let change = compute(current.clone()).await?;
+            match self.store.apply_change(&change).await {
+                Ok(release) => {
+                    // Taken after the write and before the wake, so the pass
+                    // it triggers is one a waiter can tell from older ones.
+                    let ticket = self.signals.ticket();
+                    self.signals.wake();
+                    return Ok(Applied {
+                        release,
+                        ticket,
+                        change,
+                    });
+                }
+                Err(StoreError::Stale(_)) => {
+                    current =
+                        self.store.get_app(&app.id).await?.ok_or_else(|| {
+                            CoreError::not_found(format!("app {} not found", app.id))
+                        })?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Stale(format!("app {}", app.id)).into())
+    }
+
+    /// Checks the store after each reconciler pass that follows `ticket`
     /// until the app converged, failed, or the deadline passed (which counts
     /// as failure).
-    pub async fn wait_converged(&self, app_id: &str) -> CoreResult<Convergence> {
+    pub async fn converge(&self, app_id: &str, ticket: u64) -> CoreResult<Convergence> {
         let deadline = tokio::time::Instant::now() + self.settings.converge_timeout;
-        // Taken before the wake, so the pass it triggers is the one awaited.
-        let mut ticket = self.signals.ticket();
-        self.signals.wake();
+        let mut ticket = ticket;
         loop {
             let Some(desired) = self.store.desired_app(app_id).await? else {
                 return Ok(Convergence::Converged);
@@ -777,11 +830,6 @@ impl Berth {
                 }
             }
         }
-        let mut structure = app.structure.clone();
-        for (t, n) in counts {
-            structure.insert(t.clone(), *n);
-        }
-        self.store.set_structure(&app.id, &structure).await?;
         let summary = format!(
             "{} scaled {}",
             actor.username,
@@ -791,16 +839,29 @@ impl Berth {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        self.event(&app, &actor.username, &summary).await;
-        if let Convergence::Failed(why) = self.wait_converged(&app.id).await? {
-            self.store.set_structure(&app.id, &app.structure).await?;
-            self.signals.wake();
-            self.event(
-                &app,
-                &actor.username,
-                &format!("scaling failed, counts restored: {why}"),
-            )
-            .await;
+        let summary = &summary;
+        let applied = self
+            .change_app(&app, |app: App| async move {
+                let app = &app;
+                let mut after = app.structure.clone();
+                for (t, n) in counts {
+                    after.insert(t.clone(), *n);
+                }
+                Ok(DesiredChange {
+                    expect_structure: Some(app.structure.clone()),
+                    structure: Some(after),
+                    ..DesiredChange::new(&app.id, &actor.username).event(summary)
+                })
+            })
+            .await?;
+        if let Convergence::Failed(why) = self.converge(&app.id, applied.ticket).await? {
+            self.revert(DesiredChange {
+                expect_structure: applied.change.structure,
+                structure: applied.change.expect_structure,
+                ..DesiredChange::new(&app.id, &actor.username)
+                    .event(format!("scaling failed, counts restored: {why}"))
+            })
+            .await?;
             return Err(CoreError::Failed(format!("scaling failed: {why}")));
         }
         Ok(())
@@ -846,19 +907,23 @@ impl Berth {
             return Err(CoreError::not_found("no such container"));
         }
         let uuids: Vec<Uuid> = targets.iter().map(|i| i.uuid).collect();
-        self.store.request_restart(&uuids).await?;
         let what = match (proc_type, num) {
             (Some(t), Some(n)) => format!("{t}.{n}"),
             (Some(t), None) => t.to_string(),
             _ => "all containers".into(),
         };
-        self.event(
-            &app,
-            &actor.username,
-            &format!("{} restarted {what}", actor.username),
-        )
-        .await;
-        if let Convergence::Failed(why) = self.wait_converged(&app.id).await? {
+        let (uuids, what) = (&uuids, &what);
+        let applied = self
+            .change_app(&app, |app: App| async move {
+                let app = &app;
+                Ok(DesiredChange {
+                    restart: Some(InstanceSet::These(uuids.clone())),
+                    ..DesiredChange::new(&app.id, &actor.username)
+                        .event(format!("{} restarted {what}", actor.username))
+                })
+            })
+            .await?;
+        if let Convergence::Failed(why) = self.converge(&app.id, applied.ticket).await? {
             return Err(CoreError::Failed(format!("restart failed: {why}")));
         }
         let mut after = self.instances(actor, id, proc_type).await?;
@@ -1248,6 +1313,35 @@ impl Berth {
 }
 
 /// RFC 3339 text of a timestamp, as answers carry it.
+/// How often a change is computed again when concurrent writers keep
+/// replacing what it was computed from.
+const CHANGE_ATTEMPTS: usize = 20;
+
+/// A change the store took: what was written, its new release, if it made
+/// one, and the ticket a caller waits on for the reconciler to act on it.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub change: DesiredChange,
+    pub release: Option<Release>,
+    pub ticket: u64,
+}
+
+/// The change that makes a new release copying `target`'s build and config.
+fn roll_to(app: &App, actor: &str, target: &Release) -> DesiredChange {
+    let summary = format!("{actor} rolled back to v{}", target.version);
+    DesiredChange {
+        expect_release: Some(app.release),
+        release: Some(NewRelease {
+            new_build: None,
+            build: target.build,
+            new_config: None,
+            config: target.config,
+            summary: summary.clone(),
+        }),
+        ..DesiredChange::new(&app.id, actor).event(summary)
+    }
+}
+
 pub fn rfc3339(t: Timestamp) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::change::DesiredChange;
 use crate::model::*;
 use crate::plan::{DesiredApp, Observation};
 
@@ -15,6 +16,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// A compare-and-set write found the app changed since it was read.
+    #[error("{0} changed meanwhile")]
+    Stale(String),
     #[error("store: {0}")]
     Backend(String),
 }
@@ -24,25 +28,15 @@ impl From<StoreError> for crate::CoreError {
         match e {
             StoreError::Conflict(m) => crate::CoreError::Conflict(m),
             StoreError::NotFound(m) => crate::CoreError::NotFound(format!("{m} not found")),
+            StoreError::Stale(m) => crate::CoreError::Conflict(format!(
+                "{m} was changed by another request at the same time; try again"
+            )),
             StoreError::Backend(m) => crate::CoreError::Internal(m),
         }
     }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// A new release: the build and config it uses, each either new (inserted
-/// with the release, in the same transaction) or an existing one by uuid.
-#[derive(Debug, Clone)]
-pub struct NewRelease {
-    pub app_id: String,
-    pub owner: String,
-    pub new_build: Option<Build>,
-    pub build: Option<Uuid>,
-    pub new_config: Option<Config>,
-    pub config: Uuid,
-    pub summary: String,
-}
 
 /// One page of a listing with the total it was cut from.
 #[derive(Debug, Clone)]
@@ -102,18 +96,18 @@ pub trait Store:
     async fn list_tombstones(&self, user: &User, since: Timestamp) -> StoreResult<Vec<Tombstone>>;
     async fn get_tombstone(&self, app_uuid: Uuid) -> StoreResult<Option<Tombstone>>;
     async fn purge_tombstones(&self, before: Timestamp) -> StoreResult<()>;
-    async fn set_structure(&self, id: &str, structure: &Structure) -> StoreResult<()>;
-    async fn set_desired(&self, id: &str, desired: Desired) -> StoreResult<()>;
-    async fn set_app_meta(&self, id: &str, meta: &serde_json::Value) -> StoreResult<()>;
-    async fn set_stop_at(&self, id: &str, stop_at: Option<Timestamp>) -> StoreResult<()>;
     /// Turns off every app whose stop time has come; returns their event
     /// objects (`app:<uuid>`, as [`crate::service::app_object`] names them).
     async fn expire_apps(&self, now: Timestamp) -> StoreResult<Vec<String>>;
     async fn set_app_error(&self, id: &str, error: Option<&str>) -> StoreResult<()>;
 
+    /// Writes every part of the change, its new release (as the app's next
+    /// version) and its events in one transaction; fails with
+    /// [`StoreError::Stale`] and writes nothing when a guard does not hold.
+    /// Returns the new release, if the change made one.
+    async fn apply_change(&self, change: &DesiredChange) -> StoreResult<Option<Release>>;
+
     // builds, configs, releases
-    /// Inserts the release as the app's next version and makes it current.
-    async fn create_release(&self, release: &NewRelease) -> StoreResult<Release>;
     async fn get_release(&self, app_id: &str, version: i64) -> StoreResult<Option<Release>>;
     async fn list_releases(
         &self,
@@ -137,9 +131,6 @@ pub trait Store:
     async fn delete_instance(&self, uuid: Uuid) -> StoreResult<()>;
     /// Deletes the instance row and lowers its type's count by one, atomically.
     async fn destroy_instance(&self, uuid: Uuid) -> StoreResult<()>;
-    /// Marks one instance stopped by its user, or not.
-    async fn set_instance_stopped(&self, uuid: Uuid, stopped: bool) -> StoreResult<()>;
-    async fn request_restart(&self, uuids: &[Uuid]) -> StoreResult<()>;
     async fn clear_restart(&self, uuid: Uuid) -> StoreResult<()>;
 
     // events

@@ -5,12 +5,12 @@
 
 use uuid::Uuid;
 
+use crate::change::{DesiredChange, InstanceSet, NewRelease};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::plan::DesiredApp;
 use crate::rules;
 use crate::service::Berth;
-use crate::store::NewRelease;
 
 /// A workload as such dialects submit it.
 #[derive(Debug, Clone)]
@@ -318,33 +318,10 @@ impl Berth {
 
     /// Turns the app on or off; returns at once.
     pub async fn set_desired(&self, actor: &User, app: &App, desired: Desired) -> CoreResult<()> {
-        if desired == Desired::On {
-            // Exited instances start again whatever their restart policy says:
-            // the user asked for it.
-            let instances = self.store.list_instances(Some(&app.id)).await?;
-            for i in instances.iter().filter(|i| i.stopped) {
-                self.store.set_instance_stopped(i.uuid, false).await?;
-            }
-            let idle: Vec<Uuid> = instances
-                .iter()
-                .filter(|i| i.state != InstanceState::Up)
-                .map(|i| i.uuid)
-                .collect();
-            self.store.request_restart(&idle).await?;
-        }
-        self.store.set_desired(&app.id, desired).await?;
-        let verb = if desired == Desired::Off {
-            "stopped"
-        } else {
-            "started"
-        };
-        self.event(
-            app,
-            &actor.username,
-            &format!("{} {verb} the app", actor.username),
-        )
-        .await;
-        self.signals.wake();
+        self.change_app(app, |app: App| async move {
+            Ok(desired_change(actor, &app, desired))
+        })
+        .await?;
         Ok(())
     }
 
@@ -357,16 +334,18 @@ impl Berth {
         count: i64,
     ) -> CoreResult<()> {
         let count = rules::validate_scale(proc_type, count)?;
-        let mut structure = app.structure.clone();
-        structure.insert(proc_type.to_string(), count);
-        self.store.set_structure(&app.id, &structure).await?;
-        self.event(
-            app,
-            &actor.username,
-            &format!("{} scaled {proc_type}={count}", actor.username),
-        )
-        .await;
-        self.signals.wake();
+        self.change_app(app, |app: App| async move {
+            let app = &app;
+            let mut structure = app.structure.clone();
+            structure.insert(proc_type.to_string(), count);
+            Ok(DesiredChange {
+                expect_structure: Some(app.structure.clone()),
+                structure: Some(structure),
+                ..DesiredChange::new(&app.id, &actor.username)
+                    .event(format!("{} scaled {proc_type}={count}", actor.username))
+            })
+        })
+        .await?;
         Ok(())
     }
 
@@ -380,6 +359,29 @@ impl Berth {
         if change.is_empty() {
             return Ok(None);
         }
+        let change = &change;
+        let applied = self
+            .change_app(app, |app: App| async move {
+                let app = &app;
+                let release = self.workload_release(actor, app, change).await?;
+                Ok(DesiredChange {
+                    expect_release: Some(app.release),
+                    ..DesiredChange::new(&app.id, &actor.username)
+                        .event(&release.summary)
+                        .with_release(release)
+                })
+            })
+            .await?;
+        Ok(applied.release)
+    }
+
+    /// The release a workload change makes, from the app's current one.
+    pub(crate) async fn workload_release(
+        &self,
+        actor: &User,
+        app: &App,
+        change: &WorkloadChange,
+    ) -> CoreResult<NewRelease> {
         let previous = self.current_release(app).await?;
         let current_build = self.current_build(app).await?;
         let new_build =
@@ -401,14 +403,14 @@ impl Berth {
             } else {
                 None
             };
-        let new_config = match change.config {
+        let new_config = match &change.config {
             Some(values) => {
-                validate_config(&values)?;
+                validate_config(values)?;
                 Some(Config {
                     uuid: Uuid::new_v4(),
                     app_id: app.id.clone(),
                     owner: actor.username.clone(),
-                    values,
+                    values: values.clone(),
                     created: now(),
                 })
             }
@@ -418,44 +420,42 @@ impl Berth {
             Some(b) => format!("{} deployed {}", actor.username, b.image),
             None => format!("{} changed the configuration", actor.username),
         };
-        let release = self
-            .store
-            .create_release(&NewRelease {
-                app_id: app.id.clone(),
-                owner: actor.username.clone(),
-                build: new_build.as_ref().map(|b| b.uuid).or(previous.build),
-                new_build,
-                config: new_config.as_ref().map_or(previous.config, |c| c.uuid),
-                new_config,
-                summary: summary.clone(),
-            })
-            .await?;
-        self.event(app, &actor.username, &summary).await;
-        self.signals.wake();
-        Ok(Some(release))
+        Ok(NewRelease {
+            build: new_build.as_ref().map(|b| b.uuid).or(previous.build),
+            new_build,
+            config: new_config.as_ref().map_or(previous.config, |c| c.uuid),
+            new_config,
+            summary,
+        })
     }
 
     /// Replaces every instance with a fresh one of the same definition.
     pub async fn redeploy(&self, actor: &User, app: &App) -> CoreResult<Release> {
-        let current = self.current_release(app).await?;
-        if current.build.is_none() {
-            return Err(CoreError::invalid("the app has no image to redeploy"));
-        }
-        let release = self
-            .store
-            .create_release(&NewRelease {
-                app_id: app.id.clone(),
-                owner: actor.username.clone(),
-                new_build: None,
-                build: current.build,
-                new_config: None,
-                config: current.config,
-                summary: format!("{} redeployed v{}", actor.username, current.version),
+        let applied = self
+            .change_app(app, |app: App| async move {
+                let app = &app;
+                let current = self.current_release(app).await?;
+                if current.build.is_none() {
+                    return Err(CoreError::invalid("the app has no image to redeploy"));
+                }
+                let summary = format!("{} redeployed v{}", actor.username, current.version);
+                Ok(DesiredChange {
+                    expect_release: Some(app.release),
+                    ..DesiredChange::new(&app.id, &actor.username)
+                        .event(&summary)
+                        .with_release(NewRelease {
+                            new_build: None,
+                            build: current.build,
+                            new_config: None,
+                            config: current.config,
+                            summary,
+                        })
+                })
             })
             .await?;
-        self.event(app, &actor.username, &release.summary).await;
-        self.signals.wake();
-        Ok(release)
+        applied
+            .release
+            .ok_or_else(|| CoreError::Internal("a redeploy without a release".into()))
     }
 
     /// An instance by uuid and its app, if the actor may act at `need`.
@@ -490,21 +490,20 @@ impl Berth {
                 "cannot perform the operation: the application is stopped; start it first",
             ));
         }
-        self.store
-            .set_instance_stopped(instance.uuid, stopped)
-            .await?;
-        if !stopped && instance.state != InstanceState::Up {
-            self.store.request_restart(&[instance.uuid]).await?;
-        }
         let verb = if stopped { "stopped" } else { "started" };
         let name = format!("{}.{}", instance.proc_type, instance.num);
-        self.event(
-            app,
-            &actor.username,
-            &format!("{} {verb} {name}", actor.username),
-        )
-        .await;
-        self.signals.wake();
+        let only = || InstanceSet::These(vec![instance.uuid]);
+        let name = &name;
+        self.change_app(app, |app: App| async move {
+            let app = &app;
+            Ok(DesiredChange {
+                stopped: Some((only(), stopped)),
+                restart: (!stopped && instance.state != InstanceState::Up).then(only),
+                ..DesiredChange::new(&app.id, &actor.username)
+                    .event(format!("{} {verb} {name}", actor.username))
+            })
+        })
+        .await?;
         Ok(())
     }
 
@@ -544,6 +543,24 @@ impl Berth {
             out.push('\n');
         }
         Ok(out)
+    }
+}
+
+/// Turning an app on starts exited instances again whatever their restart
+/// policy says: the user asked for it.
+pub(crate) fn desired_change(actor: &User, app: &App, desired: Desired) -> DesiredChange {
+    let verb = if desired == Desired::Off {
+        "stopped"
+    } else {
+        "started"
+    };
+    let on = desired == Desired::On;
+    DesiredChange {
+        desired: Some(desired),
+        stopped: on.then_some((InstanceSet::All, false)),
+        restart: on.then_some(InstanceSet::NotUp),
+        ..DesiredChange::new(&app.id, &actor.username)
+            .event(format!("{} {verb} the app", actor.username))
     }
 }
 

@@ -5,9 +5,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use berth_core::change::{DesiredChange, InstanceSet};
 use berth_core::model::*;
 use berth_core::plan::{DesiredApp, Observation};
-use berth_core::store::{NewRelease, Page, Store, StoreError, StoreResult};
+use berth_core::store::{Page, Store, StoreError, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -657,52 +658,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn set_structure(&self, id: &str, structure: &Structure) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE apps SET structure = ?, updated = ? WHERE id = ?")
-            .bind(json(structure))
-            .bind(ts(now()))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("app {id}")));
-        }
-        Ok(())
-    }
-
-    async fn set_desired(&self, id: &str, desired: Desired) -> StoreResult<()> {
-        sqlx::query("UPDATE apps SET desired = ?, updated = ? WHERE id = ?")
-            .bind(desired.as_str())
-            .bind(ts(now()))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn set_app_meta(&self, id: &str, meta: &serde_json::Value) -> StoreResult<()> {
-        sqlx::query("UPDATE apps SET meta = ?, updated = ? WHERE id = ?")
-            .bind(json(meta))
-            .bind(ts(now()))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn set_stop_at(&self, id: &str, stop_at: Option<Timestamp>) -> StoreResult<()> {
-        sqlx::query("UPDATE apps SET stop_at = ? WHERE id = ?")
-            .bind(stop_at.map(ts))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
     async fn expire_apps(&self, now: Timestamp) -> StoreResult<Vec<String>> {
         sqlx::query_scalar(
             "UPDATE apps SET desired = 'OFF', stop_at = NULL, updated = ? \
@@ -726,41 +681,89 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn create_release(&self, new: &NewRelease) -> StoreResult<Release> {
+    async fn apply_change(&self, change: &DesiredChange) -> StoreResult<Option<Release>> {
         let mut tx = self.write_tx().await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT release FROM apps WHERE id = ?")
-            .bind(&new.app_id)
+        let stale = || StoreError::Stale(format!("app {}", change.app_id));
+        let current = sqlx::query("SELECT uuid, release, structure FROM apps WHERE id = ?")
+            .bind(&change.app_id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(db_err)?;
-        let Some(current) = current else {
-            return Err(StoreError::NotFound(format!("app {}", new.app_id)));
-        };
-        if let Some(b) = &new.new_build {
-            insert_build(&mut tx, b).await?;
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::NotFound(format!("app {}", change.app_id)))?;
+        let app_uuid: String = get(&current, "uuid")?;
+        let release_now: i64 = get(&current, "release")?;
+        if change.expect_release.is_some_and(|r| r != release_now) {
+            return Err(stale());
         }
-        if let Some(c) = &new.new_config {
-            insert_config(&mut tx, c).await?;
+        if let Some(expected) = &change.expect_structure {
+            let text: String = get(&current, "structure")?;
+            let structure: Structure = serde_json::from_str(&text)
+                .map_err(|e| backend(format!("apps.structure of {}: {e}", change.app_id)))?;
+            if &structure != expected {
+                return Err(stale());
+            }
         }
         let t = now();
-        let release = Release {
-            uuid: Uuid::new_v4(),
-            app_id: new.app_id.clone(),
-            owner: new.owner.clone(),
-            version: berth_core::rules::next_release_version(current),
-            build: new.build,
-            config: new.config,
-            summary: new.summary.clone(),
-            created: t,
-        };
-        insert_release(&mut tx, &release).await?;
-        sqlx::query("UPDATE apps SET release = ?, updated = ? WHERE id = ?")
-            .bind(release.version)
-            .bind(ts(t))
-            .bind(&new.app_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let mut release = None;
+        if let Some(new) = &change.release {
+            if let Some(b) = &new.new_build {
+                insert_build(&mut tx, b).await?;
+            }
+            if let Some(c) = &new.new_config {
+                insert_config(&mut tx, c).await?;
+            }
+            let made = Release {
+                uuid: Uuid::new_v4(),
+                app_id: change.app_id.clone(),
+                owner: change.actor.clone(),
+                version: berth_core::rules::next_release_version(release_now),
+                build: new.build,
+                config: new.config,
+                summary: new.summary.clone(),
+                created: t,
+            };
+            insert_release(&mut tx, &made).await?;
+            release = Some(made);
+        }
+        sqlx::query(
+            "UPDATE apps SET release = COALESCE(?, release), structure = COALESCE(?, structure), \
+             desired = COALESCE(?, desired), meta = COALESCE(?, meta), \
+             stop_at = CASE WHEN ? THEN ? ELSE stop_at END, updated = ? WHERE id = ?",
+        )
+        .bind(release.as_ref().map(|r| r.version))
+        .bind(change.structure.as_ref().map(json))
+        .bind(change.desired.map(Desired::as_str))
+        .bind(change.meta.as_ref().map(json))
+        .bind(change.stop_at.is_some())
+        .bind(change.stop_at.flatten().map(ts))
+        .bind(ts(t))
+        .bind(&change.app_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some((which, stopped)) = &change.stopped {
+            for_instances(&mut tx, &change.app_id, which, "stopped = ?", *stopped).await?;
+        }
+        if let Some(which) = &change.restart {
+            for_instances(
+                &mut tx,
+                &change.app_id,
+                which,
+                "restart_requested = ?",
+                true,
+            )
+            .await?;
+        }
+        for message in &change.events {
+            sqlx::query("INSERT INTO events (object, actor, message, created) VALUES (?, ?, ?, ?)")
+                .bind(format!("app:{app_uuid}"))
+                .bind(&change.actor)
+                .bind(message)
+                .bind(ts(t))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
         tx.commit().await.map_err(db_err)?;
         Ok(release)
     }
@@ -939,35 +942,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn set_instance_stopped(&self, uuid: Uuid, stopped: bool) -> StoreResult<()> {
-        sqlx::query("UPDATE instances SET stopped = ? WHERE uuid = ?")
-            .bind(stopped)
-            .bind(uuid.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
     async fn delete_instance(&self, uuid: Uuid) -> StoreResult<()> {
         sqlx::query("DELETE FROM instances WHERE uuid = ?")
             .bind(uuid.to_string())
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn request_restart(&self, uuids: &[Uuid]) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        for u in uuids {
-            sqlx::query("UPDATE instances SET restart_requested = 1 WHERE uuid = ?")
-                .bind(u.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)?;
         Ok(())
     }
 
@@ -1269,6 +1249,43 @@ fn domain_from(r: &SqliteRow) -> StoreResult<Domain> {
     })
 }
 
+/// Sets one flag column on the chosen instances of an app.
+async fn for_instances(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    app_id: &str,
+    which: &InstanceSet,
+    set: &str,
+    value: bool,
+) -> StoreResult<()> {
+    match which {
+        InstanceSet::These(uuids) => {
+            for u in uuids {
+                sqlx::query(&format!(
+                    "UPDATE instances SET {set} WHERE uuid = ? AND app_id = ?"
+                ))
+                .bind(value)
+                .bind(u.to_string())
+                .bind(app_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        InstanceSet::NotUp | InstanceSet::All => {
+            sqlx::query(&format!(
+                "UPDATE instances SET {set} WHERE app_id = ? AND (? OR state != 'up')"
+            ))
+            .bind(value)
+            .bind(app_id)
+            .bind(*which == InstanceSet::All)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
+
 async fn insert_config(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     c: &Config,
@@ -1338,6 +1355,7 @@ async fn insert_release(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use berth_core::change::NewRelease;
 
     async fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -1402,18 +1420,35 @@ mod tests {
                 .await,
             Err(StoreError::Conflict(_))
         ));
-        let r2 = s
-            .create_release(&NewRelease {
-                app_id: "demo".into(),
-                owner: "alice".into(),
+        let change = |expect: i64| DesiredChange {
+            expect_release: Some(expect),
+            release: Some(NewRelease {
                 new_build: None,
                 build: None,
                 new_config: None,
                 config: config.uuid,
                 summary: "again".into(),
-            })
-            .await
-            .unwrap();
+            }),
+            structure: Some([("web".to_string(), 2)].into()),
+            ..DesiredChange::new("demo", "alice").event("alice changed it")
+        };
+        let r2 = s.apply_change(&change(1)).await.unwrap().unwrap();
+        // Computed from v1, which is no longer current: nothing is written.
+        assert!(matches!(
+            s.apply_change(&change(1)).await,
+            Err(StoreError::Stale(_))
+        ));
+        assert_eq!(
+            s.get_app("demo").await.unwrap().unwrap().structure,
+            [("web".to_string(), 2)].into()
+        );
+        assert_eq!(
+            s.list_events(&format!("app:{}", app.uuid), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         assert_eq!(r2.version, 2);
         assert_eq!(s.get_app("demo").await.unwrap().unwrap().release, 2);
         let desired = s.desired_app("demo").await.unwrap().unwrap();

@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod builds;
+mod concurrency;
 mod harness;
 mod isolation;
 mod lifecycle;
