@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use berth_core::reconciler::{Reconciler, Signals};
+use berth_core::reconciler::Reconciler;
 use berth_core::runtime::Runtime;
 use berth_core::service::{Berth, Settings};
+use berth_core::signals::Signals;
 use berth_core::store::Store;
 use clap::Args;
 use tokio::sync::watch;

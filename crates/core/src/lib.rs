@@ -14,6 +14,8 @@ pub mod reconciler;
 pub mod rules;
 pub mod runtime;
 pub mod service;
+pub mod signals;
+pub mod spec;
 pub mod store;
 pub mod templates;
 pub mod workload;

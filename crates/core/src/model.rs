@@ -283,6 +283,9 @@ impl Instance {
     }
 }
 
+/// How long a deleted app stays listed (Tutum shows it as Terminated).
+pub const TOMBSTONE_KEEP: time::Duration = time::Duration::minutes(5);
+
 /// What is kept of a deleted app for a while, so that dialects that list
 /// recently terminated workloads (Tutum) can still show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

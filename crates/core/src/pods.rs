@@ -12,8 +12,9 @@ use serde_json::{Map, Value, json};
 use crate::change::{DesiredChange, InstanceSet};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
+use crate::plan::Phase;
 use crate::service::{Berth, app_object};
-use crate::workload::{Phase, WorkloadChange, WorkloadSpec, desired_change};
+use crate::workload::{WorkloadChange, WorkloadSpec, desired_change};
 
 pub const POD_PROC_TYPE: &str = "pod";
 pub const DEFAULT_TIME_TO_STOP: i64 = 43_200;

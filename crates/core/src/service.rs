@@ -13,9 +13,10 @@ use crate::change::{DesiredChange, InstanceSet, NewRelease};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::plan::{Convergence, convergence};
-use crate::reconciler::{Signals, release_env, shell_command};
 use crate::rules::{self, ConfigPatch};
 use crate::runtime::{ContainerSpec, LABEL_APP, LABEL_JOB, Runtime, RuntimeError};
+use crate::signals::Signals;
+use crate::spec::{release_env, shell_command};
 use crate::store::{Page, Store, StoreError};
 
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::change::{DesiredChange, InstanceSet, NewRelease};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
-use crate::plan::DesiredApp;
+use crate::plan::{Phase, phase};
 use crate::rules;
 use crate::service::Berth;
 
@@ -50,25 +50,6 @@ impl WorkloadChange {
     }
 }
 
-/// Where an app is, from desired state and instances: one state machine,
-/// rendered per dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Nothing has started yet.
-    Creating,
-    Running,
-    /// Converged, but some instances are not up.
-    Partial,
-    /// Instances being added or removed.
-    Scaling,
-    /// Instances of an older release being replaced.
-    Redeploying,
-    Stopping,
-    Stopped,
-    /// An instance could not be created (missing image, engine refusal).
-    Error,
-}
-
 /// A workload with everything its views show.
 #[derive(Debug, Clone)]
 pub struct Workload {
@@ -91,66 +72,6 @@ impl Workload {
 
     pub fn target(&self) -> u32 {
         self.app.structure.values().sum()
-    }
-}
-
-/// The phase of an app given its desired state and instance rows.
-pub fn phase(app: &DesiredApp, rows: &[Instance]) -> Phase {
-    let target: u32 = if app.runnable {
-        app.structure.values().sum()
-    } else {
-        0
-    };
-    let live = |r: &&Instance| !matches!(r.state, InstanceState::Destroyed);
-    let current: Vec<&Instance> = rows
-        .iter()
-        .filter(live)
-        .filter(|r| r.release == app.release)
-        .collect();
-    let running = |r: &&&Instance| r.state == InstanceState::Up;
-    let up = current.iter().filter(running).count() as u32;
-    if app.desired == Desired::Off {
-        return if rows
-            .iter()
-            .any(|r| matches!(r.state, InstanceState::Up | InstanceState::Starting))
-        {
-            Phase::Stopping
-        } else {
-            Phase::Stopped
-        };
-    }
-    if current.iter().any(|r| r.state == InstanceState::Error) {
-        return Phase::Error;
-    }
-    if rows.iter().any(|r| r.release != app.release) {
-        return Phase::Redeploying;
-    }
-    if target == 0 {
-        return if current.is_empty() {
-            Phase::Stopped
-        } else {
-            Phase::Scaling
-        };
-    }
-    let pending = current
-        .iter()
-        .any(|r| matches!(r.state, InstanceState::Created | InstanceState::Starting));
-    if current.len() as u32 != target || (pending && up > 0) {
-        return if up == 0 && rows.iter().all(|r| r.state != InstanceState::Crashed) {
-            Phase::Creating
-        } else {
-            Phase::Scaling
-        };
-    }
-    if pending {
-        return Phase::Creating;
-    }
-    let user_stopped = current.iter().filter(|r| r.stopped).count() as u32;
-    match up {
-        n if n == target => Phase::Running,
-        0 if user_stopped == target => Phase::Stopped,
-        0 => Phase::Stopped,
-        _ => Phase::Partial,
     }
 }
 
@@ -293,7 +214,7 @@ impl Berth {
 
     /// Apps deleted in the last few minutes that the actor owned (or all, for administrators).
     pub async fn recent_tombstones(&self, actor: &User) -> CoreResult<Vec<Tombstone>> {
-        let since = now() - crate::reconciler::TOMBSTONE_KEEP;
+        let since = now() - TOMBSTONE_KEEP;
         Ok(self.store.list_tombstones(actor, since).await?)
     }
 
@@ -600,59 +521,5 @@ pub(crate) mod tests_support {
             state,
             ..Instance::new("a", 2, "cmd", 1)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn desired(count: u32, on: bool) -> DesiredApp {
-        DesiredApp {
-            app_id: "a".into(),
-            desired: if on { Desired::On } else { Desired::Off },
-            structure: [("cmd".to_string(), count)].into(),
-            release: 2,
-            runnable: true,
-            error: None,
-            restart: RestartPolicy::Always,
-            autodestroy: AutoDestroy::Off,
-        }
-    }
-
-    fn row(num: u32, release: i64, state: InstanceState) -> Instance {
-        Instance {
-            state,
-            ..Instance::new("a", release, "cmd", num)
-        }
-    }
-
-    #[test]
-    fn phases() {
-        use InstanceState::*;
-        assert_eq!(phase(&desired(2, true), &[]), Phase::Creating);
-        assert_eq!(
-            phase(&desired(2, true), &[row(1, 2, Up), row(2, 2, Up)]),
-            Phase::Running
-        );
-        assert_eq!(
-            phase(&desired(2, true), &[row(1, 2, Up), row(2, 2, Crashed)]),
-            Phase::Partial
-        );
-        assert_eq!(
-            phase(&desired(3, true), &[row(1, 2, Up), row(2, 2, Up)]),
-            Phase::Scaling
-        );
-        assert_eq!(
-            phase(&desired(1, true), &[row(1, 1, Up), row(1, 2, Starting)]),
-            Phase::Redeploying
-        );
-        assert_eq!(phase(&desired(1, true), &[row(1, 2, Error)]), Phase::Error);
-        assert_eq!(phase(&desired(2, false), &[row(1, 2, Up)]), Phase::Stopping);
-        assert_eq!(
-            phase(&desired(2, false), &[row(1, 2, Down)]),
-            Phase::Stopped
-        );
-        assert_eq!(phase(&desired(0, true), &[]), Phase::Stopped);
     }
 }

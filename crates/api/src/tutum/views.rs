@@ -1,8 +1,9 @@
 //! Apps and instances rendered as Tutum application and container objects.
 
 use berth_core::model::*;
+use berth_core::plan::Phase;
 use berth_core::rules::{join_command_line, parse_memory};
-use berth_core::workload::{Phase, Workload};
+use berth_core::workload::Workload;
 use serde_json::{Map, Value, json};
 use time::macros::format_description;
 

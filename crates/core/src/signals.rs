@@ -1,0 +1,98 @@
+//! How requests and the reconciler signal each other: a request wakes the
+//! loop after it writes, and may wait for the first pass that saw its write.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+
+/// How requests and the reconciler signal each other.
+#[derive(Debug)]
+pub struct Signals {
+    pub(crate) wake: Notify,
+    /// Number of the last pass that started.
+    started: AtomicU64,
+    /// Number of the last pass that finished.
+    finished: watch::Sender<u64>,
+}
+
+impl Default for Signals {
+    fn default() -> Self {
+        Signals {
+            wake: Notify::new(),
+            started: AtomicU64::new(0),
+            finished: watch::channel(0).0,
+        }
+    }
+}
+
+impl Signals {
+    /// Asks for a pass soon; called after every desired-state write.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Marks "now": a pass that starts after this ticket sees every write
+    /// made before it.
+    pub fn ticket(&self) -> u64 {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// The number of the last finished pass: waiting past it waits for the
+    /// pass running now, if any, whose writes may postdate a read made now.
+    pub fn last_finished(&self) -> u64 {
+        *self.finished.borrow()
+    }
+
+    /// Waits until a pass numbered above `ticket` has finished, or `timeout`.
+    pub async fn pass_after(&self, ticket: u64, timeout: Duration) {
+        let mut rx = self.finished.subscribe();
+        let _ = tokio::time::timeout(timeout, rx.wait_for(|n| *n > ticket)).await;
+    }
+
+    pub(crate) fn pass_started(&self) -> u64 {
+        self.started.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    pub(crate) fn pass_finished(&self, number: u64) {
+        self.finished.send_replace(number);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_ticket_waits_for_a_pass_that_starts_after_it() {
+        let signals = Signals::default();
+        let running = signals.pass_started();
+        let ticket = signals.ticket();
+        signals.pass_finished(running);
+        // The pass that was already running does not satisfy the ticket.
+        let waited = tokio::time::timeout(
+            Duration::from_millis(50),
+            signals.pass_after(ticket, Duration::from_secs(5)),
+        )
+        .await;
+        assert!(waited.is_err());
+        let next = signals.pass_started();
+        signals.pass_finished(next);
+        signals.pass_after(ticket, Duration::from_secs(5)).await;
+    }
+
+    #[tokio::test]
+    async fn last_finished_waits_for_the_pass_running_now() {
+        let signals = Signals::default();
+        let running = signals.pass_started();
+        let seen = signals.last_finished();
+        assert_eq!(seen, 0);
+        signals.pass_finished(running);
+        tokio::time::timeout(
+            Duration::from_millis(50),
+            signals.pass_after(seen, Duration::from_secs(5)),
+        )
+        .await
+        .expect("the running pass finishing is enough");
+    }
+}
