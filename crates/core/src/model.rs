@@ -394,3 +394,9 @@ pub struct Job {
     pub created: Timestamp,
     pub finished: Option<Timestamp>,
 }
+
+/// RFC 3339 text of a timestamp, as answers carry it.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

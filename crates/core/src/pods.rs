@@ -368,7 +368,7 @@ impl Berth {
             definition: definition.clone(),
             derived: derived.clone(),
             credentials: Some(credentials.clone()),
-            start_instance_ts: on.then(|| crate::service::rfc3339(now())),
+            start_instance_ts: on.then(|| crate::model::rfc3339(now())),
         };
         let spec = WorkloadSpec {
             name: definition.pod_id.clone(),
@@ -480,7 +480,7 @@ impl Berth {
             if config.values != wanted {
                 definition.config = Some(wanted);
             }
-            meta.start_instance_ts = Some(crate::service::rfc3339(now()));
+            meta.start_instance_ts = Some(crate::model::rfc3339(now()));
             let mut change = desired_change(actor, app, Desired::On);
             if definition.is_empty() {
                 if restart {
@@ -620,7 +620,7 @@ impl Berth {
             .list_events(&app_object(&app), 1000)
             .await?
             .into_iter()
-            .map(|e| format!("{}: {}", crate::service::rfc3339(e.created), e.message))
+            .map(|e| format!("{}: {}", crate::model::rfc3339(e.created), e.message))
             .collect();
         Ok((logs, actions))
     }

@@ -196,7 +196,7 @@ impl Berth {
         check.pod_id = "templatecheck".into();
         check.validate()?;
         let created = now();
-        let stamp = crate::service::rfc3339(created);
+        let stamp = crate::model::rfc3339(created);
         let tag = TemplateTag {
             template_id: id.to_string(),
             tag: tag.to_string(),

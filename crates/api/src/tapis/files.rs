@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
 use berth_core::inside::Download;
-use berth_core::service::rfc3339;
+use berth_core::model::rfc3339;
 use serde_json::{Value, json};
 
 use super::envelope::{TapisResult, ok};

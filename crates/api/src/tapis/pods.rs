@@ -3,9 +3,9 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use berth_core::CoreError;
+use berth_core::model::rfc3339;
 use berth_core::model::*;
 use berth_core::pods::{PodDefinition, definition_json, pod_meta, pod_status};
-use berth_core::service::rfc3339;
 use serde_json::{Value, json};
 
 use super::envelope::{TapisResult, ok, ok_with_metadata};

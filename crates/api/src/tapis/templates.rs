@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use berth_core::CoreError;
 use berth_core::model::Level;
-use berth_core::service::rfc3339;
+use berth_core::model::rfc3339;
 use berth_core::templates::{Template, TemplateTag};
 use serde_json::{Value, json};
 

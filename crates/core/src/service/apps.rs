@@ -1,0 +1,169 @@
+//! Apps: who may act on one, creating, listing and deleting them.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::{Berth, app_object};
+use crate::error::{CoreError, CoreResult};
+use crate::model::*;
+use crate::rules::{self};
+use crate::runtime::LABEL_APP;
+use crate::store::Page;
+
+impl Berth {
+    /// The app if the actor may act on it at `need`; to anyone with no access it does not exist.
+    pub async fn app(&self, actor: &User, id: &str, need: Level) -> CoreResult<App> {
+        let not_found = || CoreError::not_found(format!("app {id} not found"));
+        let app = self.store.get_app(id).await?.ok_or_else(not_found)?;
+        let level = if actor.is_admin || app.owner_id == actor.id {
+            Level::Admin
+        } else {
+            self.store
+                .grant_level(&app_object(&app), actor.id)
+                .await?
+                .ok_or_else(not_found)?
+        };
+        if level < need {
+            return Err(CoreError::Forbidden(
+                "You do not have permission to perform this action.".into(),
+            ));
+        }
+        Ok(app)
+    }
+
+    pub fn app_url(&self, app: &App) -> String {
+        format!("{}.{}", app.id, self.settings.domain)
+    }
+
+    pub async fn create_app(
+        &self,
+        actor: &User,
+        id: Option<&str>,
+        kind: AppKind,
+    ) -> CoreResult<App> {
+        let id = match id {
+            Some(id) => {
+                rules::validate_app_id(id)?;
+                id.to_string()
+            }
+            None => self.free_app_id().await?,
+        };
+        let t = now();
+        let app = App {
+            id: id.clone(),
+            uuid: Uuid::new_v4(),
+            owner_id: actor.id,
+            owner: actor.username.clone(),
+            kind,
+            desired: Desired::On,
+            structure: Structure::new(),
+            release: 1,
+            error: None,
+            stop_at: None,
+            meta: serde_json::Value::Null,
+            created: t,
+            updated: t,
+        };
+        let config = Config {
+            uuid: Uuid::new_v4(),
+            app_id: id.clone(),
+            owner: actor.username.clone(),
+            values: ConfigValues::default(),
+            created: t,
+        };
+        let summary = format!("{} created initial release", actor.username);
+        let release = Release {
+            uuid: Uuid::new_v4(),
+            app_id: id.clone(),
+            owner: actor.username.clone(),
+            version: 1,
+            build: None,
+            config: config.uuid,
+            summary: summary.clone(),
+            created: t,
+        };
+        match self
+            .store
+            .create_app(&app, &config, None, std::slice::from_ref(&release))
+            .await
+        {
+            Ok(()) => {}
+            Err(crate::store::StoreError::Conflict(_)) => {
+                return Err(CoreError::Conflict(format!(
+                    "App with this id already exists: {id}"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.event(&app, &actor.username, &summary).await;
+        Ok(app)
+    }
+
+    async fn free_app_id(&self) -> CoreResult<String> {
+        for _ in 0..20 {
+            let id = rules::generate_app_id();
+            if self.store.get_app(&id).await?.is_none() {
+                return Ok(id);
+            }
+        }
+        let id = format!(
+            "{}-{}",
+            rules::generate_app_id(),
+            &Uuid::new_v4().simple().to_string()[..6]
+        );
+        Ok(id)
+    }
+
+    pub async fn list_apps(&self, actor: &User, offset: i64, limit: i64) -> CoreResult<Page<App>> {
+        Ok(self.store.list_apps(actor, offset, limit).await?)
+    }
+
+    /// Deletes the app and waits until the engine runs none of its containers.
+    pub async fn destroy_app(&self, actor: &User, id: &str) -> CoreResult<()> {
+        let app = self.app(actor, id, Level::Admin).await?;
+        let mut ticket = self.signals.ticket();
+        self.delete_app(actor, &app).await?;
+        let deadline = tokio::time::Instant::now() + self.settings.converge_timeout;
+        while tokio::time::Instant::now() < deadline {
+            let left = self
+                .runtime
+                .list(&[(LABEL_APP, Some(app.id.as_str()))])
+                .await
+                .map(|cs| {
+                    cs.iter()
+                        .any(|c| c.label(crate::runtime::LABEL_INSTANCE).is_some())
+                })
+                .unwrap_or(false);
+            if !left {
+                break;
+            }
+            self.signals
+                .pass_after(ticket, Duration::from_millis(500))
+                .await;
+            ticket = self.signals.last_finished();
+        }
+        Ok(())
+    }
+
+    /// Deletes the app at once, keeping a tombstone; the reconciler then
+    /// removes its containers as orphans.
+    pub async fn delete_app(&self, actor: &User, app: &App) -> CoreResult<()> {
+        let tombstone = Tombstone {
+            app: app.clone(),
+            build: self.current_build(app).await?,
+            config: Some(self.current_config(app).await?),
+            deleted: now(),
+        };
+        self.store.delete_app(&app.id, &tombstone).await?;
+        tracing::info!(app = %app.id, by = %actor.username, "app deleted");
+        self.signals.wake();
+        Ok(())
+    }
+
+    pub(crate) async fn event(&self, app: &App, actor: &str, message: &str) {
+        if let Err(e) = self.store.add_event(&app_object(app), actor, message).await {
+            tracing::warn!(error = %e, "could not record event");
+        }
+    }
+}
