@@ -1,0 +1,39 @@
+//! [`AppStore`]: apps, their desired state and the tombstones deleted apps
+//! leave behind.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{Page, StoreResult};
+use crate::model::{App, Build, Config, Desired, Release, Structure, Timestamp, Tombstone, User};
+
+#[async_trait]
+pub trait AppStore: Send + Sync {
+    /// Creates the app with its initial config, optional first build and
+    /// releases (v1, and v2 when a workload arrives whole), atomically.
+    async fn create_app(
+        &self,
+        app: &App,
+        config: &Config,
+        build: Option<&Build>,
+        releases: &[Release],
+    ) -> StoreResult<()>;
+    async fn get_app(&self, id: &str) -> StoreResult<Option<App>>;
+    async fn get_app_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<App>>;
+    /// Apps the user may see (own, granted, or all for administrators), by id.
+    async fn list_apps(&self, user: &User, offset: i64, limit: i64) -> StoreResult<Page<App>>;
+    /// Deletes the app and everything of it, keeping `tombstone`, atomically.
+    async fn delete_app(&self, id: &str, tombstone: &Tombstone) -> StoreResult<()>;
+    /// Tombstones deleted after `since` that the user may see, newest first.
+    async fn list_tombstones(&self, user: &User, since: Timestamp) -> StoreResult<Vec<Tombstone>>;
+    async fn get_tombstone(&self, app_uuid: Uuid) -> StoreResult<Option<Tombstone>>;
+    async fn purge_tombstones(&self, before: Timestamp) -> StoreResult<()>;
+    async fn set_structure(&self, id: &str, structure: &Structure) -> StoreResult<()>;
+    async fn set_desired(&self, id: &str, desired: Desired) -> StoreResult<()>;
+    async fn set_app_meta(&self, id: &str, meta: &serde_json::Value) -> StoreResult<()>;
+    async fn set_stop_at(&self, id: &str, stop_at: Option<Timestamp>) -> StoreResult<()>;
+    /// Turns off every app whose stop time has come; returns their event
+    /// objects (`app:<uuid>`, as [`crate::service::app_object`] names them).
+    async fn expire_apps(&self, now: Timestamp) -> StoreResult<Vec<String>>;
+    async fn set_app_error(&self, id: &str, error: Option<&str>) -> StoreResult<()>;
+}

@@ -1,0 +1,33 @@
+//! [`EventStore`]: the append-only action log of each object.
+
+use async_trait::async_trait;
+use berth_core::model::{Event, now};
+use berth_core::store::{EventStore, StoreResult};
+
+use crate::{SqliteStore, rows, ts};
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn add_event(&self, object: &str, actor: &str, message: &str) -> StoreResult<()> {
+        self.exec(
+            sqlx::query("INSERT INTO events (object, actor, message, created) VALUES (?, ?, ?, ?)")
+                .bind(object)
+                .bind(actor)
+                .bind(message)
+                .bind(ts(now())),
+        )
+        .await
+    }
+
+    async fn list_events(&self, object: &str, limit: i64) -> StoreResult<Vec<Event>> {
+        self.fetch_all(
+            sqlx::query(
+                "SELECT * FROM (SELECT * FROM events WHERE object = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+            )
+            .bind(object)
+            .bind(limit),
+            rows::event,
+        )
+        .await
+    }
+}
