@@ -31,7 +31,18 @@ fn parse_ts(text: &str) -> Result<Timestamp, time::error::Parse> {
     Timestamp::parse(text, &Rfc3339)
 }
 
-fn unknown<T>(parse: fn(&str) -> Option<T>) -> impl Fn(&str) -> Result<T, String> {
+/// Parses text stored at `table.column`.
+fn parse_stored<T, E: Display>(
+    table: Option<&str>,
+    column: &str,
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> StoreResult<T> {
+    parse(text).map_err(|e| undecodable(table, column, e))
+}
+
+/// `parse`, with a name it does not know an error saying so.
+fn or_unknown<T>(parse: fn(&str) -> Option<T>) -> impl Fn(&str) -> Result<T, String> {
     move |text| parse(text).ok_or_else(|| format!("unknown value {text:?}"))
 }
 
@@ -49,15 +60,13 @@ impl<'r> Columns<'r> {
         }
     }
 
-    fn bad(&self, column: &str, why: impl Display) -> StoreError {
-        undecodable(self.table, column, why)
-    }
-
     pub(crate) fn get<T>(&self, column: &str) -> StoreResult<T>
     where
         T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
     {
-        self.row.try_get(column).map_err(|e| self.bad(column, e))
+        self.row
+            .try_get(column)
+            .map_err(|e| undecodable(self.table, column, e))
     }
 
     /// A text column parsed by `parse`.
@@ -67,7 +76,7 @@ impl<'r> Columns<'r> {
         parse: impl Fn(&str) -> Result<T, E>,
     ) -> StoreResult<T> {
         let text: String = self.get(column)?;
-        parse(&text).map_err(|e| self.bad(column, e))
+        parse_stored(self.table, column, &text, parse)
     }
 
     /// A nullable text column parsed by `parse`.
@@ -77,7 +86,7 @@ impl<'r> Columns<'r> {
         parse: impl Fn(&str) -> Result<T, E>,
     ) -> StoreResult<Option<T>> {
         let text: Option<String> = self.get(column)?;
-        text.map(|t| parse(&t).map_err(|e| self.bad(column, e)))
+        text.map(|t| parse_stored(self.table, column, &t, parse))
             .transpose()
     }
 
@@ -107,7 +116,7 @@ impl<'r> Columns<'r> {
 
     /// A text column holding one of the names `parse` knows.
     pub(crate) fn named<T>(&self, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-        self.text_as(column, unknown(parse))
+        self.text_as(column, or_unknown(parse))
     }
 }
 
@@ -212,18 +221,18 @@ fn app_kind(text: &str) -> Option<AppKind> {
 
 impl AppRecord {
     pub(crate) fn into_app(self) -> StoreResult<App> {
-        let bad = |column: &str, why: &dyn Display| undecodable(Some("apps"), column, why);
-        let ts = |column: &str, text: &str| parse_ts(text).map_err(|e| bad(column, &e));
+        const APPS: Option<&str> = Some("apps");
+        let time = |column: &str, text: &str| parse_stored(APPS, column, text, parse_ts);
         Ok(App {
-            kind: unknown(app_kind)(&self.kind).map_err(|e| bad("kind", &e))?,
-            desired: unknown(Desired::parse)(&self.desired).map_err(|e| bad("desired", &e))?,
+            kind: parse_stored(APPS, "kind", &self.kind, or_unknown(app_kind))?,
+            desired: parse_stored(APPS, "desired", &self.desired, or_unknown(Desired::parse))?,
             stop_at: self
                 .stop_at
                 .as_deref()
-                .map(|t| ts("stop_at", t))
+                .map(|t| time("stop_at", t))
                 .transpose()?,
-            created: ts("created", &self.created)?,
-            updated: ts("updated", &self.updated)?,
+            created: time("created", &self.created)?,
+            updated: time("updated", &self.updated)?,
             id: self.id,
             uuid: self.uuid,
             owner_id: self.owner_id,
