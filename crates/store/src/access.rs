@@ -134,3 +134,70 @@ impl AccessStore for SqliteStore {
         Ok(removed > 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use berth_core::store::prelude::*;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::apps::tests::demo_app;
+    use crate::testing::store;
+
+    #[tokio::test]
+    async fn grants_domains_and_keys_round_trip() {
+        let (_d, s) = store().await;
+        let alice = s.create_user("alice", "", "h").await.unwrap();
+        let bob = s.create_user("bob", "", "h").await.unwrap();
+
+        s.grant("app:x", bob.id, Level::Read).await.unwrap();
+        s.grant("app:x", bob.id, Level::User).await.unwrap();
+        s.grant("app:x", alice.id, Level::Admin).await.unwrap();
+        assert_eq!(
+            s.grant_level("app:x", bob.id).await.unwrap(),
+            Some(Level::User)
+        );
+        assert_eq!(
+            s.grantees("app:x").await.unwrap(),
+            [
+                ("alice".to_string(), Level::Admin),
+                ("bob".to_string(), Level::User)
+            ]
+        );
+        assert!(s.revoke("app:x", bob.id).await.unwrap());
+        assert!(!s.revoke("app:x", bob.id).await.unwrap());
+        assert_eq!(s.grant_level("app:x", bob.id).await.unwrap(), None);
+
+        let (app, config, release) = demo_app(&alice);
+        s.create_app(&app, &config, None, &[release]).await.unwrap();
+        for name in ["b.example", "a.example"] {
+            let domain = Domain {
+                domain: name.into(),
+                app_id: "demo".into(),
+                owner: "alice".into(),
+                created: now(),
+            };
+            s.add_domain(&domain).await.unwrap();
+        }
+        let page = s.list_domains("demo", 1, 10).await.unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.items[0].domain, "b.example");
+        assert!(s.remove_domain("demo", "a.example").await.unwrap());
+        assert!(!s.remove_domain("demo", "a.example").await.unwrap());
+
+        let key = SshKey {
+            uuid: Uuid::new_v4(),
+            id: "laptop".into(),
+            owner: "alice".into(),
+            public: "ssh-ed25519 AAAA".into(),
+            fingerprint: "fp".into(),
+            created: now(),
+        };
+        s.add_key(alice.id, &key).await.unwrap();
+        let keys = s.list_keys(alice.id, 0, 10).await.unwrap();
+        assert_eq!((keys.total, keys.items), (1, vec![key]));
+        assert!(s.remove_key(alice.id, "laptop").await.unwrap());
+        assert_eq!(s.list_keys(alice.id, 0, 10).await.unwrap().total, 0);
+    }
+}

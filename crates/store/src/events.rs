@@ -31,3 +31,21 @@ impl EventStore for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::store;
+
+    #[tokio::test]
+    async fn an_objects_newest_events_read_oldest_first() {
+        let (_d, s) = store().await;
+        for message in ["one", "two", "three"] {
+            s.add_event("app:x", "alice", message).await.unwrap();
+        }
+        s.add_event("app:y", "alice", "other").await.unwrap();
+        let events = s.list_events("app:x", 2).await.unwrap();
+        let messages: Vec<_> = events.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages, ["two", "three"]);
+    }
+}

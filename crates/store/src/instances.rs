@@ -163,3 +163,94 @@ impl InstanceStore for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use berth_core::model::InstanceState;
+    use berth_core::store::prelude::*;
+
+    use super::*;
+    use crate::apps::tests::demo_app;
+    use crate::testing::store;
+
+    fn web_instance(release: i64, num: u32) -> Instance {
+        let t = now();
+        Instance {
+            uuid: Uuid::new_v4(),
+            app_id: "demo".into(),
+            release,
+            proc_type: "web".into(),
+            num,
+            state: InstanceState::Created,
+            exit_code: None,
+            message: None,
+            engine_id: None,
+            node: None,
+            restarts: 0,
+            next_restart: None,
+            restart_requested: false,
+            stopped: false,
+            ports: Vec::new(),
+            created: t,
+            updated: t,
+        }
+    }
+
+    #[tokio::test]
+    async fn instances_follow_their_app_release_and_flags() {
+        let (_d, s) = store().await;
+        let alice = s.create_user("alice", "", "h").await.unwrap();
+        let (app, config, release) = demo_app(&alice);
+        s.create_app(&app, &config, None, &[release]).await.unwrap();
+        let structure = Structure::from([("web".to_string(), 2)]);
+        s.set_structure("demo", &structure).await.unwrap();
+
+        // Only the app's current release takes new rows.
+        assert!(!s.insert_instance(&web_instance(2, 1)).await.unwrap());
+        let first = web_instance(1, 1);
+        let second = web_instance(1, 2);
+        assert!(s.insert_instance(&first).await.unwrap());
+        assert!(s.insert_instance(&second).await.unwrap());
+        assert_eq!(
+            s.list_instances(Some("demo")).await.unwrap(),
+            [first.clone(), second.clone()]
+        );
+
+        s.observe_instance(&Observation {
+            instance: first.uuid,
+            state: InstanceState::Up,
+            exit_code: None,
+            message: None,
+            engine_id: Some("c1".into()),
+            node: Some("vm".into()),
+            restarts: 1,
+            next_restart: None,
+            ports: Vec::new(),
+        })
+        .await
+        .unwrap();
+        s.set_instance_stopped(first.uuid, true).await.unwrap();
+        s.request_restart(&[first.uuid, second.uuid]).await.unwrap();
+        s.clear_restart(second.uuid).await.unwrap();
+        let seen = s.get_instance(first.uuid).await.unwrap().unwrap();
+        assert_eq!(seen.state, InstanceState::Up);
+        assert_eq!(seen.engine_id.as_deref(), Some("c1"));
+        assert!(seen.stopped && seen.restart_requested);
+        assert!(
+            !s.get_instance(second.uuid)
+                .await
+                .unwrap()
+                .unwrap()
+                .restart_requested
+        );
+
+        // Destroying one instance lowers its type's count with it.
+        s.destroy_instance(first.uuid).await.unwrap();
+        assert!(s.get_instance(first.uuid).await.unwrap().is_none());
+        let desired = s.desired_app("demo").await.unwrap().unwrap();
+        assert_eq!(desired.structure["web"], 1);
+        s.delete_instance(second.uuid).await.unwrap();
+        assert!(s.list_instances(None).await.unwrap().is_empty());
+        assert_eq!(s.desired_apps().await.unwrap().len(), 1);
+    }
+}

@@ -70,3 +70,55 @@ impl RunStore for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use berth_core::store::prelude::*;
+
+    use super::*;
+    use crate::testing::store;
+
+    fn run_job(owner_id: i64) -> Job {
+        Job {
+            uuid: Uuid::new_v4(),
+            owner_id,
+            app_id: Some("demo".into()),
+            kind: "run".into(),
+            image: "busybox:latest".into(),
+            command: "echo hi".into(),
+            state: JobState::Running,
+            exit_code: None,
+            output: String::new(),
+            created: now(),
+            finished: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_finish_or_fail_when_the_server_restarted() {
+        let (_d, s) = store().await;
+        let alice = s.create_user("alice", "", "h").await.unwrap();
+        let done = run_job(alice.id);
+        let interrupted = run_job(alice.id);
+        s.insert_job(&done).await.unwrap();
+        s.insert_job(&interrupted).await.unwrap();
+        assert_eq!(s.get_job(done.uuid).await.unwrap(), Some(done.clone()));
+
+        s.finish_job(done.uuid, JobState::Completed, Some(0), "hi\n")
+            .await
+            .unwrap();
+        let failed = s.fail_interrupted_jobs(" (restarted)").await.unwrap();
+        assert_eq!(failed, [interrupted.uuid]);
+
+        let finished = s.get_job(done.uuid).await.unwrap().unwrap();
+        assert_eq!(finished.state, JobState::Completed);
+        assert_eq!(
+            (finished.exit_code, finished.output.as_str()),
+            (Some(0), "hi\n")
+        );
+        let failed = s.get_job(interrupted.uuid).await.unwrap().unwrap();
+        assert_eq!(failed.state, JobState::Failed);
+        assert_eq!(failed.output, " (restarted)");
+        assert!(failed.finished.is_some());
+    }
+}
