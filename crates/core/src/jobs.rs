@@ -11,7 +11,6 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -24,7 +23,6 @@ use crate::runtime::{
     RuntimeError,
 };
 use crate::service::Berth;
-use crate::store::StoreResult;
 
 /// `Job::kind` of script jobs.
 pub const SCRIPT_JOB_KIND: &str = "script";
@@ -93,25 +91,6 @@ pub struct JobObservation {
     pub node: Option<String>,
     pub started: Option<Timestamp>,
     pub finished: Option<Timestamp>,
-}
-
-#[async_trait]
-pub trait JobStore: Send + Sync {
-    async fn insert_script_job(&self, job: &ScriptJob) -> StoreResult<()>;
-    async fn get_script_job(&self, uuid: Uuid) -> StoreResult<Option<ScriptJob>>;
-    /// Script jobs whose container id starts with `prefix`.
-    async fn script_jobs_by_container(&self, prefix: &str) -> StoreResult<Vec<ScriptJob>>;
-    /// The owner's script jobs, oldest first.
-    async fn list_script_jobs(&self, owner_id: i64) -> StoreResult<Vec<ScriptJob>>;
-    /// Every user's script jobs last seen running.
-    async fn running_script_jobs(&self) -> StoreResult<Vec<ScriptJob>>;
-    /// Every user's script jobs created before `before`.
-    async fn script_jobs_created_before(&self, before: Timestamp) -> StoreResult<Vec<ScriptJob>>;
-    async fn set_job_container(&self, uuid: Uuid, container_id: &str) -> StoreResult<()>;
-    async fn record_job_observation(&self, uuid: Uuid, obs: &JobObservation) -> StoreResult<()>;
-    async fn record_job_metrics(&self, uuid: Uuid, sample: &MetricsSample) -> StoreResult<()>;
-    /// Deletes the job row; false when there was none.
-    async fn delete_script_job(&self, uuid: Uuid) -> StoreResult<bool>;
 }
 
 // ------------------------------------------------------------------- rules

@@ -2,14 +2,12 @@
 //! hold a pod definition. A pod naming `template:tag[@timestamp]` starts
 //! from that tag's definition; its own fields win.
 
-use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::pods::{PodDefinition, pod_meta};
 use crate::service::Berth;
-use crate::store::StoreResult;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -33,19 +31,6 @@ pub struct TemplateTag {
     pub commit_message: String,
     pub added_by: String,
     pub created: Timestamp,
-}
-
-#[async_trait]
-pub trait TemplateStore: Send + Sync {
-    async fn create_template(&self, template: &Template) -> StoreResult<()>;
-    async fn get_template(&self, id: &str) -> StoreResult<Option<Template>>;
-    /// Templates the user owns or was granted, or all for administrators.
-    async fn list_templates(&self, user: &User) -> StoreResult<Vec<Template>>;
-    async fn update_template(&self, template: &Template) -> StoreResult<()>;
-    async fn delete_template(&self, id: &str) -> StoreResult<()>;
-    async fn add_template_tag(&self, tag: &TemplateTag) -> StoreResult<()>;
-    /// Every tag of a template, newest first.
-    async fn template_tags(&self, id: &str) -> StoreResult<Vec<TemplateTag>>;
 }
 
 pub fn template_object(id: &str) -> String {

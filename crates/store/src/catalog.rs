@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use berth_core::catalog::*;
 use berth_core::model::Timestamp;
-use berth_core::store::{Page, StoreResult};
+use berth_core::store::{CatalogStore, Page, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
@@ -639,7 +639,7 @@ impl CatalogStore for SqliteStore {
 mod tests {
     use berth_core::catalog::rules::{compile_filter, compile_sort, keyword_condition};
     use berth_core::model::now;
-    use berth_core::store::{Store, StoreError};
+    use berth_core::store::{IdentityStore, StoreError};
 
     use super::*;
 

@@ -1,25 +1,12 @@
 //! [`JobStore`]: script jobs in the `jobs` table (kind `script`).
 
 use async_trait::async_trait;
-use berth_core::jobs::{JobObservation, JobStore, MetricsSample, SCRIPT_JOB_KIND, ScriptJob};
+use berth_core::jobs::{JobObservation, MetricsSample, SCRIPT_JOB_KIND, ScriptJob};
 use berth_core::model::{JobState, Timestamp};
-use berth_core::store::StoreResult;
-use sqlx::sqlite::SqliteRow;
+use berth_core::store::{JobStore, StoreResult};
 use uuid::Uuid;
 
-use super::{SqliteStore, db_err, get, get_opt_json, get_opt_ts, job_from, json, ts};
-
-fn script_job_from(row: &SqliteRow) -> StoreResult<ScriptJob> {
-    Ok(ScriptJob {
-        job: job_from(row)?,
-        script_name: get::<Option<String>>(row, "script_name")?.unwrap_or_default(),
-        dataset: get(row, "dataset")?,
-        container_id: get(row, "container_id")?,
-        node: get(row, "node")?,
-        started: get_opt_ts(row, "started")?,
-        metrics: get_opt_json(row, "metrics")?,
-    })
-}
+use crate::{SqliteStore, json, rows, ts};
 
 impl SqliteStore {
     /// Script jobs matching `condition`, in which `?2` is `value`.
@@ -29,44 +16,41 @@ impl SqliteStore {
     {
         let query =
             format!("SELECT * FROM jobs WHERE kind = ?1 AND {condition} ORDER BY created, uuid");
-        let rows = sqlx::query(&query)
-            .bind(SCRIPT_JOB_KIND)
-            .bind(value)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        rows.iter().map(script_job_from).collect()
+        self.fetch_all(
+            sqlx::query(&query).bind(SCRIPT_JOB_KIND).bind(value),
+            rows::script_job,
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn insert_script_job(&self, j: &ScriptJob) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO jobs (uuid, owner_id, app_id, kind, image, command, state, exit_code, \
-             output, created, finished, script_name, dataset, container_id, node, started) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.exec(
+            sqlx::query(
+                "INSERT INTO jobs (uuid, owner_id, app_id, kind, image, command, state, exit_code, \
+                 output, created, finished, script_name, dataset, container_id, node, started) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(j.job.uuid.to_string())
+            .bind(j.job.owner_id)
+            .bind(&j.job.app_id)
+            .bind(&j.job.kind)
+            .bind(&j.job.image)
+            .bind(&j.job.command)
+            .bind(j.job.state.as_str())
+            .bind(j.job.exit_code)
+            .bind(&j.job.output)
+            .bind(ts(j.job.created))
+            .bind(j.job.finished.map(ts))
+            .bind(&j.script_name)
+            .bind(&j.dataset)
+            .bind(&j.container_id)
+            .bind(&j.node)
+            .bind(j.started.map(ts)),
         )
-        .bind(j.job.uuid.to_string())
-        .bind(j.job.owner_id)
-        .bind(&j.job.app_id)
-        .bind(&j.job.kind)
-        .bind(&j.job.image)
-        .bind(&j.job.command)
-        .bind(j.job.state.as_str())
-        .bind(j.job.exit_code)
-        .bind(&j.job.output)
-        .bind(ts(j.job.created))
-        .bind(j.job.finished.map(ts))
-        .bind(&j.script_name)
-        .bind(&j.dataset)
-        .bind(&j.container_id)
-        .bind(&j.node)
-        .bind(j.started.map(ts))
-        .execute(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(())
     }
 
     async fn get_script_job(&self, uuid: Uuid) -> StoreResult<Option<ScriptJob>> {
@@ -99,59 +83,58 @@ impl JobStore for SqliteStore {
     }
 
     async fn set_job_container(&self, uuid: Uuid, container_id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE jobs SET container_id = ? WHERE uuid = ?")
-            .bind(container_id)
-            .bind(uuid.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        self.exec(
+            sqlx::query("UPDATE jobs SET container_id = ? WHERE uuid = ?")
+                .bind(container_id)
+                .bind(uuid.to_string()),
+        )
+        .await
     }
 
     async fn record_job_observation(&self, uuid: Uuid, obs: &JobObservation) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE jobs SET state = ?, exit_code = ?, node = ?, started = ?, finished = ? \
-             WHERE uuid = ?",
+        self.exec(
+            sqlx::query(
+                "UPDATE jobs SET state = ?, exit_code = ?, node = ?, started = ?, finished = ? \
+                 WHERE uuid = ?",
+            )
+            .bind(obs.state.as_str())
+            .bind(obs.exit_code)
+            .bind(&obs.node)
+            .bind(obs.started.map(ts))
+            .bind(obs.finished.map(ts))
+            .bind(uuid.to_string()),
         )
-        .bind(obs.state.as_str())
-        .bind(obs.exit_code)
-        .bind(&obs.node)
-        .bind(obs.started.map(ts))
-        .bind(obs.finished.map(ts))
-        .bind(uuid.to_string())
-        .execute(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(())
     }
 
     async fn record_job_metrics(&self, uuid: Uuid, sample: &MetricsSample) -> StoreResult<()> {
-        sqlx::query("UPDATE jobs SET metrics = ? WHERE uuid = ?")
-            .bind(json(sample))
-            .bind(uuid.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        self.exec(
+            sqlx::query("UPDATE jobs SET metrics = ? WHERE uuid = ?")
+                .bind(json(sample))
+                .bind(uuid.to_string()),
+        )
+        .await
     }
 
     async fn delete_script_job(&self, uuid: Uuid) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM jobs WHERE uuid = ? AND kind = ?")
-            .bind(uuid.to_string())
-            .bind(SCRIPT_JOB_KIND)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(done.rows_affected() > 0)
+        let deleted = self
+            .exec_count(
+                sqlx::query("DELETE FROM jobs WHERE uuid = ? AND kind = ?")
+                    .bind(uuid.to_string())
+                    .bind(SCRIPT_JOB_KIND),
+            )
+            .await?;
+        Ok(deleted > 0)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use berth_core::model::{Job, JobState, now};
-    use berth_core::store::Store;
+    use berth_core::store::prelude::*;
 
     use super::*;
+    use crate::testing::store;
 
     fn script_job(owner_id: i64) -> ScriptJob {
         ScriptJob {
@@ -179,9 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn script_jobs_round_trip_and_go_with_their_owner() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/t.db", dir.path().display());
-        let s = SqliteStore::connect(&url).await.unwrap();
+        let (_d, s) = store().await;
         let alice = s.create_user("alice", "", "h").await.unwrap();
         let bob = s.create_user("bob", "", "h").await.unwrap();
         let mut job = script_job(alice.id);

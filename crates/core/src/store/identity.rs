@@ -1,0 +1,33 @@
+//! [`IdentityStore`]: users and their login tokens.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::model::{Timestamp, Token, User};
+
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    async fn count_users(&self) -> StoreResult<i64>;
+    /// Creates a user; the first one ever created is made administrator.
+    async fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password_hash: &str,
+    ) -> StoreResult<User>;
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
+    async fn set_admin(&self, user_id: i64, is_admin: bool) -> StoreResult<()>;
+    async fn list_admins(&self) -> StoreResult<Vec<User>>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn touch_login(&self, user_id: i64) -> StoreResult<()>;
+    /// Deletes a user with everything they own; returns the ids of their apps.
+    async fn delete_user(&self, user_id: i64) -> StoreResult<Vec<String>>;
+    async fn create_token(&self, token: &Token, secret_hash: &str) -> StoreResult<()>;
+    async fn token_user(
+        &self,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(Token, User)>>;
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<()>;
+}
