@@ -31,7 +31,7 @@ pub fn router(berth: Arc<Berth>) -> Router {
         .nest("/api/v2", rcabench::routes())
         .merge(tapis::routes())
         .merge(nds::routes())
-        .fallback(common::not_found)
+        .fallback(common::error::not_found)
         .with_state(state)
 }
 

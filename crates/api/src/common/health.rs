@@ -1,3 +1,5 @@
+//! `GET /healthz`: whether the store and the container engine answer.
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

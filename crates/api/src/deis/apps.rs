@@ -1,3 +1,6 @@
+//! Apps and what hangs off them: builds, config, releases and rollback,
+//! containers, scale, restarts, logs and one-off runs.
+
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
@@ -29,7 +32,7 @@ fn with_release(status: StatusCode, body: Value, release: &Release) -> Response 
 
 pub async fn list(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     paging: Paging,
 ) -> DeisResult<Json<Value>> {
     let page = s
@@ -43,7 +46,7 @@ pub async fn list(
 
 pub async fn create(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> DeisResult<(StatusCode, Json<Value>)> {
     let app = s
@@ -55,7 +58,7 @@ pub async fn create(
 
 pub async fn detail(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> DeisResult<Json<Value>> {
     let app = s.berth.app(&user, &id, Level::Read).await?;
@@ -64,7 +67,7 @@ pub async fn detail(
 
 pub async fn destroy(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> DeisResult<StatusCode> {
     s.berth.destroy_app(&user, &id).await?;
@@ -73,7 +76,7 @@ pub async fn destroy(
 
 pub async fn list_builds(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     paging: Paging,
 ) -> DeisResult<Json<Value>> {
@@ -87,7 +90,7 @@ pub async fn list_builds(
 /// `{"image": ref, "procfile": {type: command}}`; the procfile may also be a JSON-encoded string.
 pub async fn create_build(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> DeisResult<Response> {
@@ -109,7 +112,7 @@ pub async fn create_build(
 
 pub async fn config(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> DeisResult<Json<Value>> {
     Ok(Json(views::config(&s.berth.config(&user, &id).await?)))
@@ -152,7 +155,7 @@ fn config_patch(body: &Body) -> Result<ConfigPatch, CoreError> {
 
 pub async fn set_config(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> DeisResult<Response> {
@@ -167,7 +170,7 @@ pub async fn set_config(
 
 pub async fn list_releases(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     paging: Paging,
 ) -> DeisResult<Json<Value>> {
@@ -190,7 +193,7 @@ fn parse_version(text: &str) -> Result<i64, CoreError> {
 
 pub async fn release(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, version)): Path<(String, String)>,
 ) -> DeisResult<Json<Value>> {
     let r = s
@@ -202,7 +205,7 @@ pub async fn release(
 
 pub async fn rollback(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> DeisResult<Response> {
@@ -235,7 +238,7 @@ async fn container_list(
 
 pub async fn containers(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> DeisResult<Json<Value>> {
     Ok(Json(container_list(&s, &user, &id, None).await?))
@@ -243,7 +246,7 @@ pub async fn containers(
 
 pub async fn containers_of_type(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, proc_type)): Path<(String, String)>,
 ) -> DeisResult<Json<Value>> {
     Ok(Json(
@@ -267,7 +270,7 @@ async fn restarted(
 
 pub async fn restart(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> DeisResult<Json<Value>> {
     restarted(&s, &user, &id, None, None).await
@@ -275,7 +278,7 @@ pub async fn restart(
 
 pub async fn restart_type(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, proc_type)): Path<(String, String)>,
 ) -> DeisResult<Json<Value>> {
     restarted(&s, &user, &id, Some(&proc_type), None).await
@@ -283,7 +286,7 @@ pub async fn restart_type(
 
 pub async fn restart_one(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, proc_type, num)): Path<(String, String, String)>,
 ) -> DeisResult<Json<Value>> {
     let num: u32 = num
@@ -295,7 +298,7 @@ pub async fn restart_one(
 /// `{"web": 3, "worker": 1}` → 204 once the engine runs exactly that.
 pub async fn scale(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> DeisResult<StatusCode> {
@@ -311,7 +314,7 @@ pub async fn scale(
 /// whatever follows the last one); `?follow=true` streams plain text instead.
 pub async fn logs(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> DeisResult<Response> {
@@ -342,7 +345,7 @@ pub async fn logs(
 /// `{"command": "..."}` → `[exit code, output]`, as the Deis CLI expects.
 pub async fn run(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> DeisResult<Json<Value>> {

@@ -1,3 +1,6 @@
+//! Accounts and tokens: the handshake, register, login, cancel, password
+//! change and token regeneration under `/v1/auth`.
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -43,7 +46,10 @@ pub async fn login(State(s): State<AppState>, body: Body) -> DeisResult<Json<Val
     Ok(Json(json!({ "token": token })))
 }
 
-pub async fn cancel(State(s): State<AppState>, Caller(user): Caller) -> DeisResult<StatusCode> {
+pub async fn cancel(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+) -> DeisResult<StatusCode> {
     s.berth.cancel_account(&user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -51,7 +57,7 @@ pub async fn cancel(State(s): State<AppState>, Caller(user): Caller) -> DeisResu
 /// `{"password": old, "new_password": new}`; an administrator may name another `username`.
 pub async fn passwd(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> DeisResult<Json<Value>> {
     let old = body.opt_str("password")?.unwrap_or_default();
@@ -70,7 +76,7 @@ pub async fn passwd(
 /// administrators) and returns a fresh one for the caller.
 pub async fn regenerate(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> DeisResult<Json<Value>> {
     let all = matches!(body.object()?.get("all"), Some(Value::Bool(true)))

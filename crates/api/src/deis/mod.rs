@@ -1,28 +1,47 @@
 //! The native API: a superset of Deis Controller API v1, at `/v1`.
 
-mod access;
 mod apps;
 mod auth;
+mod domains;
 mod error;
+mod keys;
+mod paging;
+mod perms;
+mod users;
 mod views;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request};
-use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue};
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use berth_core::CoreError;
-use berth_core::model::User;
 
 use crate::AppState;
+use crate::common::{self, Dialect};
 pub use error::DeisError;
+use paging::Paging;
 
 pub const API_VERSION: &str = "1.5";
 
+/// Deis Controller API v1, the native dialect.
+#[derive(Debug, Clone, Copy)]
+pub struct Deis;
+
+impl Dialect for Deis {
+    const NO_CREDENTIALS: &'static str = "Authentication credentials were not provided.";
+
+    fn error_response(status: StatusCode, error: &CoreError) -> Response {
+        error::response(status, error)
+    }
+}
+
+/// The authenticated caller of a `/v1` request.
+pub type Caller = common::Caller<Deis>;
+
 /// A `/v1` request body; malformed ones are refused in Deis's shape.
-pub type Body = crate::common::body::Payload<DeisError>;
+pub type Body = common::Payload<Deis>;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -64,23 +83,26 @@ pub fn routes() -> Router<AppState> {
         .route("/apps/{id}/run", post(apps::run))
         .route(
             "/apps/{id}/domains",
-            get(access::list_domains).post(access::add_domain),
+            get(domains::list_domains).post(domains::add_domain),
         )
-        .route("/apps/{id}/domains/{domain}", delete(access::remove_domain))
+        .route(
+            "/apps/{id}/domains/{domain}",
+            delete(domains::remove_domain),
+        )
         .route(
             "/apps/{id}/perms",
-            get(access::list_perms).post(access::add_perm),
+            get(perms::list_perms).post(perms::add_perm),
         )
-        .route("/apps/{id}/perms/{username}", delete(access::remove_perm))
+        .route("/apps/{id}/perms/{username}", delete(perms::remove_perm))
         .route(
             "/admin/perms",
-            get(access::list_admins).post(access::add_admin),
+            get(perms::list_admins).post(perms::add_admin),
         )
-        .route("/admin/perms/{username}", delete(access::remove_admin))
-        .route("/users", get(access::list_users))
-        .route("/keys", get(access::list_keys).post(access::add_key))
-        .route("/keys/{id}", delete(access::remove_key))
-        .fallback(crate::common::not_found)
+        .route("/admin/perms/{username}", delete(perms::remove_admin))
+        .route("/users", get(users::list_users))
+        .route("/keys", get(keys::list_keys).post(keys::add_key))
+        .route("/keys/{id}", delete(keys::remove_key))
+        .fallback(common::error::not_found)
         .layer(middleware::from_fn(version_header))
 }
 
@@ -92,70 +114,4 @@ async fn version_header(req: Request, next: Next) -> Response {
         HeaderValue::from_static(API_VERSION),
     );
     res
-}
-
-/// The authenticated caller of a `/v1` request.
-pub struct Caller(pub User);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = DeisError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = crate::common::bearer_token(&parts.headers).ok_or_else(|| {
-            DeisError(CoreError::Unauthenticated(
-                "Authentication credentials were not provided.".into(),
-            ))
-        })?;
-        Ok(Caller(state.berth.authenticate(token).await?))
-    }
-}
-
-/// Which page of a listing was asked for, and where the listing lives.
-pub struct Paging {
-    pub host: String,
-    pub path: String,
-    pub page: i64,
-}
-
-impl Paging {
-    pub fn offset(&self) -> i64 {
-        (self.page - 1) * crate::common::PAGE_SIZE
-    }
-
-    pub fn limit(&self) -> i64 {
-        crate::common::PAGE_SIZE
-    }
-
-    pub fn link(&self) -> views::PageLink<'_> {
-        views::PageLink {
-            host: &self.host,
-            path: &self.path,
-            page: self.page,
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Paging {
-    type Rejection = DeisError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let page = parts
-            .uri
-            .query()
-            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "page").map(|(_, v)| v));
-        Ok(Paging {
-            host: parts
-                .headers
-                .get(axum::http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost")
-                .to_string(),
-            path: parts.uri.path().to_string(),
-            page: crate::common::page_number(page.as_ref()),
-        })
-    }
 }

@@ -80,6 +80,11 @@ pub fn user(u: &User) -> Value {
     })
 }
 
+/// An administrator as `/v1/admin/perms` lists them.
+pub fn admin(u: &User) -> Value {
+    json!({"username": u.username, "is_superuser": u.is_admin})
+}
+
 /// Where a page listing lives, to build `next` and `previous` links.
 pub struct PageLink<'a> {
     pub host: &'a str,
@@ -88,7 +93,7 @@ pub struct PageLink<'a> {
 }
 
 pub fn list<T>(page: Page<T>, link: &PageLink<'_>, render: impl Fn(&T) -> Value) -> Value {
-    let size = crate::common::PAGE_SIZE;
+    let size = super::paging::PAGE_SIZE;
     let url = |n: i64| format!("http://{}/v1{}?page={n}", link.host, link.path);
     let next = (link.page * size < page.total).then(|| url(link.page + 1));
     let previous = (link.page > 1).then(|| url(link.page - 1));

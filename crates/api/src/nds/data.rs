@@ -6,23 +6,22 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::jobs::DatasetUpload;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::Caller;
 use super::error::NdsResult;
-use super::jobs::attachment;
+use super::{Caller, views};
 use crate::AppState;
 
 /// `GET /list_images` → `[{"image_name", "image_tag"}]`.
 pub async fn list_images(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
 ) -> NdsResult<Json<Value>> {
     let images = s.berth.script_job_images(&user).await?;
     Ok(Json(Value::Array(
         images
             .into_iter()
-            .map(|(name, tag)| json!({"image_name": name, "image_tag": tag}))
+            .map(|(name, tag)| views::image(&name, &tag))
             .collect(),
     )))
 }
@@ -46,14 +45,14 @@ fn dataset_url(headers: &HeaderMap, name: &str) -> String {
 /// `GET /list_data` (and `GET /v1/datasets`) → `[{"name", "url", "shared"}]`.
 pub async fn list_data(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     headers: HeaderMap,
 ) -> NdsResult<Json<Value>> {
     let datasets = s.berth.datasets(&user).await?;
     Ok(Json(Value::Array(
         datasets
             .iter()
-            .map(|d| json!({"name": d.name, "url": dataset_url(&headers, &d.name), "shared": d.shared}))
+            .map(|d| views::dataset(d, &dataset_url(&headers, &d.name)))
             .collect(),
     )))
 }
@@ -62,7 +61,7 @@ pub async fn list_data(
 /// optional `name` (default: the file's name without `.tar`) and `unpack`.
 pub async fn upload_dataset(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     headers: HeaderMap,
     req: Request,
 ) -> NdsResult<(StatusCode, Json<Value>)> {
@@ -117,29 +116,31 @@ pub async fn upload_dataset(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "name": summary.name,
-            "url": dataset_url(&headers, &summary.name),
-            "files": summary.files,
-            "bytes": summary.bytes,
-        })),
+        Json(views::dataset_added(
+            &summary,
+            &dataset_url(&headers, &summary.name),
+        )),
     ))
 }
 
 /// `GET /v1/datasets/{name}` → the data set as a tar.
 pub async fn download_dataset(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(name): Path<String>,
 ) -> NdsResult<Response> {
     let tar = s.berth.dataset_archive(&user, &name).await?;
-    Ok(attachment("application/x-tar", &format!("{name}.tar"), tar))
+    Ok(views::attachment(
+        "application/x-tar",
+        &format!("{name}.tar"),
+        tar,
+    ))
 }
 
 /// `DELETE /v1/datasets/{name}` → 204; only one's own data sets.
 pub async fn remove_dataset(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(name): Path<String>,
 ) -> NdsResult<StatusCode> {
     s.berth.remove_dataset(&user, &name).await?;

@@ -1,24 +1,19 @@
+//! Errors as the NDS API answers them: `{"error": …}`.
+
 use axum::Json;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
 use serde_json::json;
 
-/// A core error as the NDS API answers it: `{"error": …}`.
-#[derive(Debug)]
-pub struct NdsError(pub CoreError);
+use super::Nds;
+use crate::common::DialectError;
+use crate::common::error::message_of;
 
-impl From<CoreError> for NdsError {
-    fn from(e: CoreError) -> Self {
-        NdsError(e)
-    }
-}
-
-impl IntoResponse for NdsError {
-    fn into_response(self) -> Response {
-        let status = crate::common::status_of(&self.0);
-        let message = crate::common::message_of(&self.0);
-        (status, Json(json!({ "error": message }))).into_response()
-    }
-}
-
+pub type NdsError = DialectError<Nds>;
 pub type NdsResult<T> = Result<T, NdsError>;
+
+/// A core error in the NDS shape at `status`.
+pub fn response(status: StatusCode, error: &CoreError) -> Response {
+    (status, Json(json!({ "error": message_of(error) }))).into_response()
+}

@@ -3,15 +3,15 @@
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use berth_core::CoreError;
-use berth_core::jobs::{Download, NewScriptJob, StopOutcome};
+use berth_core::jobs::{Download, NewScriptJob};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
-use super::error::{NdsError, NdsResult};
-use super::{Caller, Params, views};
+use super::error::NdsResult;
+use super::{Body, Caller, Params, views};
 use crate::AppState;
-use crate::common::body::Payload;
 
 /// The fields of `POST /upload`, from a form, a multipart form or JSON.
 #[derive(Default)]
@@ -59,7 +59,7 @@ async fn read_upload(req: Request) -> NdsResult<UploadFields> {
         }
         return Ok(fields);
     }
-    let body = Payload::<NdsError>::from_request(req, &()).await?;
+    let body = Body::from_request(req, &()).await?;
     if body.opt_str("file").is_err() || body.object()?.contains_key("file") {
         return Err(CoreError::invalid_field(
             "file",
@@ -91,7 +91,7 @@ fn set_text_field(fields: &mut UploadFields, name: &str, text: String) {
 /// `POST /upload` → 201 `{"job_id"}`.
 pub async fn submit(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     req: Request,
 ) -> NdsResult<(StatusCode, Json<Value>)> {
     let fields = read_upload(req).await?;
@@ -135,23 +135,30 @@ pub async fn submit(
     ))
 }
 
+/// The `job_id` parameter, a UUID.
+fn job_id(params: &Params) -> Result<Uuid, CoreError> {
+    let raw = params.required("job_id")?;
+    Uuid::parse_str(raw)
+        .map_err(|_| CoreError::invalid_field("job_id", "must be a job id (a UUID)"))
+}
+
 /// `GET /upload?job_id=` → the job's status.
 pub async fn status(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     params: Params,
 ) -> NdsResult<Json<Value>> {
-    let observed = s.berth.script_job(&user, params.job_id()?).await?;
+    let observed = s.berth.script_job(&user, job_id(&params)?).await?;
     Ok(Json(views::status(&observed.job)))
 }
 
 /// `DELETE /upload?job_id=` → the job and its container are gone.
 pub async fn delete(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     params: Params,
 ) -> NdsResult<Json<Value>> {
-    let uuid = params.job_id()?;
+    let uuid = job_id(&params)?;
     s.berth.delete_script_job(&user, uuid).await?;
     Ok(Json(
         json!({"job_id": uuid.to_string(), "msg": "job deleted"}),
@@ -161,7 +168,7 @@ pub async fn delete(
 /// `GET /stdout?cont_id=` → `{"stdout"}`.
 pub async fn stdout(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     params: Params,
 ) -> NdsResult<Json<Value>> {
     let output = s
@@ -174,34 +181,24 @@ pub async fn stdout(
 /// `GET /stop?cont_id=` → `{"state": "success"|"failed"|"UNKNOWN", "msg"|"error"}`.
 pub async fn stop(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     params: Params,
 ) -> NdsResult<Json<Value>> {
     let outcome = s
         .berth
         .stop_script_job(&user, params.required("cont_id")?)
         .await?;
-    Ok(Json(match outcome {
-        StopOutcome::Stopped => json!({"state": "success", "msg": "the job was stopped"}),
-        StopOutcome::AlreadyFinished(state) => json!({
-            "state": "failed",
-            "error": format!("the job has already finished ({})", views::state_name(state)),
-        }),
-        StopOutcome::Refused(why) => json!({"state": "failed", "error": why}),
-        StopOutcome::Gone => {
-            json!({"state": "UNKNOWN", "error": "the job's container no longer exists"})
-        }
-    }))
+    Ok(Json(views::stop_outcome(&outcome)))
 }
 
 /// `GET /info?cont_id=` → one container; without `cont_id`, the caller's
 /// job containers with their last use.
 pub async fn info(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     params: Params,
 ) -> NdsResult<Json<Value>> {
-    match params.optional("cont_id") {
+    match params.text("cont_id") {
         Some(id) => {
             let observed = s.berth.script_job_by_container(&user, id).await?;
             Ok(Json(views::info(&observed)))
@@ -218,7 +215,7 @@ pub async fn info(
 /// `GET /list_container` → the caller's job containers.
 pub async fn list_container(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
 ) -> NdsResult<Json<Value>> {
     let jobs = s.berth.script_jobs(&user).await?;
     Ok(Json(Value::Array(
@@ -231,7 +228,7 @@ pub async fn list_container(
 /// `GET /diff?cont_id=` → `[{"path", "kind"}]`.
 pub async fn diff(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     params: Params,
 ) -> NdsResult<Json<Value>> {
     let changes = s
@@ -246,7 +243,7 @@ pub async fn diff(
 /// `GET /metric?cont_id=` → resource use.
 pub async fn metric(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     params: Params,
 ) -> NdsResult<Json<Value>> {
     let observed = s
@@ -259,43 +256,19 @@ pub async fn metric(
 /// `GET /download?job_id=&path=` → a file's bytes, or a directory as a tar.
 pub async fn download(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     params: Params,
 ) -> NdsResult<Response> {
     let download = s
         .berth
-        .download_from_script_job(&user, params.job_id()?, params.optional("path"))
+        .download_from_script_job(&user, job_id(&params)?, params.text("path"))
         .await?;
     Ok(match download {
-        Download::File { name, bytes } => attachment("application/octet-stream", &name, bytes),
+        Download::File { name, bytes } => {
+            views::attachment("application/octet-stream", &name, bytes)
+        }
         Download::Directory { name, tar } => {
-            attachment("application/x-tar", &format!("{name}.tar"), tar)
+            views::attachment("application/x-tar", &format!("{name}.tar"), tar)
         }
     })
-}
-
-/// Bytes sent as a file named `name`.
-pub fn attachment(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
-    // The name goes in a quoted header value: keep it to harmless characters.
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{safe}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }

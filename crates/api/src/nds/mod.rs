@@ -9,18 +9,38 @@ mod error;
 mod jobs;
 mod views;
 
-use std::collections::HashMap;
-
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
-use axum::http::request::Parts;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use berth_core::CoreError;
-use berth_core::model::User;
-use uuid::Uuid;
 
 use crate::AppState;
+use crate::common::{self, Dialect};
 pub use error::NdsError;
+
+/// The NDS Labs job API.
+#[derive(Debug, Clone, Copy)]
+pub struct Nds;
+
+impl Dialect for Nds {
+    const NO_CREDENTIALS: &'static str =
+        "authentication required: send Authorization: Bearer <token>";
+
+    fn error_response(status: StatusCode, error: &CoreError) -> Response {
+        error::response(status, error)
+    }
+}
+
+/// The caller, from `Authorization: Bearer T` or `token T`.
+pub type Caller = common::Caller<Nds>;
+
+/// A request body; malformed ones are refused in the NDS shape.
+pub type Body = common::Payload<Nds>;
+
+/// Query-string parameters; a malformed query is a 400 in the NDS shape.
+pub type Params = common::Params<Nds>;
 
 /// Uploads larger than this are refused; data sets are held in memory while unpacked.
 const MAX_DATASET_BYTES: usize = 256 << 20;
@@ -50,54 +70,4 @@ pub fn routes() -> Router<AppState> {
             "/v1/datasets/{name}",
             get(data::download_dataset).delete(data::remove_dataset),
         )
-}
-
-/// The caller, from `Authorization: Bearer T` or `token T`.
-pub struct Caller(pub User);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = NdsError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = crate::common::bearer_token(&parts.headers).ok_or_else(|| {
-            NdsError(CoreError::Unauthenticated(
-                "authentication required: send Authorization: Bearer <token>".into(),
-            ))
-        })?;
-        Ok(Caller(state.berth.authenticate(token).await?))
-    }
-}
-
-/// Query-string parameters; a malformed query is a 400 in the NDS shape.
-pub struct Params(HashMap<String, String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = NdsError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-            .map(|pairs| Params(pairs.into_iter().collect()))
-            .map_err(|e| NdsError(CoreError::invalid(format!("malformed query string: {e}"))))
-    }
-}
-
-impl Params {
-    pub fn optional(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
-    }
-
-    pub fn required(&self, name: &str) -> Result<&str, CoreError> {
-        self.optional(name)
-            .ok_or_else(|| CoreError::invalid_field(name, "this parameter is required"))
-    }
-
-    pub fn job_id(&self) -> Result<Uuid, CoreError> {
-        let raw = self.required("job_id")?;
-        Uuid::parse_str(raw)
-            .map_err(|_| CoreError::invalid_field("job_id", "must be a job id (a UUID)"))
-    }
 }

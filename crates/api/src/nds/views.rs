@@ -1,6 +1,9 @@
-//! How NDS answers render jobs, containers and resource use.
+//! How NDS answers render jobs, containers, resource use, images, data
+//! sets and downloads.
 
-use berth_core::jobs::{ObservedJob, ScriptJob};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use berth_core::jobs::{Dataset, DatasetSummary, ObservedJob, ScriptJob, StopOutcome};
 use berth_core::model::{JobState, Timestamp};
 use berth_core::runtime::{EngineState, FsChange, FsChangeKind};
 use serde_json::{Value, json};
@@ -116,4 +119,62 @@ pub fn metrics(job: &ScriptJob) -> Value {
         "block_read": m.map(|m| m.block_read),
         "block_write": m.map(|m| m.block_write),
     })
+}
+
+/// `{"state": "success"|"failed"|"UNKNOWN", "msg"|"error"}`.
+pub fn stop_outcome(outcome: &StopOutcome) -> Value {
+    match outcome {
+        StopOutcome::Stopped => json!({"state": "success", "msg": "the job was stopped"}),
+        StopOutcome::AlreadyFinished(state) => json!({
+            "state": "failed",
+            "error": format!("the job has already finished ({})", state_name(*state)),
+        }),
+        StopOutcome::Refused(why) => json!({"state": "failed", "error": why}),
+        StopOutcome::Gone => {
+            json!({"state": "UNKNOWN", "error": "the job's container no longer exists"})
+        }
+    }
+}
+
+pub fn image(name: &str, tag: &str) -> Value {
+    json!({"image_name": name, "image_tag": tag})
+}
+
+pub fn dataset(d: &Dataset, url: &str) -> Value {
+    json!({"name": d.name, "url": url, "shared": d.shared})
+}
+
+pub fn dataset_added(summary: &DatasetSummary, url: &str) -> Value {
+    json!({
+        "name": summary.name,
+        "url": url,
+        "files": summary.files,
+        "bytes": summary.bytes,
+    })
+}
+
+/// Bytes sent as a file named `name`.
+pub fn attachment(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
+    // The name goes in a quoted header value: keep it to harmless characters.
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }

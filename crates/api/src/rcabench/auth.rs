@@ -1,13 +1,14 @@
+//! Accounts: register and log in under `/api/v2/auth`.
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use berth_core::CoreError;
-use berth_core::model::User;
 use serde_json::json;
 
-use super::error::{RcaResult, reply};
-use super::fields::{object, opt_str, req_str};
-use super::{Body, views};
+use super::Body;
+use super::error::RcaResult;
+use super::views::{self, reply};
 use crate::AppState;
 
 /// RCABench's own rule for new passwords; its client checks it too.
@@ -15,16 +16,12 @@ const MIN_PASSWORD_LEN: usize = 8;
 /// How long a token issued at login is valid.
 const TOKEN_TTL: time::Duration = time::Duration::hours(24);
 
-fn user_info(u: &User) -> serde_json::Value {
-    json!({"id": u.id, "username": u.username, "email": u.email, "avatar": ""})
-}
-
 /// `POST /api/v2/auth/register` → 201 with the new user.
 pub async fn register(State(s): State<AppState>, body: Body) -> RcaResult<Response> {
-    let o = object(&body.0, "body")?;
-    let username = req_str(o, "username")?;
-    let password = req_str(o, "password")?;
-    let email = opt_str(o, "email")?.unwrap_or_default();
+    let o = body.fields_named("body")?;
+    let username = o.str("username")?;
+    let password = o.str("password")?;
+    let email = o.opt_str("email")?.unwrap_or_default();
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(CoreError::invalid_field(
             "password",
@@ -32,25 +29,26 @@ pub async fn register(State(s): State<AppState>, body: Body) -> RcaResult<Respon
         )
         .into());
     }
-    let user = s.berth.register(&username, &password, &email).await?;
+    let user = s.berth.register(username, password, email).await?;
     Ok(reply(
         StatusCode::CREATED,
         "User registered successfully",
-        user_info(&user),
+        views::user(&user),
     ))
 }
 
 /// `POST /api/v2/auth/login` → 200 with a Berth token valid for a day.
 pub async fn login(State(s): State<AppState>, body: Body) -> RcaResult<Response> {
-    let o = object(&body.0, "body")?;
-    let username = req_str(o, "username")?;
-    let password = req_str(o, "password")?;
-    let user = s.berth.check_password(&username, &password).await?;
+    let o = body.fields_named("body")?;
+    let user = s
+        .berth
+        .check_password(o.str("username")?, o.str("password")?)
+        .await?;
     let (token, secret) = s.berth.issue_token(&user, Some(TOKEN_TTL)).await?;
     let expires = token.expires.map(views::time).unwrap_or_default();
     Ok(reply(
         StatusCode::OK,
         "Login successful",
-        json!({"token": secret, "expires_at": expires, "user": user_info(&user)}),
+        json!({"token": secret, "expires_at": expires, "user": views::user(&user)}),
     ))
 }

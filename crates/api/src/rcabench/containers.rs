@@ -5,38 +5,40 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::catalog::{
-    NewRepo, RawFilter, RawSort, RepoKind, RepoListQuery, RepoPatch, RepoSearch, VersionPatch,
+    CatalogStatus, Label, NewRepo, NewVersion, ParamSpec, RawFilter, RawSort, RepoKind,
+    RepoListQuery, RepoPatch, RepoSearch, VersionPatch,
 };
 use serde_json::{Value, json};
 
-use super::error::{RcaResult, done, reply};
-use super::fields::{self, Query, object, only, opt_bool, opt_int, opt_str};
-use super::{Body, Caller, Params, PathParams, views};
+use super::error::RcaResult;
+use super::views::{self, done, reply};
+use super::{Body, Caller, Params, PathParams};
 use crate::AppState;
+use crate::common::body::{Fields, must_be, scalar_text};
 
 const DEFAULT_PAGE_SIZE: i64 = 20;
 
 /// `POST /api/v2/containers` → 201; with `version`, its first version too.
-pub async fn create(
+pub async fn create_container(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> RcaResult<Response> {
-    let o = object(&body.0, "body")?;
+    let o = body.fields_named("body")?;
     let kind = match o.get("type") {
         None | Some(Value::Null) => RepoKind::Algorithm,
-        Some(Value::Number(n)) => fields::kind_code("type", n.as_i64().unwrap_or(-1))?,
+        Some(Value::Number(n)) => kind_code("type", n.as_i64().unwrap_or(-1))?,
         Some(_) => return Err(CoreError::invalid_field("type", "must be 0, 1 or 2").into()),
     };
     let new = NewRepo {
-        name: fields::req_str(o, "name")?,
+        name: o.string("name")?,
         kind,
-        readme: opt_str(o, "readme")?.unwrap_or_default(),
-        is_public: opt_bool(o, "is_public")?.unwrap_or(false),
-        labels: fields::labels(o, "labels")?,
+        readme: o.opt_string("readme")?.unwrap_or_default(),
+        is_public: o.opt_bool("is_public")?.unwrap_or(false),
+        labels: labels(&o, "labels")?,
         first_version: match o.get("version") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(fields::new_version(v)?),
+            Some(v) => Some(new_version(o.nested(v, "version")?)?),
         },
     };
     let (repo, _) = s.berth.create_image_repo(&user, new).await?;
@@ -48,23 +50,22 @@ pub async fn create(
 }
 
 /// `GET /api/v2/containers?page&size&type&is_public&status`.
-pub async fn list(
+pub async fn list_containers(
     State(s): State<AppState>,
-    Caller(user): Caller,
-    Params(params): Params,
+    Caller { user, .. }: Caller,
+    params: Params,
 ) -> RcaResult<Response> {
-    let q = Query(&params);
     let query = RepoListQuery {
-        page: q.int("page")?.unwrap_or(1),
-        size: q.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
-        kind: q
+        page: params.int("page")?.unwrap_or(1),
+        size: params.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
+        kind: params
             .int("type")?
-            .map(|c| fields::kind_code("type", c))
+            .map(|c| kind_code("type", c))
             .transpose()?,
-        is_public: q.boolean("is_public")?,
-        status: q
+        is_public: params.flag("is_public")?,
+        status: params
             .int("status")?
-            .map(|c| fields::status_code("status", c))
+            .map(|c| status_code("status", c))
             .transpose()?,
     };
     let page = s.berth.list_image_repos(&user, &query).await?;
@@ -79,9 +80,9 @@ pub async fn list(
 }
 
 /// `GET /api/v2/containers/{id}` with readme and versions.
-pub async fn detail(
+pub async fn get_container_by_id(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
@@ -94,20 +95,21 @@ pub async fn detail(
 }
 
 /// `PATCH /api/v2/containers/{id}` `{readme?, is_public?, status?}`.
-pub async fn update(
+pub async fn update_container(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
     body: Body,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
-    let o = object(&body.0, "body")?;
-    only(o, &["readme", "is_public", "status"])?;
+    let o = body.fields_named("body")?;
+    o.only(&["readme", "is_public", "status"])?;
     let patch = RepoPatch {
-        readme: opt_str(o, "readme")?,
-        is_public: opt_bool(o, "is_public")?,
-        status: opt_int(o, "status")?
-            .map(|c| fields::status_code("status", c))
+        readme: o.opt_string("readme")?,
+        is_public: o.opt_bool("is_public")?,
+        status: o
+            .opt_int("status")?
+            .map(|c| status_code("status", c))
             .transpose()?,
     };
     let repo = s.berth.update_image_repo(&user, id, patch).await?;
@@ -121,9 +123,9 @@ pub async fn update(
 }
 
 /// `DELETE /api/v2/containers/{id}`: soft delete, the name is free again.
-pub async fn delete(
+pub async fn delete_container(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
@@ -132,17 +134,17 @@ pub async fn delete(
 }
 
 /// `PATCH /api/v2/containers/{id}/labels` `{add_labels?, remove_labels?}`.
-pub async fn labels(
+pub async fn update_container_labels(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
     body: Body,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
-    let o = object(&body.0, "body")?;
-    only(o, &["add_labels", "remove_labels"])?;
-    let add = fields::labels(o, "add_labels")?;
-    let remove = fields::labels(o, "remove_labels")?;
+    let o = body.fields_named("body")?;
+    o.only(&["add_labels", "remove_labels"])?;
+    let add = labels(&o, "add_labels")?;
+    let remove = labels(&o, "remove_labels")?;
     let repo = s
         .berth
         .change_image_repo_labels(&user, id, add, remove)
@@ -155,7 +157,7 @@ pub async fn labels(
 }
 
 /// The search request's shortcut fields, as the filters they stand for.
-fn shortcut_filters(o: &fields::Object) -> Result<Vec<RawFilter>, CoreError> {
+fn shortcut_filters(o: &Fields) -> Result<Vec<RawFilter>, CoreError> {
     let eq = |field: &str, value: String| RawFilter {
         field: field.into(),
         operator: "eq".into(),
@@ -164,29 +166,29 @@ fn shortcut_filters(o: &fields::Object) -> Result<Vec<RawFilter>, CoreError> {
     };
     let mut out = Vec::new();
     if let Some(t) = o.get("type").filter(|v| !v.is_null()) {
-        out.push(eq("type", fields::scalar_text("type", t)?));
+        out.push(eq("type", scalar_text("type", t)?));
     }
-    if let Some(status) = opt_int(o, "status")? {
+    if let Some(status) = o.opt_int("status")? {
         out.push(eq("status", status.to_string()));
     }
-    if let Some(active) = opt_bool(o, "is_active")? {
+    if let Some(active) = o.opt_bool("is_active")? {
         let mut f = eq("status", "enabled".into());
         if !active {
             f.operator = "ne".into();
         }
         out.push(f);
     }
-    if let Some(owner) = opt_int(o, "user_id")? {
+    if let Some(owner) = o.opt_int("user_id")? {
         out.push(eq("user_id", owner.to_string()));
     }
     for field in ["created_at", "updated_at"] {
         let Some(range) = o.get(field).filter(|v| !v.is_null()) else {
             continue;
         };
-        let range = object(range, field)?;
-        only(range, &["from", "to"])?;
+        let range = o.nested(range, field)?;
+        range.only(&["from", "to"])?;
         for (key, operator) in [("from", "gte"), ("to", "lte")] {
-            if let Some(at) = opt_str(range, key)? {
+            if let Some(at) = range.opt_string(key)? {
                 out.push(RawFilter {
                     field: field.into(),
                     operator: operator.into(),
@@ -199,55 +201,41 @@ fn shortcut_filters(o: &fields::Object) -> Result<Vec<RawFilter>, CoreError> {
     Ok(out)
 }
 
-fn filter_view(f: &RawFilter) -> Value {
-    let mut v = json!({"field": f.field, "operator": f.operator.to_ascii_lowercase()});
-    if let Some(value) = &f.value {
-        v["value"] = json!(value);
-    }
-    if !f.values.is_empty() {
-        v["values"] = json!(f.values);
-    }
-    v
-}
-
 /// `POST /api/v2/containers/search`: keyword (substring of the name), name
 /// (exact), filters and sort over a fixed set of fields, pages.
-pub async fn search(
+pub async fn search_containers(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> RcaResult<Response> {
-    let o = object(&body.0, "body")?;
-    only(
-        o,
-        &[
-            "keyword",
-            "name",
-            "filters",
-            "sort",
-            "page",
-            "size",
-            "type",
-            "status",
-            "is_active",
-            "user_id",
-            "created_at",
-            "updated_at",
-            // Presentation hints RCABench clients may send; every field is always included.
-            "include",
-            "include_fields",
-            "exclude_fields",
-        ],
-    )?;
-    let mut filters = shortcut_filters(o)?;
-    filters.extend(fields::filters(o)?);
+    let o = body.fields_named("body")?;
+    o.only(&[
+        "keyword",
+        "name",
+        "filters",
+        "sort",
+        "page",
+        "size",
+        "type",
+        "status",
+        "is_active",
+        "user_id",
+        "created_at",
+        "updated_at",
+        // Presentation hints RCABench clients may send; every field is always included.
+        "include",
+        "include_fields",
+        "exclude_fields",
+    ])?;
+    let mut filters = shortcut_filters(&o)?;
+    filters.extend(search_filters(&o)?);
     let search = RepoSearch {
-        keyword: opt_str(o, "keyword")?,
-        name: opt_str(o, "name")?,
+        keyword: o.opt_string("keyword")?,
+        name: o.opt_string("name")?,
         filters,
-        sort: fields::sort(o)?,
-        page: opt_int(o, "page")?.unwrap_or(1),
-        size: opt_int(o, "size")?.unwrap_or(DEFAULT_PAGE_SIZE),
+        sort: search_sort(&o)?,
+        page: o.opt_int("page")?.unwrap_or(1),
+        size: o.opt_int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
     };
     let page = s.berth.search_image_repos(&user, &search).await?;
     let mut applied: Vec<Value> = Vec::new();
@@ -257,7 +245,7 @@ pub async fn search(
     if let Some(n) = search.name.as_deref().filter(|n| !n.is_empty()) {
         applied.push(json!({"field": "name", "operator": "eq", "value": n}));
     }
-    applied.extend(search.filters.iter().map(filter_view));
+    applied.extend(search.filters.iter().map(views::filter));
     let sort: Vec<RawSort> = if search.sort.is_empty() {
         vec![RawSort {
             field: "id".into(),
@@ -273,25 +261,20 @@ pub async fn search(
             "items": page.items.iter().map(views::container).collect::<Vec<_>>(),
             "pagination": views::pagination(search.page, search.size, page.total),
             "applied_filters": applied,
-            "applied_sort": sort
-                .iter()
-                .map(|s| json!({"field": s.field, "direction": s.direction.to_ascii_lowercase()}))
-                .collect::<Vec<_>>(),
+            "applied_sort": sort.iter().map(views::sort).collect::<Vec<_>>(),
         }),
     ))
 }
 
-// ---------------------------------------------------------------- versions
-
 /// `POST /api/v2/containers/{id}/versions` → 201.
-pub async fn create_version(
+pub async fn create_container_version(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
     body: Body,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
-    let new = fields::new_version(&body.0)?;
+    let new = new_version(body.fields_named("version")?)?;
     let version = s.berth.create_image_version(&user, id, new).await?;
     Ok(reply(
         StatusCode::CREATED,
@@ -301,19 +284,18 @@ pub async fn create_version(
 }
 
 /// `GET /api/v2/containers/{id}/versions?page&size&status`, newest first.
-pub async fn list_versions(
+pub async fn list_container_versions(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
-    Params(params): Params,
+    params: Params,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
-    let q = Query(&params);
-    let page = q.int("page")?.unwrap_or(1);
-    let size = q.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE);
-    let status = q
+    let page = params.int("page")?.unwrap_or(1);
+    let size = params.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE);
+    let status = params
         .int("status")?
-        .map(|c| fields::status_code("status", c))
+        .map(|c| status_code("status", c))
         .transpose()?;
     let versions = s
         .berth
@@ -330,9 +312,9 @@ pub async fn list_versions(
 }
 
 /// `GET /api/v2/containers/{id}/versions/{version_id}`.
-pub async fn version(
+pub async fn get_container_version_by_id(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
@@ -346,30 +328,28 @@ pub async fn version(
 }
 
 /// `PATCH /api/v2/containers/{id}/versions/{version_id}`.
-pub async fn update_version(
+pub async fn update_container_version(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
     body: Body,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
     let vid = path.id("version_id")?;
-    let o = object(&body.0, "body")?;
-    only(
-        o,
-        &["image_ref", "command", "env_vars", "github_link", "status"],
-    )?;
+    let o = body.fields_named("body")?;
+    o.only(&["image_ref", "command", "env_vars", "github_link", "status"])?;
     let patch = VersionPatch {
-        image_ref: opt_str(o, "image_ref")?,
-        command: opt_str(o, "command")?,
-        env_vars: if o.contains_key("env_vars") {
-            Some(fields::params(o, "env_vars")?)
+        image_ref: o.opt_string("image_ref")?,
+        command: o.opt_string("command")?,
+        env_vars: if o.map().contains_key("env_vars") {
+            Some(params(&o, "env_vars")?)
         } else {
             None
         },
-        github_link: opt_str(o, "github_link")?,
-        status: opt_int(o, "status")?
-            .map(|c| fields::status_code("status", c))
+        github_link: o.opt_string("github_link")?,
+        status: o
+            .opt_int("status")?
+            .map(|c| status_code("status", c))
             .transpose()?,
     };
     let v = s.berth.update_image_version(&user, id, vid, patch).await?;
@@ -381,13 +361,185 @@ pub async fn update_version(
 }
 
 /// `DELETE /api/v2/containers/{id}/versions/{version_id}` (soft).
-pub async fn delete_version(
+pub async fn delete_container_version(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
     let vid = path.id("version_id")?;
     s.berth.delete_image_version(&user, id, vid).await?;
     Ok(done("Container version deleted successfully"))
+}
+
+// Request shapes of the catalog: numeric codes, labels, parameters, a
+// version, and the search request's filters and sort.
+
+fn kind_code(field: &str, code: i64) -> Result<RepoKind, CoreError> {
+    RepoKind::from_code(code)
+        .ok_or_else(|| must_be(field, "0 (algorithm), 1 (benchmark) or 2 (pedestal)"))
+}
+
+fn status_code(field: &str, code: i64) -> Result<CatalogStatus, CoreError> {
+    CatalogStatus::from_code(code)
+        .ok_or_else(|| must_be(field, "1 (enabled), 0 (disabled) or -1 (deleted)"))
+}
+
+fn labels(o: &Fields, field: &str) -> Result<Vec<Label>, CoreError> {
+    let items = match o.get(field) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(must_be(field, "a list of {key, value}")),
+    };
+    items
+        .iter()
+        .map(|item| {
+            let l = o.nested(item, field)?;
+            Ok(Label {
+                key: l.string("key")?,
+                value: l.opt_string("value")?.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+fn params(o: &Fields, field: &str) -> Result<Option<Vec<ParamSpec>>, CoreError> {
+    match o.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v @ Value::Array(_)) => serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|e| CoreError::invalid_field(field, e.to_string())),
+        Some(_) => Err(must_be(field, "a list of parameters")),
+    }
+}
+
+fn new_version(o: Fields) -> Result<NewVersion, CoreError> {
+    let helm_config = match o.get("helm_config") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v.clone()),
+        Some(_) => return Err(must_be("helm_config", "an object")),
+    };
+    Ok(NewVersion {
+        name: o.string("name")?,
+        image_ref: o.string("image_ref")?,
+        command: o.opt_string("command")?.unwrap_or_default(),
+        env_vars: params(&o, "env_vars")?,
+        github_link: o.opt_string("github_link")?.unwrap_or_default(),
+        helm_config,
+    })
+}
+
+fn search_filters(o: &Fields) -> Result<Vec<RawFilter>, CoreError> {
+    let items = match o.get("filters") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(must_be("filters", "a list of {field, operator, value}")),
+    };
+    items
+        .iter()
+        .map(|item| {
+            let f = o.nested(item, "filters")?;
+            f.only(&["field", "operator", "value", "values"])?;
+            let (value, mut values) = match f.get("value") {
+                None | Some(Value::Null) => (None, Vec::new()),
+                Some(Value::Array(list)) => (
+                    None,
+                    list.iter()
+                        .map(|v| scalar_text("filters", v))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Some(v) => (Some(scalar_text("filters", v)?), Vec::new()),
+            };
+            match f.get("values") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(list)) => {
+                    for v in list {
+                        values.push(scalar_text("filters", v)?);
+                    }
+                }
+                Some(_) => return Err(must_be("filters", "values as a list")),
+            }
+            Ok(RawFilter {
+                field: f.string("field")?,
+                operator: f.string("operator")?,
+                value,
+                values,
+            })
+        })
+        .collect()
+}
+
+fn search_sort(o: &Fields) -> Result<Vec<RawSort>, CoreError> {
+    let items = match o.get("sort") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(must_be("sort", "a list of {field, direction}")),
+    };
+    items
+        .iter()
+        .map(|item| {
+            let s = o.nested(item, "sort")?;
+            s.only(&["field", "direction"])?;
+            Ok(RawSort {
+                field: s.string("field")?,
+                direction: s.opt_string("direction")?.unwrap_or_else(|| "asc".into()),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::Dialect;
+    use crate::rcabench::RcaBench;
+
+    fn read<T>(v: Value, f: impl FnOnce(&Fields) -> Result<T, CoreError>) -> Result<T, CoreError> {
+        f(&Fields::of(&v, "body", RcaBench::FIELDS)?)
+    }
+
+    #[test]
+    fn filters_accept_scalars_and_lists() {
+        let f = read(
+            json!({"filters": [
+                {"field": "type", "operator": "eq", "value": 1},
+                {"field": "name", "operator": "in", "values": ["a", "b"]},
+                {"field": "id", "operator": "in", "value": [1, 2]},
+            ]}),
+            search_filters,
+        )
+        .unwrap();
+        assert_eq!(f[0].value.as_deref(), Some("1"));
+        assert_eq!(f[1].values, vec!["a", "b"]);
+        assert_eq!(f[2].values, vec!["1", "2"]);
+        assert!(
+            read(
+                json!({"filters": [{"field": "x", "operator": "eq", "evil": 1}]}),
+                search_filters
+            )
+            .is_err()
+        );
+        assert!(read(json!({"filters": "name=x"}), search_filters).is_err());
+    }
+
+    #[test]
+    fn versions_and_labels() {
+        let version = |v: Value| read(v, |o| new_version(*o));
+        let v = version(
+            json!({"name": "1.0.0", "image_ref": "busybox", "env_vars": [
+                {"key": "FOO", "type": 0, "category": 0, "default_value": "1"}
+            ]}),
+        )
+        .unwrap();
+        assert_eq!(v.env_vars.unwrap()[0].key, "FOO");
+        assert!(version(json!({"name": "1.0.0"})).is_err());
+        assert!(
+            version(json!({"name": "1.0.0", "image_ref": "b", "env_vars": [{"key": 1}]})).is_err()
+        );
+        let l = read(json!({"add": [{"key": "k", "value": "v"}]}), |o| {
+            labels(o, "add")
+        })
+        .unwrap();
+        assert_eq!(l[0].value, "v");
+    }
 }

@@ -1,56 +1,27 @@
+//! Errors in RCABench's envelope: `{code, message, timestamp}`, no `data`.
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use serde_json::{Value, json};
+use serde_json::json;
 
-/// A core error in RCABench's envelope: `{code, message, timestamp}`, no `data`.
-#[derive(Debug)]
-pub struct RcaError(pub CoreError);
+use super::{RcaBench, views};
+use crate::common::DialectError;
+use crate::common::error::message_of;
 
-impl From<CoreError> for RcaError {
-    fn from(e: CoreError) -> Self {
-        RcaError(e)
-    }
-}
-
+pub type RcaError = DialectError<RcaBench>;
 pub type RcaResult<T> = Result<T, RcaError>;
 
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-impl IntoResponse for RcaError {
-    fn into_response(self) -> Response {
-        let status = crate::common::status_of(&self.0);
-        let message = crate::common::message_of(&self.0);
-        (
-            status,
-            Json(json!({"code": status.as_u16(), "message": message, "timestamp": unix_now()})),
-        )
-            .into_response()
-    }
-}
-
-/// A success in RCABench's envelope.
-pub fn reply(status: StatusCode, message: &str, data: Value) -> Response {
+/// A core error in RCABench's envelope at `status`.
+pub fn response(status: StatusCode, error: &CoreError) -> Response {
     (
         status,
         Json(json!({
             "code": status.as_u16(),
-            "message": message,
-            "data": data,
-            "timestamp": unix_now(),
+            "message": message_of(error),
+            "timestamp": views::unix_now(),
         })),
-    )
-        .into_response()
-}
-
-/// A success that carries no data (deletions).
-pub fn done(message: &str) -> Response {
-    (
-        StatusCode::OK,
-        Json(json!({"code": 200, "message": message, "timestamp": unix_now()})),
     )
         .into_response()
 }
@@ -58,7 +29,7 @@ pub fn done(message: &str) -> Response {
 pub async fn method_not_allowed() -> Response {
     (
         StatusCode::METHOD_NOT_ALLOWED,
-        Json(json!({"code": 405, "message": "Method not allowed", "timestamp": unix_now()})),
+        Json(json!({"code": 405, "message": "Method not allowed", "timestamp": views::unix_now()})),
     )
         .into_response()
 }

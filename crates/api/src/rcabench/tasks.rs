@@ -4,54 +4,49 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use berth_core::CoreError;
-use berth_core::catalog::{BuildRequest, TaskListQuery, TaskState};
+use berth_core::catalog::{BuildArgs, BuildRequest, TaskListQuery, TaskState};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::error::{RcaResult, reply};
-use super::fields::{self, Query, object, only, opt_bool, opt_str};
-use super::{Body, Caller, Params, PathParams, views};
+use super::error::RcaResult;
+use super::views::{self, reply};
+use super::{Body, Caller, Params, PathParams};
 use crate::AppState;
+use crate::common::body::{Fields, must_be, scalar_text};
 
 const DEFAULT_PAGE_SIZE: i64 = 20;
 
 /// `POST /api/v2/containers/build` → 200 `{group_id, trace_id, task_id}` at
 /// once; the build runs in the background.
-pub async fn submit_build(
+pub async fn build_container_image(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> RcaResult<Response> {
-    let o = object(&body.0, "body")?;
-    only(
-        o,
-        &[
-            "image_name",
-            "tag",
-            "github_repository",
-            "github_branch",
-            "github_commit",
-            "github_token",
-            "sub_path",
-            "build_options",
-        ],
-    )?;
-    let empty = serde_json::Map::new();
+    let o = body.fields_named("body")?;
+    o.only(&[
+        "image_name",
+        "tag",
+        "github_repository",
+        "github_branch",
+        "github_commit",
+        "github_token",
+        "sub_path",
+        "build_options",
+    ])?;
+    let empty = Value::Object(serde_json::Map::new());
     let options = match o.get("build_options") {
-        None | Some(Value::Null) => &empty,
-        Some(v) => object(v, "build_options")?,
+        None | Some(Value::Null) => o.nested(&empty, "build_options")?,
+        Some(v) => o.nested(v, "build_options")?,
     };
-    only(
-        options,
-        &[
-            "context_dir",
-            "dockerfile_path",
-            "target",
-            "build_args",
-            "force_rebuild",
-            "memory",
-        ],
-    )?;
+    options.only(&[
+        "context_dir",
+        "dockerfile_path",
+        "target",
+        "build_args",
+        "force_rebuild",
+        "memory",
+    ])?;
     let memory = match options.get("memory") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => Some(n.to_string()),
@@ -63,18 +58,18 @@ pub async fn submit_build(
         }
     };
     let request = BuildRequest {
-        image_name: fields::req_str(o, "image_name")?,
-        tag: opt_str(o, "tag")?,
-        repository: fields::req_str(o, "github_repository")?,
-        branch: opt_str(o, "github_branch")?,
-        commit: opt_str(o, "github_commit")?,
-        token: opt_str(o, "github_token")?,
-        sub_path: opt_str(o, "sub_path")?,
-        context_dir: opt_str(options, "context_dir")?,
-        dockerfile_path: opt_str(options, "dockerfile_path")?,
-        target: opt_str(options, "target")?,
-        build_args: fields::build_args(options)?,
-        no_cache: opt_bool(options, "force_rebuild")?.unwrap_or(false),
+        image_name: o.string("image_name")?,
+        tag: o.opt_string("tag")?,
+        repository: o.string("github_repository")?,
+        branch: o.opt_string("github_branch")?,
+        commit: o.opt_string("github_commit")?,
+        token: o.opt_string("github_token")?,
+        sub_path: o.opt_string("sub_path")?,
+        context_dir: options.opt_string("context_dir")?,
+        dockerfile_path: options.opt_string("dockerfile_path")?,
+        target: options.opt_string("target")?,
+        build_args: build_args(&options)?,
+        no_cache: options.opt_bool("force_rebuild")?.unwrap_or(false),
         memory,
     };
     let submitted = s.berth.submit_build(&user, request).await?;
@@ -91,15 +86,26 @@ pub async fn submit_build(
     ))
 }
 
+fn build_args(options: &Fields) -> Result<BuildArgs, CoreError> {
+    match options.get("build_args") {
+        None | Some(Value::Null) => Ok(BuildArgs::new()),
+        Some(Value::Object(args)) => args
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), scalar_text("build_args", v)?)))
+            .collect(),
+        Some(_) => Err(must_be("build_args", "an object")),
+    }
+}
+
 fn task_id(path: &PathParams) -> Result<Uuid, CoreError> {
     Uuid::parse_str(path.text("task_id"))
         .map_err(|_| CoreError::invalid_field("task_id", "Invalid task_id"))
 }
 
 /// `GET /api/v2/tasks/{task_id}`: state, payload, result and log lines.
-pub async fn detail(
+pub async fn get_task_by_id(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
     let id = task_id(&path)?;
@@ -112,9 +118,9 @@ pub async fn detail(
 }
 
 /// `POST /api/v2/tasks/{task_id}/cancel`.
-pub async fn cancel(
+pub async fn cancel_task(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
     let id = task_id(&path)?;
@@ -126,20 +132,20 @@ pub async fn cancel(
     ))
 }
 
-fn uuid_param(q: &Query, name: &str) -> Result<Option<Uuid>, CoreError> {
-    q.text(name)
+fn uuid_param(params: &Params, name: &str) -> Result<Option<Uuid>, CoreError> {
+    params
+        .text(name)
         .map(|v| Uuid::parse_str(v).map_err(|_| CoreError::invalid_field(name, "must be a uuid")))
         .transpose()
 }
 
 /// `GET /api/v2/tasks?page&size&state&group_id&trace_id`, newest first.
-pub async fn list(
+pub async fn list_tasks(
     State(s): State<AppState>,
-    Caller(user): Caller,
-    Params(params): Params,
+    Caller { user, .. }: Caller,
+    params: Params,
 ) -> RcaResult<Response> {
-    let q = Query(&params);
-    let state = match q.text("state") {
+    let state = match params.text("state") {
         None => None,
         Some(raw) => Some(
             raw.parse::<i64>()
@@ -150,11 +156,11 @@ pub async fn list(
         ),
     };
     let query = TaskListQuery {
-        page: q.int("page")?.unwrap_or(1),
-        size: q.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
+        page: params.int("page")?.unwrap_or(1),
+        size: params.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
         state,
-        group_id: uuid_param(&q, "group_id")?,
-        trace_id: uuid_param(&q, "trace_id")?,
+        group_id: uuid_param(&params, "group_id")?,
+        trace_id: uuid_param(&params, "trace_id")?,
         kind: None,
     };
     let page = s.berth.tasks(&user, &query).await?;

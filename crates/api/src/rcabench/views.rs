@@ -1,12 +1,47 @@
-//! Catalog objects as RCABench renders them.
+//! RCABench's success envelope `{code, message, data, timestamp}` and the
+//! users, catalog objects and tasks it carries.
 
-use berth_core::catalog::{ImageRepo, ImageVersion, Label, Task};
-use berth_core::model::Timestamp;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use berth_core::catalog::{ImageRepo, ImageVersion, Label, RawFilter, RawSort, Task};
+use berth_core::model::{Timestamp, User};
 use serde_json::{Map, Value, json};
 use time::format_description::well_known::Rfc3339;
 
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A success in RCABench's envelope.
+pub fn reply(status: StatusCode, message: &str, data: Value) -> Response {
+    (
+        status,
+        Json(json!({
+            "code": status.as_u16(),
+            "message": message,
+            "data": data,
+            "timestamp": unix_now(),
+        })),
+    )
+        .into_response()
+}
+
+/// A success that carries no data (deletions).
+pub fn done(message: &str) -> Response {
+    (
+        StatusCode::OK,
+        Json(json!({"code": 200, "message": message, "timestamp": unix_now()})),
+    )
+        .into_response()
+}
+
 pub fn time(t: Timestamp) -> String {
     t.format(&Rfc3339).unwrap_or_default()
+}
+
+pub fn user(u: &User) -> Value {
+    json!({"id": u.id, "username": u.username, "email": u.email, "avatar": ""})
 }
 
 fn labels(labels: &[Label]) -> Value {
@@ -109,6 +144,23 @@ pub fn pagination(page: i64, size: i64, total: i64) -> Value {
         0
     };
     json!({"page": page, "size": size, "total": total, "total_pages": pages})
+}
+
+/// A search filter as applied, for `applied_filters`.
+pub fn filter(f: &RawFilter) -> Value {
+    let mut v = json!({"field": f.field, "operator": f.operator.to_ascii_lowercase()});
+    if let Some(value) = &f.value {
+        v["value"] = json!(value);
+    }
+    if !f.values.is_empty() {
+        v["values"] = json!(f.values);
+    }
+    v
+}
+
+/// A sort key as applied, for `applied_sort`.
+pub fn sort(s: &RawSort) -> Value {
+    json!({"field": s.field, "direction": s.direction.to_ascii_lowercase()})
 }
 
 pub fn task(t: &Task) -> Value {

@@ -1,3 +1,6 @@
+//! Inside a running pod: exec commands, upload a file, list files and
+//! download a file or directory.
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -8,10 +11,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
 use berth_core::inside::Download;
-use berth_core::model::rfc3339;
 use serde_json::{Value, json};
 
-use super::envelope::{TapisResult, ok};
+use super::error::TapisResult;
+use super::views::{self, ok};
 use super::{Body, Caller};
 use crate::AppState;
 
@@ -52,9 +55,9 @@ fn seconds(body: &Body, field: &str, default: u64) -> Result<Duration, CoreError
     Ok(Duration::from_secs(n as u64))
 }
 
-pub async fn exec(
+pub async fn exec_pod_commands(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> TapisResult<Json<Value>> {
@@ -75,20 +78,7 @@ pub async fn exec(
         )
         .await?;
     let failed = outcomes.iter().find(|o| o.exit_code != Some(0));
-    let results: Vec<Value> = outcomes
-        .iter()
-        .map(|o| {
-            json!({
-                "command": o.argv.join(" "),
-                "output": format!("{}{}", o.stdout, o.stderr),
-                "stdout": o.stdout,
-                "stderr": o.stderr,
-                "exit_code": o.exit_code,
-                "timed_out": o.timed_out,
-                "duration_ms": o.duration_ms,
-            })
-        })
-        .collect();
+    let results: Vec<Value> = outcomes.iter().map(views::command).collect();
     if fail_on_non_success && let Some(f) = failed {
         let why = if f.timed_out {
             "timed out".to_string()
@@ -107,9 +97,9 @@ pub async fn exec(
 }
 
 /// Multipart `file` and `dest_path` (which requests sends as a file part).
-pub async fn upload(
+pub async fn upload_to_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> TapisResult<Json<Value>> {
@@ -147,22 +137,13 @@ async fn list(
     path: &str,
 ) -> TapisResult<Json<Value>> {
     let entries = s.berth.list_files(user, id, path).await?;
-    let result: Vec<Value> = entries
-        .iter()
-        .map(|e| {
-            json!({
-                "name": e.name, "path": e.path, "type": e.kind, "size": e.size,
-                "last_modified": rfc3339(e.modified), "lastModified": rfc3339(e.modified),
-                "native_permissions": e.permissions, "nativePermissions": e.permissions,
-            })
-        })
-        .collect();
+    let result: Vec<Value> = entries.iter().map(views::file).collect();
     Ok(ok("Files listed.", Value::Array(result)))
 }
 
-pub async fn list_files(
+pub async fn list_files_in_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
@@ -170,9 +151,9 @@ pub async fn list_files(
 }
 
 /// URL paths are relative to `/`.
-pub async fn list_files_at(
+pub async fn list_files_in_pod_at(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, url_path)): Path<(String, String)>,
 ) -> TapisResult<Json<Value>> {
     list(&s, &user, &id, url_path.trim_start_matches('/')).await
@@ -198,9 +179,9 @@ async fn fetch(
     Ok(res)
 }
 
-pub async fn download(
+pub async fn download_from_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Response> {
@@ -210,9 +191,9 @@ pub async fn download(
     fetch(&s, &user, &id, path).await
 }
 
-pub async fn download_at(
+pub async fn download_from_pod_at(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, url_path)): Path<(String, String)>,
 ) -> TapisResult<Response> {
     fetch(&s, &user, &id, url_path.trim_start_matches('/')).await

@@ -1,92 +1,35 @@
-use axum::Json;
+//! Pods: list, create, get, update, delete, start, stop, restart, logs,
+//! credentials, the derived definition, permissions, and the images pods
+//! may use.
+
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use berth_core::CoreError;
-use berth_core::model::rfc3339;
 use berth_core::model::*;
-use berth_core::pods::{PodDefinition, definition_json, pod_meta, pod_status};
+use berth_core::pods::{PodDefinition, definition_json, pod_meta};
 use serde_json::{Value, json};
 
-use super::envelope::{TapisResult, ok, ok_with_metadata};
+use super::error::TapisResult;
+use super::views::{self, ok, ok_with_metadata};
 use super::{Body, Caller};
 use crate::AppState;
 
-/// JWTs live four hours, as Tapis access tokens do.
-const TOKEN_TTL: time::Duration = time::Duration::hours(4);
-
-/// `POST /v3/oauth2/tokens` with `grant_type=password` (JSON or form).
-pub async fn tokens(State(s): State<AppState>, body: Body) -> TapisResult<Json<Value>> {
-    let grant = body.opt_str("grant_type")?.unwrap_or("password");
-    if grant != "password" {
-        return Err(
-            CoreError::invalid_field("grant_type", "only the password grant is supported").into(),
-        );
-    }
-    let user = s
-        .berth
-        .check_password(body.str("username")?, body.str("password")?)
-        .await?;
-    let (jwt, expires) = s.berth.issue_jwt(&user, TOKEN_TTL).await?;
-    let result = json!({"access_token": {
-        "access_token": jwt,
-        "expires_in": TOKEN_TTL.whole_seconds(),
-        "expires_at": rfc3339(expires),
-        "jti": null,
-    }});
-    Ok(ok("Token created successfully.", result))
-}
-
 /// A pod as Tapis shows it: its definition plus live status.
 async fn render(s: &AppState, user: &User, app: App) -> TapisResult<Value> {
-    let meta = pod_meta(&app);
-    let desired = app.desired;
-    let stop_at = app.stop_at;
-    let (created, updated) = (app.created, app.updated);
     let w = s.berth.workload(user, app).await?;
-    let instance = w
-        .instances
-        .iter()
-        .filter(|i| i.release == w.app.release)
-        .max_by_key(|i| i.updated);
-    let status = pod_status(desired, w.phase, instance);
-    let mut v = definition_json(&meta.definition);
-    let domain = &s.berth.settings.domain;
-    if let Some(net) = v["networking"].as_object_mut() {
-        for entry in net.values_mut() {
-            entry["url"] = json!(format!("{}.{domain}", w.app.id));
-        }
-    }
-    if v["networking"].as_object().is_none_or(|n| n.is_empty()) {
-        v["networking"] = json!({"default": {"protocol": "http", "port": 5000, "url": format!("{}.{domain}", w.app.id)}});
-    }
-    v["image"] = json!(meta.derived.image);
-    v["time_to_stop_default"] = json!(
-        meta.derived
-            .time_to_stop_default
-            .unwrap_or(berth_core::pods::DEFAULT_TIME_TO_STOP)
-    );
-    v["status_requested"] = json!(match desired {
-        Desired::On => "ON",
-        Desired::Off => "OFF",
-        Desired::Restart => "RESTART",
-    });
-    v["status"] = json!(status);
-    v["status_container"] = json!({
-        "phase": instance.map(|i| i.state.as_str()),
-        "message": instance.and_then(|i| i.message.clone()).or(w.app.error.clone()).unwrap_or_default(),
-        "exit_code": instance.and_then(|i| i.exit_code),
-    });
-    v["time_to_stop_ts"] = json!(stop_at.map(rfc3339));
-    v["creation_ts"] = json!(rfc3339(created));
-    v["update_ts"] = json!(rfc3339(updated));
-    v["start_instance_ts"] = json!(meta.start_instance_ts);
-    v["tenant_id"] = json!(s.berth.settings.tenant);
-    v["site_id"] = json!("berth");
-    Ok(v)
+    Ok(views::pod(
+        &w,
+        &s.berth.settings.domain,
+        &s.berth.settings.tenant,
+    ))
 }
 
-pub async fn list(State(s): State<AppState>, Caller(user): Caller) -> TapisResult<Json<Value>> {
+pub async fn list_pods(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+) -> TapisResult<Json<Value>> {
     let mut out = Vec::new();
     for app in s.berth.pods(&user).await? {
         out.push(render(&s, &user, app).await?);
@@ -94,9 +37,9 @@ pub async fn list(State(s): State<AppState>, Caller(user): Caller) -> TapisResul
     Ok(ok("Pods retrieved successfully.", Value::Array(out)))
 }
 
-pub async fn create(
+pub async fn create_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> TapisResult<Json<Value>> {
     let definition: PodDefinition = serde_json::from_value(body.0.clone())
@@ -127,9 +70,9 @@ fn flag(q: &HashMap<String, String>, name: &str, default: bool) -> TapisResult<b
 
 /// `include_configs` only changes how config volume mounts show, and pods
 /// here have none (only ephemeral volumes): it is checked, then has no effect.
-pub async fn detail(
+pub async fn get_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
@@ -150,9 +93,9 @@ pub async fn detail(
     ))
 }
 
-pub async fn update(
+pub async fn update_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> TapisResult<Json<Value>> {
@@ -160,9 +103,9 @@ pub async fn update(
     updated(&s, &user, app).await
 }
 
-pub async fn remove(
+pub async fn delete_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     s.berth.delete_pod(&user, &id).await?;
@@ -190,9 +133,9 @@ async fn grab_latest_template_tag_if_asked(
     Ok(())
 }
 
-pub async fn start(
+pub async fn start_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
@@ -201,18 +144,18 @@ pub async fn start(
     updated(&s, &user, app).await
 }
 
-pub async fn stop(
+pub async fn stop_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     let app = s.berth.stop_pod(&user, &id).await?;
     updated(&s, &user, app).await
 }
 
-pub async fn restart(
+pub async fn restart_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
@@ -221,9 +164,9 @@ pub async fn restart(
     updated(&s, &user, app).await
 }
 
-pub async fn logs(
+pub async fn get_pod_logs(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     let (logs, action_logs) = s.berth.pod_logs(&user, &id).await?;
@@ -233,9 +176,9 @@ pub async fn logs(
     ))
 }
 
-pub async fn credentials(
+pub async fn get_pod_credentials(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     let app = s.berth.pod(&user, &id, Level::User).await?;
@@ -247,9 +190,9 @@ pub async fn credentials(
 
 /// With `resolve_secrets=true` (pod admins only) the environment shows the
 /// values the container gets, secrets filled in; else as written.
-pub async fn derived(
+pub async fn get_derived_pod(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
@@ -272,21 +215,21 @@ pub async fn derived(
     Ok(ok("Derived pod retrieved successfully.", v))
 }
 
-pub async fn permissions(
+pub async fn get_pod_permissions(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     let perms = s.berth.pod_permissions(&user, &id).await?;
     Ok(ok(
         "Pod permissions retrieved successfully.",
-        json!({"permissions": perms}),
+        views::permissions(perms),
     ))
 }
 
-pub async fn grant(
+pub async fn set_pod_permission(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> TapisResult<Json<Value>> {
@@ -296,24 +239,24 @@ pub async fn grant(
         .await?;
     Ok(ok(
         "Pod permissions updated successfully.",
-        json!({"permissions": perms}),
+        views::permissions(perms),
     ))
 }
 
-pub async fn revoke(
+pub async fn delete_pod_permission(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, who)): Path<(String, String)>,
 ) -> TapisResult<Json<Value>> {
     let perms = s.berth.delete_pod_permission(&user, &id, &who).await?;
     Ok(ok(
         "Pod permission deleted successfully.",
-        json!({"permissions": perms}),
+        views::permissions(perms),
     ))
 }
 
 /// The images pods may use: what the engine has.
-pub async fn images(State(s): State<AppState>, Caller(_user): Caller) -> TapisResult<Json<Value>> {
+pub async fn get_images(State(s): State<AppState>, _: Caller) -> TapisResult<Json<Value>> {
     let images = s
         .berth
         .runtime
@@ -322,8 +265,8 @@ pub async fn images(State(s): State<AppState>, Caller(_user): Caller) -> TapisRe
         .map_err(|e| CoreError::Unavailable(e.to_string()))?;
     let tenant = &s.berth.settings.tenant;
     let result: Vec<Value> = images
-        .into_iter()
-        .map(|image| json!({"image": image, "tenants": [tenant], "description": "", "added_by": "berth", "creation_ts": null}))
+        .iter()
+        .map(|image| views::image(image, tenant))
         .collect();
     Ok(ok("Images retrieved successfully.", Value::Array(result)))
 }

@@ -1,30 +1,16 @@
+//! Pod templates and their tags: list, add, get, update, delete, tag,
+//! permissions, and saving a pod as a tag.
+
 use axum::Json;
 use axum::extract::{Path, State};
 use berth_core::CoreError;
 use berth_core::model::Level;
-use berth_core::model::rfc3339;
-use berth_core::templates::{Template, TemplateTag};
 use serde_json::{Value, json};
 
-use super::envelope::{TapisResult, ok};
+use super::error::TapisResult;
+use super::views::{self, ok};
 use super::{Body, Caller};
 use crate::AppState;
-
-fn template_json(t: &Template) -> Value {
-    json!({
-        "template_id": t.template_id, "description": t.description, "metatags": t.metatags,
-        "archive_message": t.archive_message, "owner": t.owner,
-        "creation_ts": rfc3339(t.created), "update_ts": rfc3339(t.updated),
-    })
-}
-
-fn tag_json(t: &TemplateTag) -> Value {
-    json!({
-        "template_id": t.template_id, "tag": t.tag, "tag_timestamp": t.tag_timestamp,
-        "pod_definition": t.pod_definition, "commit_message": t.commit_message,
-        "added_by": t.added_by, "creation_ts": rfc3339(t.created),
-    })
-}
 
 fn metatags(body: &Body) -> TapisResult<Option<Vec<String>>> {
     match body.object()?.get("metatags") {
@@ -35,17 +21,20 @@ fn metatags(body: &Body) -> TapisResult<Option<Vec<String>>> {
     }
 }
 
-pub async fn list(State(s): State<AppState>, Caller(user): Caller) -> TapisResult<Json<Value>> {
+pub async fn list_templates(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+) -> TapisResult<Json<Value>> {
     let templates = s.berth.templates(&user).await?;
     Ok(ok(
         "Templates retrieved successfully.",
-        Value::Array(templates.iter().map(template_json).collect()),
+        Value::Array(templates.iter().map(views::template).collect()),
     ))
 }
 
-pub async fn create(
+pub async fn add_template(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> TapisResult<Json<Value>> {
     let t = s
@@ -58,21 +47,21 @@ pub async fn create(
             body.opt_str("archive_message")?.unwrap_or_default(),
         )
         .await?;
-    Ok(ok("Template created successfully.", template_json(&t)))
+    Ok(ok("Template created successfully.", views::template(&t)))
 }
 
-pub async fn detail(
+pub async fn get_template(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     let t = s.berth.template(&user, &id, Level::Read).await?;
-    Ok(ok("Template retrieved successfully.", template_json(&t)))
+    Ok(ok("Template retrieved successfully.", views::template(&t)))
 }
 
-pub async fn update(
+pub async fn update_template(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> TapisResult<Json<Value>> {
@@ -86,12 +75,12 @@ pub async fn update(
             body.opt_str("archive_message")?,
         )
         .await?;
-    Ok(ok("Template updated successfully.", template_json(&t)))
+    Ok(ok("Template updated successfully.", views::template(&t)))
 }
 
-pub async fn remove(
+pub async fn delete_template(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     s.berth.delete_template(&user, &id).await?;
@@ -101,27 +90,27 @@ pub async fn remove(
     ))
 }
 
-pub async fn tags(
+pub async fn list_template_tags(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     let tags = s.berth.template_tags(&user, &id, None).await?;
     Ok(ok(
         "Template tags retrieved successfully.",
-        Value::Array(tags.iter().map(tag_json).collect()),
+        views::tags(&tags),
     ))
 }
 
 /// Every template the caller sees, each with its tags.
-pub async fn all_tags(State(s): State<AppState>, Caller(user): Caller) -> TapisResult<Json<Value>> {
+pub async fn list_templates_and_tags(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+) -> TapisResult<Json<Value>> {
     let mut out = serde_json::Map::new();
     for t in s.berth.templates(&user).await? {
         let tags = s.berth.template_tags(&user, &t.template_id, None).await?;
-        out.insert(
-            t.template_id.clone(),
-            Value::Array(tags.iter().map(tag_json).collect()),
-        );
+        out.insert(t.template_id.clone(), views::tags(&tags));
     }
     Ok(ok(
         "Templates and tags retrieved successfully.",
@@ -129,9 +118,9 @@ pub async fn all_tags(State(s): State<AppState>, Caller(user): Caller) -> TapisR
     ))
 }
 
-pub async fn add_tag(
+pub async fn add_template_tag(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> TapisResult<Json<Value>> {
@@ -151,25 +140,25 @@ pub async fn add_tag(
             body.str("commit_message")?,
         )
         .await?;
-    Ok(ok("Template tag added successfully.", tag_json(&tag)))
+    Ok(ok("Template tag added successfully.", views::tag(&tag)))
 }
 
 /// A list, as the Tapis spec has it: one tag name may carry several versions.
-pub async fn tag(
+pub async fn get_template_tag(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, tag)): Path<(String, String)>,
 ) -> TapisResult<Json<Value>> {
     let tags = s.berth.template_tags(&user, &id, Some(&tag)).await?;
     Ok(ok(
         "Template tag retrieved successfully.",
-        Value::Array(tags.iter().map(tag_json).collect()),
+        views::tags(&tags),
     ))
 }
 
-pub async fn save_pod(
+pub async fn save_pod_as_template_tag(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(pod_id): Path<String>,
     body: Body,
 ) -> TapisResult<Json<Value>> {
@@ -183,24 +172,24 @@ pub async fn save_pod(
             body.str("commit_message")?,
         )
         .await?;
-    Ok(ok("Pod saved as template tag.", tag_json(&tag)))
+    Ok(ok("Pod saved as template tag.", views::tag(&tag)))
 }
 
 async fn perms(result: Vec<String>) -> TapisResult<Json<Value>> {
-    Ok(ok("Template permissions.", json!({"permissions": result})))
+    Ok(ok("Template permissions.", views::permissions(result)))
 }
 
-pub async fn permissions(
+pub async fn get_template_permissions(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     perms(s.berth.template_permissions(&user, &id).await?).await
 }
 
-pub async fn grant(
+pub async fn set_template_permission(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> TapisResult<Json<Value>> {
@@ -212,9 +201,9 @@ pub async fn grant(
     .await
 }
 
-pub async fn revoke(
+pub async fn delete_template_permission(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((id, who)): Path<(String, String)>,
 ) -> TapisResult<Json<Value>> {
     perms(s.berth.delete_template_permission(&user, &id, &who).await?).await

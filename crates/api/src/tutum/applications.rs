@@ -1,3 +1,7 @@
+//! Applications: list, create, inspect, update, start, stop, redeploy,
+//! logs and terminate under `/api/v1/application`, and the list paging and
+//! filters containers share.
+
 use std::collections::HashMap;
 
 use axum::Json;
@@ -106,7 +110,7 @@ pub fn matches(
 
 pub async fn list(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> TutumResult<Json<Value>> {
     let domain = &s.berth.settings.domain;
@@ -272,7 +276,7 @@ fn apply_config(body: &Body, config: &mut ConfigValues, proc_type: &str) -> Tutu
 
 pub async fn create(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     body: Body,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let image = image_of(&body)?
@@ -319,7 +323,7 @@ pub async fn create(
 
 pub async fn detail(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<Json<Value>> {
     let found = find(&s, &user, &uuid, Level::Read).await?;
@@ -329,7 +333,7 @@ pub async fn detail(
 /// Scales with `target_num_containers`; any other definition field makes a new release.
 pub async fn update(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
     body: Body,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
@@ -367,7 +371,7 @@ pub async fn update(
 
 pub async fn start(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let app = live(&s, &user, &uuid).await?;
@@ -378,7 +382,7 @@ pub async fn start(
 
 pub async fn stop(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let app = live(&s, &user, &uuid).await?;
@@ -393,7 +397,7 @@ pub async fn stop(
 /// Replaces every container; `{"tag": t}` switches the image to that tag first.
 pub async fn redeploy(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
     body: Body,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
@@ -425,7 +429,7 @@ pub async fn redeploy(
 
 pub async fn logs(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<Json<Value>> {
     let app = match find(&s, &user, &uuid, Level::Read).await? {
@@ -440,7 +444,7 @@ pub async fn logs(
 /// Terminates at once: 202 with the object, Terminating until its containers are gone.
 pub async fn terminate(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let app = match find(&s, &user, &uuid, Level::Admin).await? {

@@ -1,24 +1,21 @@
+//! Accounts: an API key for a user and password (`/api/v1/auth`), sign-up
+//! (`/api/v1/register`), and the credential forms Tutum clients send.
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use berth_core::CoreError;
-use berth_core::model::User;
-use berth_core::service::Berth;
 use serde_json::{Value, json};
 
-use super::Body;
 use super::error::{TutumError, TutumResult};
+use super::{Body, views};
 use crate::AppState;
+use crate::common::Credentials;
 
-pub enum Credentials {
-    /// `ApiKey user:key` or Basic `user:secret`, where the secret is a key or a password.
-    UserSecret { username: String, secret: String },
-    /// A bare Berth token (`token T`, `Bearer T`).
-    Token(String),
-}
-
+/// `ApiKey user:key` or Basic `user:secret` (the secret a key or a
+/// password), or a bare Berth token (`token T`, `Bearer T`).
 pub fn credentials(header: &str) -> Option<Credentials> {
     let (scheme, rest) = header.trim().split_once(' ')?;
     let rest = rest.trim();
@@ -40,20 +37,6 @@ pub fn credentials(header: &str) -> Option<Credentials> {
     })
 }
 
-/// A user by name and API key (a Berth token of theirs) or password.
-pub async fn check(berth: &Berth, username: &str, secret: &str) -> Result<User, TutumError> {
-    if let Ok(user) = berth.authenticate(secret).await
-        && user.username == username
-    {
-        return Ok(user);
-    }
-    berth.check_password(username, secret).await.map_err(|_| {
-        TutumError(CoreError::Unauthenticated(
-            "Invalid username/apikey or password".into(),
-        ))
-    })
-}
-
 /// `GET /api/v1/auth/` with Basic user:password: the user's API key (a new Berth token).
 pub async fn api_key(State(s): State<AppState>, headers: HeaderMap) -> TutumResult<Json<Value>> {
     let header = headers
@@ -61,21 +44,15 @@ pub async fn api_key(State(s): State<AppState>, headers: HeaderMap) -> TutumResu
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let user = match credentials(header) {
-        Some(Credentials::UserSecret { username, secret }) => {
-            check(&s.berth, &username, &secret).await?
-        }
-        Some(Credentials::Token(t)) => s.berth.authenticate(&t).await?,
+        Some(credentials) => credentials.authenticate(&s.berth).await?,
         None => {
-            return Err(TutumError(CoreError::Unauthenticated(
+            return Err(TutumError::from(CoreError::Unauthenticated(
                 "Authentication credentials were not provided".into(),
             )));
         }
     };
     let (_, key) = s.berth.issue_token(&user, None).await?;
-    Ok(Json(json!({
-        "meta": {"limit": 25, "next": null, "offset": 0, "previous": null, "total_count": 1},
-        "objects": [{"username": user.username, "key": key, "resource_uri": "/api/v1/auth/"}],
-    })))
+    Ok(Json(views::api_key(&user, &key)))
 }
 
 /// `POST /api/v1/register/` → 201; errors in the `{"register": {field: [msg]}}` shape the CLI prints.
@@ -94,11 +71,7 @@ pub async fn register(State(s): State<AppState>, body: Body) -> Response {
     }
     .await;
     match outcome {
-        Ok(user) => (
-            StatusCode::CREATED,
-            Json(json!({"username": user.username, "email": user.email})),
-        )
-            .into_response(),
+        Ok(user) => (StatusCode::CREATED, Json(views::registered(&user))).into_response(),
         Err(e) => {
             let (field, message) = match &e {
                 CoreError::Invalid { field, message } => {

@@ -1,3 +1,6 @@
+//! Containers: list, inspect, start, stop, logs and terminate under
+//! `/api/v1/container`.
+
 use std::collections::HashMap;
 
 use axum::Json;
@@ -43,7 +46,7 @@ async fn render_after(s: &AppState, app: &App, before: Instance) -> TutumResult<
 
 pub async fn list(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> TutumResult<Json<Value>> {
     let domain = &s.berth.settings.domain;
@@ -97,7 +100,7 @@ pub async fn list(
 
 pub async fn detail(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<Json<Value>> {
     let (app, instance) = find(&s, &user, &uuid, Level::Read).await?;
@@ -106,7 +109,7 @@ pub async fn detail(
 
 pub async fn start(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let (app, instance) = find(&s, &user, &uuid, Level::User).await?;
@@ -124,7 +127,7 @@ pub async fn start(
 
 pub async fn stop(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let (app, instance) = find(&s, &user, &uuid, Level::User).await?;
@@ -143,7 +146,7 @@ pub async fn stop(
 
 pub async fn logs(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<Json<Value>> {
     let (_, instance) = find(&s, &user, &uuid, Level::Read).await?;
@@ -155,7 +158,7 @@ pub async fn logs(
 /// Removes the container and lowers its application's target by one.
 pub async fn terminate(
     State(s): State<AppState>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
     let (app, instance) = find(&s, &user, &uuid, Level::User).await?;

@@ -1,31 +1,27 @@
+//! Errors as Tutum answered them: `{"error": …}`, and the 400 for an
+//! operation the object's state does not allow.
+
 use axum::Json;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
 use serde_json::json;
 
-/// A core error as Tutum answered: `{"error": …}` with its status codes.
-#[derive(Debug)]
-pub struct TutumError(pub CoreError);
+use super::Tutum;
+use crate::common::DialectError;
+use crate::common::error::message_of;
 
-impl From<CoreError> for TutumError {
-    fn from(e: CoreError) -> Self {
-        TutumError(e)
-    }
-}
-
-impl IntoResponse for TutumError {
-    fn into_response(self) -> Response {
-        let status = crate::common::status_of(&self.0);
-        let message = crate::common::message_of(&self.0);
-        (status, Json(json!({ "error": message }))).into_response()
-    }
-}
-
+pub type TutumError = DialectError<Tutum>;
 pub type TutumResult<T> = Result<T, TutumError>;
+
+/// A core error in Tutum's shape at `status`.
+pub fn response(status: StatusCode, error: &CoreError) -> Response {
+    (status, Json(json!({ "error": message_of(error) }))).into_response()
+}
 
 /// The 400 Tutum gave for an operation the current state does not allow.
 pub fn wrong_state(what: &str, state: &str) -> TutumError {
-    TutumError(CoreError::invalid(format!(
+    TutumError::from(CoreError::invalid(format!(
         "cannot perform the operation: the {what} is {state}"
     )))
 }

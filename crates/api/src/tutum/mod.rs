@@ -8,20 +8,50 @@ mod error;
 mod views;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use berth_core::CoreError;
-use berth_core::model::User;
 
 use crate::AppState;
+use crate::common::{self, Credentials, Dialect};
 pub use error::TutumError;
 
+/// Tutum API v1.
+#[derive(Debug, Clone, Copy)]
+pub struct Tutum;
+
+impl Dialect for Tutum {
+    const NO_CREDENTIALS: &'static str = "Authentication credentials were not provided";
+
+    /// `ApiKey user:key`, Basic `user:key` or `user:password`, or any other
+    /// dialect's token header.
+    fn credentials(parts: &Parts) -> Result<Option<Credentials>, CoreError> {
+        let Some(header) = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(None);
+        };
+        auth::credentials(header)
+            .map(Some)
+            .ok_or_else(|| CoreError::Unauthenticated("Unsupported authorization scheme".into()))
+    }
+
+    fn error_response(status: StatusCode, error: &CoreError) -> Response {
+        error::response(status, error)
+    }
+}
+
+/// The caller, in any of the forms [`Tutum::credentials`] reads.
+pub type Caller = common::Caller<Tutum>;
+
 /// A request body; malformed ones are refused in Tutum's shape.
-pub type Body = crate::common::body::Payload<TutumError>;
+pub type Body = common::Payload<Tutum>;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,7 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/container/{uuid}/start", post(containers::start))
         .route("/container/{uuid}/stop", post(containers::stop))
         .route("/container/{uuid}/logs", get(containers::logs))
-        .fallback(|| async { TutumError(CoreError::not_found("Not found")) })
+        .fallback(|| async { TutumError::from(CoreError::not_found("Not found")) })
         .layer(middleware::from_fn(json_only))
 }
 
@@ -72,33 +102,4 @@ async fn json_only(req: Request, next: Next) -> Response {
             .into_response();
     }
     next.run(req).await
-}
-
-/// The caller, from `ApiKey user:key`, Basic `user:key` or `user:password`,
-/// or any other dialect's token header.
-pub struct Caller(pub User);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = TutumError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let unauthorized = |m: &str| TutumError(CoreError::Unauthenticated(m.to_string()));
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| unauthorized("Authentication credentials were not provided"))?;
-        match auth::credentials(header) {
-            Some(auth::Credentials::UserSecret { username, secret }) => {
-                Ok(Caller(auth::check(&state.berth, &username, &secret).await?))
-            }
-            Some(auth::Credentials::Token(token)) => {
-                Ok(Caller(state.berth.authenticate(&token).await?))
-            }
-            None => Err(unauthorized("Unsupported authorization scheme")),
-        }
-    }
 }

@@ -1,4 +1,5 @@
-//! Apps and instances rendered as Tutum application and container objects.
+//! Apps and instances rendered as Tutum application and container objects,
+//! users as its auth answers show them, and its list envelope.
 
 use berth_core::model::*;
 use berth_core::plan::Phase;
@@ -340,6 +341,18 @@ pub fn terminated(t: &Tombstone, still_running: bool, domain: &str) -> Value {
         ("destroyed_datetime".into(), json!(date(t.deleted))),
     ]);
     Value::Object(m)
+}
+
+/// `GET /api/v1/auth/`: the user's API key, as a one-item list.
+pub fn api_key(user: &User, key: &str) -> Value {
+    json!({
+        "meta": {"limit": 25, "next": null, "offset": 0, "previous": null, "total_count": 1},
+        "objects": [{"username": user.username, "key": key, "resource_uri": "/api/v1/auth/"}],
+    })
+}
+
+pub fn registered(user: &User) -> Value {
+    json!({"username": user.username, "email": user.email})
 }
 
 /// Tutum's list envelope over an already filtered list.

@@ -1,0 +1,98 @@
+//! Credentials: the token schemes every dialect shares, the user a set of
+//! credentials names, and the [`Caller`] extractor that authenticates a
+//! request in its dialect's forms and refuses it in its dialect's shape.
+
+use std::marker::PhantomData;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use berth_core::CoreError;
+use berth_core::model::User;
+use berth_core::service::Berth;
+
+use super::error::{Dialect, DialectError};
+use crate::AppState;
+
+/// The token in `Authorization: token T` or `Authorization: Bearer T`.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (["token", "bearer"].contains(&scheme.to_ascii_lowercase().as_str()) && !token.is_empty())
+        .then_some(token)
+}
+
+/// What a request presented to say who it is.
+pub enum Credentials {
+    /// A Berth token, whichever header carried it.
+    Token(String),
+    /// A user name and a secret that is one of their tokens or their password
+    /// (Tutum's `ApiKey user:key` and Basic).
+    UserSecret { username: String, secret: String },
+}
+
+impl Credentials {
+    /// The user these credentials name.
+    pub async fn authenticate(&self, berth: &Berth) -> Result<User, CoreError> {
+        match self {
+            Credentials::Token(token) => berth.authenticate(token).await,
+            Credentials::UserSecret { username, secret } => {
+                if let Ok(user) = berth.authenticate(secret).await
+                    && user.username == *username
+                {
+                    return Ok(user);
+                }
+                berth.check_password(username, secret).await.map_err(|_| {
+                    CoreError::Unauthenticated("Invalid username/apikey or password".into())
+                })
+            }
+        }
+    }
+}
+
+/// The authenticated caller of a request in dialect `D`.
+pub struct Caller<D> {
+    pub user: User,
+    dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> FromRequestParts<AppState> for Caller<D> {
+    type Rejection = DialectError<D>;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let credentials = D::credentials(parts)?
+            .ok_or_else(|| CoreError::Unauthenticated(D::NO_CREDENTIALS.into()))?;
+        Ok(Caller {
+            user: credentials.authenticate(&state.berth).await?,
+            dialect: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn tokens_from_both_schemes() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("token abc"));
+        assert_eq!(bearer_token(&h), Some("abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer xyz"),
+        );
+        assert_eq!(bearer_token(&h), Some("xyz"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic Zm9v"),
+        );
+        assert_eq!(bearer_token(&h), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! How a core error becomes an answer: one status table for every dialect,
+//! and the [`Dialect`] trait through which each dialect gives the body shape,
+//! headers, credential forms and field rules around it.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use berth_core::CoreError;
+use serde_json::json;
+
+use super::auth::{Credentials, bearer_token};
+use super::body::FieldRules;
+
+/// One API dialect: a zero-sized marker whose impl says how that API
+/// words its refusals and reads its callers' credentials.
+pub trait Dialect: Send + Sync + 'static {
+    /// What a request that carries no credentials is told (401).
+    const NO_CREDENTIALS: &'static str;
+
+    /// How this dialect's request bodies are read field by field.
+    const FIELDS: FieldRules = FieldRules::STANDARD;
+
+    /// The credentials a request carries, in the forms this dialect reads:
+    /// `Ok(None)` when it carries none, an error when it carries some in a
+    /// form this dialect cannot read. By default, `Authorization: token T`
+    /// or `Authorization: Bearer T`.
+    fn credentials(parts: &Parts) -> Result<Option<Credentials>, CoreError> {
+        Ok(bearer_token(&parts.headers).map(|t| Credentials::Token(t.to_string())))
+    }
+
+    /// A core error in this dialect's body shape and headers, at `status`
+    /// (taken from the shared table, [`status_of`]).
+    fn error_response(status: StatusCode, error: &CoreError) -> Response;
+}
+
+/// A core error on its way out in dialect `D`'s shape.
+pub struct DialectError<D> {
+    pub error: CoreError,
+    dialect: PhantomData<D>,
+}
+
+impl<D> From<CoreError> for DialectError<D> {
+    fn from(error: CoreError) -> Self {
+        DialectError {
+            error,
+            dialect: PhantomData,
+        }
+    }
+}
+
+impl<D> fmt::Debug for DialectError<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<D: Dialect> IntoResponse for DialectError<D> {
+    fn into_response(self) -> Response {
+        D::error_response(status_of(&self.error), &self.error)
+    }
+}
+
+/// The HTTP status every dialect gives a core error; internal errors are
+/// logged here, once, since no answer carries their detail.
+pub fn status_of(error: &CoreError) -> StatusCode {
+    match error {
+        CoreError::Invalid { .. } | CoreError::Failed(_) => StatusCode::BAD_REQUEST,
+        CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+        CoreError::NotFound(_) => StatusCode::NOT_FOUND,
+        CoreError::Conflict(_) => StatusCode::CONFLICT,
+        CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        CoreError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+/// A core error as one line of text, naming the field when there is one.
+pub fn message_of(error: &CoreError) -> String {
+    match error {
+        CoreError::Invalid {
+            field: Some(f),
+            message,
+        } => format!("{f}: {message}"),
+        other => other.to_string(),
+    }
+}
+
+/// The answer for a path no dialect serves, in the native API's shape.
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response()
+}

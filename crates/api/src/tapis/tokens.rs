@@ -1,0 +1,33 @@
+//! `POST /v3/oauth2/tokens`: a JWT for a user name and password.
+
+use axum::Json;
+use axum::extract::State;
+use berth_core::CoreError;
+use serde_json::Value;
+
+use super::Body;
+use super::error::TapisResult;
+use super::views::{self, ok};
+use crate::AppState;
+
+/// JWTs live four hours, as Tapis access tokens do.
+const TOKEN_TTL: time::Duration = time::Duration::hours(4);
+
+/// `grant_type=password` (JSON or form).
+pub async fn create_token(State(s): State<AppState>, body: Body) -> TapisResult<Json<Value>> {
+    let grant = body.opt_str("grant_type")?.unwrap_or("password");
+    if grant != "password" {
+        return Err(
+            CoreError::invalid_field("grant_type", "only the password grant is supported").into(),
+        );
+    }
+    let user = s
+        .berth
+        .check_password(body.str("username")?, body.str("password")?)
+        .await?;
+    let (jwt, expires) = s.berth.issue_jwt(&user, TOKEN_TTL).await?;
+    Ok(ok(
+        "Token created successfully.",
+        views::access_token(&jwt, TOKEN_TTL, expires),
+    ))
+}
