@@ -9,6 +9,7 @@ mod builds;
 mod harness;
 mod isolation;
 mod lifecycle;
-mod nds;
+mod nds_datasets;
+mod nds_jobs;
 mod restart;
 mod tapis;
