@@ -58,42 +58,14 @@ async fn data_sets_are_uploaded_listed_mounted_read_only_and_private() {
     let with_dotdot = tar(&["-cf", "out.tar", "-P", "tree/sub/../../tree/sub/a.txt"]);
     for (name, archive) in [("linked", &with_link), ("dotdot", &with_dotdot)] {
         let reply = alice
-            .post_multipart(
-                "/v1/datasets",
-                &[
-                    Part {
-                        name: "name",
-                        file_name: None,
-                        data: name.as_bytes(),
-                    },
-                    Part {
-                        name: "file",
-                        file_name: Some("x.tar"),
-                        data: archive,
-                    },
-                ],
-            )
+            .upload_file_dataset(name.as_bytes(), "x.tar", archive)
             .await;
         assert_eq!(reply.status, 400, "{name}: {}", reply.text());
         assert!(reply.json()["error"].is_string());
     }
     for name in ["../up", ".hidden", "users", "a b"] {
         let reply = alice
-            .post_multipart(
-                "/v1/datasets",
-                &[
-                    Part {
-                        name: "name",
-                        file_name: None,
-                        data: name.as_bytes(),
-                    },
-                    Part {
-                        name: "file",
-                        file_name: Some("f.txt"),
-                        data: b"x",
-                    },
-                ],
-            )
+            .upload_file_dataset(name.as_bytes(), "f.txt", b"x")
             .await;
         assert_eq!(reply.status, 400, "{name}: {}", reply.text());
     }
