@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, ensure};
 use berth_testkit::docker::{check_engine, docker_async, remove_labelled};
-use berth_testkit::{Api, IMAGE, Launch, Server, log_tail};
+use berth_testkit::{Api, IMAGE, Launch, Method, Server, log_tail};
 use clap::Args;
 use futures::StreamExt;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 const SLEEP_COMMAND: &str = "sleep 3600";

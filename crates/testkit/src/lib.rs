@@ -7,4 +7,5 @@ pub mod docker;
 mod server;
 
 pub use api::{Api, IMAGE, PASSWORD, Reply, SLEEPER_PROCFILE, unique_app_id, unique_username};
+pub use reqwest::Method;
 pub use server::{Launch, Server, log_tail};
