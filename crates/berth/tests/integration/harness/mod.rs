@@ -1,6 +1,6 @@
 //! What every test needs: its own `berth serve` (killed, and its containers
-//! removed, on drop), a small client for the `/v1` API, and views of the
-//! Docker containers one server owns.
+//! removed, on drop), the testkit's `/v1` client, views of the Docker
+//! containers one server owns, and the NDS client ([`nds`]).
 
 mod nds;
 
