@@ -2,20 +2,16 @@
 //! bare engine (the `docker` CLI on the same `DOCKER_HOST`) and prints one
 //! table to stdout. Progress lines go to stderr.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, anyhow, ensure};
+use berth_testkit::docker::{check_engine, docker_async, remove_labelled};
+use berth_testkit::{Api, IMAGE, Launch, Method, Server, log_tail};
 use clap::Args;
 use futures::StreamExt;
-use reqwest::header::AUTHORIZATION;
-use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 
-const IMAGE: &str = "busybox:latest";
 const SLEEP_COMMAND: &str = "sleep 3600";
 const SCALE_TO: u32 = 10;
 const LIST_REQUESTS: usize = 2000;
@@ -69,37 +65,40 @@ async fn bench_with_server(
     workdir: &WorkDir,
     docker: &Docker,
 ) -> Result<Vec<Row>> {
-    let outcome = match Server::start(workdir).await {
-        Ok(server) => {
+    let outcome = match start_server(workdir).await {
+        Ok(mut server) => {
             let outcome = tokio::select! {
                 rows = measure_all(args, &server, docker) => rows,
                 _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
             };
-            server.stop(docker).await;
+            stop_server(&mut server).await;
             outcome
         }
         Err(e) => Err(e),
     };
     if outcome.is_err() {
-        print_log_tail(&workdir.server_log());
+        print_log_tail(workdir);
     }
     outcome
 }
 
 async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Result<Vec<Row>> {
-    let idle_rss = server.rss_bytes()?;
+    let pid = server.pid().context("the server is not running")?;
+    let idle_rss = rss_bytes(pid)?;
     progress!(
-        "server pid {} at {} (id {}), idle RSS {}",
-        server.pid,
-        server.base_url,
-        server.id,
+        "server pid {pid} at {} (id {}), idle RSS {}",
+        server.url,
+        server.server_id,
         megabytes(idle_rss)
     );
-    let api = Api::sign_up(&server.base_url).await?;
+    let (api, _) = Api::try_sign_up(&server.url, "bench")
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let api = api.with_timeout(REQUEST_TIMEOUT);
     let create = measure_create(&api, docker, args.runs).await?;
     let scale = measure_scale(&api, docker, args.runs).await?;
     let listing = measure_listing(&api, args.apps).await?;
-    let final_rss = server.rss_bytes()?;
+    let final_rss = rss_bytes(pid)?;
     let runs = args.runs;
     let apps = args.apps;
     Ok(vec![
@@ -153,8 +152,8 @@ async fn measure_create(api: &Api, docker: &Docker, runs: u32) -> Result<Versus>
     let mut engine = Vec::new();
     for run in 1..=runs {
         let app = format!("bench-create-{run}");
-        let (berth_took, ()) = timed(api.create_app_with_first_instance(&app)).await?;
-        api.destroy_app(&app).await?;
+        let (berth_took, ()) = timed(create_app_with_first_instance(api, &app)).await?;
+        destroy_app(api, &app).await?;
         let (docker_took, id) = timed(docker.run_sleeper()).await?;
         docker.remove(&[id]).await?;
         progress!(
@@ -173,13 +172,13 @@ async fn measure_create(api: &Api, docker: &Docker, runs: u32) -> Result<Versus>
 
 async fn measure_scale(api: &Api, docker: &Docker, runs: u32) -> Result<Versus> {
     let app = "bench-scale";
-    api.create_app_with_first_instance(app).await?;
-    api.scale(app, 0).await?;
+    create_app_with_first_instance(api, app).await?;
+    scale(api, app, 0).await?;
     let mut berth = Vec::new();
     let mut engine = Vec::new();
     for run in 1..=runs {
-        let (berth_took, ()) = timed(api.scale(app, SCALE_TO)).await?;
-        api.scale(app, 0).await?;
+        let (berth_took, ()) = timed(scale(api, app, SCALE_TO)).await?;
+        scale(api, app, 0).await?;
         let (docker_took, ids) = timed(docker.run_sleepers(SCALE_TO)).await?;
         docker.remove(&ids).await?;
         progress!(
@@ -190,7 +189,7 @@ async fn measure_scale(api: &Api, docker: &Docker, runs: u32) -> Result<Versus> 
         berth.push(berth_took);
         engine.push(docker_took);
     }
-    api.destroy_app(app).await?;
+    destroy_app(api, app).await?;
     Ok(Versus {
         berth: median(berth),
         docker: median(engine),
@@ -209,7 +208,7 @@ async fn measure_listing(api: &Api, apps: u32) -> Result<Listing> {
     let (setup, ()) = timed(create_many_apps(api, apps)).await?;
     progress!("created {apps} apps in {}", fmt_duration(setup));
     let first: Value =
-        serde_json::from_str(&api.list_apps_page().await?).context("GET /v1/apps is not JSON")?;
+        serde_json::from_str(&list_apps_page(api).await?).context("GET /v1/apps is not JSON")?;
     let count = first["count"].as_u64().unwrap_or(0);
     ensure!(
         count >= u64::from(apps),
@@ -220,7 +219,7 @@ async fn measure_listing(api: &Api, apps: u32) -> Result<Listing> {
     progress!("timing {LIST_REQUESTS} sequential GET /v1/apps");
     let mut samples = Vec::with_capacity(LIST_REQUESTS);
     for _ in 0..LIST_REQUESTS {
-        let (took, _page) = timed(api.list_apps_page()).await?;
+        let (took, _page) = timed(list_apps_page(api)).await?;
         samples.push(took);
     }
     samples.sort();
@@ -241,7 +240,7 @@ async fn measure_listing(api: &Api, apps: u32) -> Result<Listing> {
 
 async fn create_many_apps(api: &Api, count: u32) -> Result<()> {
     let mut creations = futures::stream::iter(1..=count)
-        .map(|n| async move { api.create_app(&format!("bench-list-{n:04}")).await })
+        .map(|n| async move { create_app(api, &format!("bench-list-{n:04}")).await })
         .buffer_unordered(CREATE_CONCURRENCY);
     while let Some(created) = creations.next().await {
         created?;
@@ -273,210 +272,96 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 // ------------------------------------------------------------- the server
 
-struct Server {
-    child: Child,
-    pid: u32,
-    base_url: String,
-    id: String,
-    // Held open: the server would fail writing to a closed stdout.
-    _stdout: Lines<BufReader<ChildStdout>>,
+async fn start_server(workdir: &WorkDir) -> Result<Server> {
+    let exe = std::env::current_exe().context("cannot find the berth binary")?;
+    let launch = Launch::new(&exe, &workdir.path)
+        .startup_timeout(SERVER_START_TIMEOUT)
+        // Ctrl-C then reaches only the bench, which stops the server in order.
+        .own_process_group();
+    progress!(
+        "starting {} serve (data in {})",
+        exe.display(),
+        launch.data_dir().display()
+    );
+    launch.start().await.map_err(anyhow::Error::msg)
 }
 
-impl Server {
-    async fn start(workdir: &WorkDir) -> Result<Server> {
-        let exe = std::env::current_exe().context("cannot find the berth binary")?;
-        let data_dir = workdir.path.join("data");
-        let log =
-            std::fs::File::create(workdir.server_log()).context("cannot create the server log")?;
-        progress!(
-            "starting {} serve (data in {})",
-            exe.display(),
-            data_dir.display()
-        );
-        let mut child = Command::new(exe)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            // The log is a file, read by people: no colour codes.
-            .env("NO_COLOR", "1")
-            // Ctrl-C then reaches only the bench, which stops the server in order.
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .context("cannot start berth serve")?;
-        let pid = child.id().context("the server exited at once")?;
-        let mut stdout = BufReader::new(child.stdout.take().context("no server stdout")?).lines();
-        let base_url =
-            tokio::time::timeout(SERVER_START_TIMEOUT, wait_until_listening(&mut stdout))
-                .await
-                .map_err(|_| {
-                    anyhow!("the server did not listen within {SERVER_START_TIMEOUT:?}")
-                })??;
-        let id = std::fs::read_to_string(data_dir.join("server-id"))
-            .context("cannot read the server id")?
-            .trim()
-            .to_string();
-        Ok(Server {
-            child,
-            pid,
-            base_url,
-            id,
-            _stdout: stdout,
+/// Stops the server, then removes every container it labelled as its own.
+async fn stop_server(server: &mut Server) {
+    // SIGTERM first, so that the reconciler is stopped and cannot start
+    // containers again after the sweep.
+    server.terminate(SERVER_STOP_TIMEOUT).await;
+    let label = format!("berth.server={}", server.server_id);
+    match tokio::task::spawn_blocking(move || remove_labelled(&label)).await {
+        Ok(0) => {}
+        Ok(n) => progress!("removed {n} containers left by the server"),
+        Err(e) => progress!("warning: could not remove the server's containers: {e}"),
+    }
+}
+
+fn rss_bytes(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("cannot read the server's /proc status")?;
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
         })
-    }
-
-    fn rss_bytes(&self) -> Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .context("cannot read the server's /proc status")?;
-        let kib = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .context("no VmRSS in the server's /proc status")?;
-        Ok(kib * 1024)
-    }
-
-    /// Stops the server, then removes every container it labelled as its own.
-    async fn stop(mut self, docker: &Docker) {
-        // SIGTERM first, so that the reconciler is stopped and cannot start
-        // containers again after the sweep.
-        let terminated = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status()
-            .await
-            .is_ok_and(|s| s.success());
-        let exited = terminated
-            && tokio::time::timeout(SERVER_STOP_TIMEOUT, self.child.wait())
-                .await
-                .is_ok();
-        if !exited {
-            let _ = self.child.kill().await;
-        }
-        match docker
-            .remove_labelled(&format!("berth.server={}", self.id))
-            .await
-        {
-            Ok(0) => {}
-            Ok(n) => progress!("removed {n} containers left by the server"),
-            Err(e) => progress!("warning: could not remove the server's containers: {e:#}"),
-        }
-    }
+        .context("no VmRSS in the server's /proc status")?;
+    Ok(kib * 1024)
 }
 
-async fn wait_until_listening(stdout: &mut Lines<BufReader<ChildStdout>>) -> Result<String> {
-    while let Some(line) = stdout.next_line().await? {
-        if let Some(url) = line.strip_prefix("listening on ") {
-            return Ok(url.trim().to_string());
-        }
-    }
-    bail!("the server exited before it listened")
-}
-
-fn print_log_tail(log: &Path) {
-    let Ok(text) = std::fs::read_to_string(log) else {
+fn print_log_tail(workdir: &WorkDir) {
+    let tail = log_tail(&workdir.server_log(), 20);
+    if tail.is_empty() {
         return;
-    };
-    let lines: Vec<&str> = text.lines().collect();
+    }
     progress!("last lines of the server log:");
-    for line in &lines[lines.len().saturating_sub(20)..] {
+    for line in tail.lines() {
         eprintln!("  {line}");
     }
 }
 
-// ------------------------------------------------------- the /v1 client
+// ------------------------------------------------------- the /v1 calls
 
-struct Api {
-    http: reqwest::Client,
-    base_url: String,
-    authorization: String,
+async fn create_app(api: &Api, id: &str) -> Result<()> {
+    api.try_create_app(id).await.map_err(anyhow::Error::msg)
 }
 
-impl Api {
-    async fn sign_up(base_url: &str) -> Result<Api> {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()?;
-        let credentials = [("username", "bench"), ("password", "bench-password")];
-        let register = http
-            .post(format!("{base_url}/v1/auth/register"))
-            .form(&credentials);
-        expect(register, StatusCode::CREATED).await?;
-        let login = http
-            .post(format!("{base_url}/v1/auth/login"))
-            .form(&credentials);
-        let body: Value = expect(login, StatusCode::OK).await?.json().await?;
-        let token = body["token"]
-            .as_str()
-            .context("login answered without a token")?;
-        Ok(Api {
-            authorization: format!("token {token}"),
-            http,
-            base_url: base_url.to_string(),
-        })
-    }
-
-    fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
-        self.http
-            .request(method, format!("{}/v1{path}", self.base_url))
-            .header(AUTHORIZATION, &self.authorization)
-    }
-
-    async fn create_app(&self, id: &str) -> Result<()> {
-        let req = self
-            .request(reqwest::Method::POST, "/apps")
-            .json(&json!({ "id": id }));
-        expect(req, StatusCode::CREATED).await.map(drop)
-    }
-
-    /// The first build starts web=1 and answers once that instance is up.
-    async fn create_app_with_first_instance(&self, id: &str) -> Result<()> {
-        self.create_app(id).await?;
-        let build = json!({ "image": IMAGE, "procfile": { "web": SLEEP_COMMAND } });
-        let req = self
-            .request(reqwest::Method::POST, &format!("/apps/{id}/builds"))
-            .json(&build);
-        expect(req, StatusCode::CREATED).await.map(drop)
-    }
-
-    /// Answers once the engine runs exactly `web` instances.
-    async fn scale(&self, id: &str, web: u32) -> Result<()> {
-        let req = self
-            .request(reqwest::Method::POST, &format!("/apps/{id}/scale"))
-            .json(&json!({ "web": web }));
-        expect(req, StatusCode::NO_CONTENT).await.map(drop)
-    }
-
-    async fn destroy_app(&self, id: &str) -> Result<()> {
-        let req = self.request(reqwest::Method::DELETE, &format!("/apps/{id}"));
-        expect(req, StatusCode::NO_CONTENT).await.map(drop)
-    }
-
-    /// The first page of apps, as the raw body (parsing it is not the server's time).
-    async fn list_apps_page(&self) -> Result<String> {
-        let req = self.request(reqwest::Method::GET, "/apps");
-        Ok(expect(req, StatusCode::OK).await?.text().await?)
-    }
+/// The first build starts web=1 and answers once that instance is up.
+async fn create_app_with_first_instance(api: &Api, id: &str) -> Result<()> {
+    create_app(api, id).await?;
+    let procfile = json!({ "web": SLEEP_COMMAND });
+    api.try_build(id, IMAGE, &procfile)
+        .await
+        .map(drop)
+        .map_err(anyhow::Error::msg)
 }
 
-async fn expect(req: RequestBuilder, wanted: StatusCode) -> Result<Response> {
-    let (client, req) = req.build_split();
-    let req = req?;
-    let what = format!("{} {}", req.method(), req.url().path());
-    let resp = client.execute(req).await.with_context(|| what.clone())?;
-    if resp.status() != wanted {
-        let status = resp.status();
-        let body = resp.text().await.unwrap_or_default();
-        bail!("{what}: {status} (wanted {wanted}): {body}");
-    }
-    Ok(resp)
+/// Answers once the engine runs exactly `web` instances.
+async fn scale(api: &Api, id: &str, web: u32) -> Result<()> {
+    api.try_scale(id, "web", web)
+        .await
+        .map_err(anyhow::Error::msg)
+}
+
+async fn destroy_app(api: &Api, id: &str) -> Result<()> {
+    api.try_destroy_app(id).await.map_err(anyhow::Error::msg)
+}
+
+/// The first page of apps, as the raw body (parsing it is not the server's time).
+async fn list_apps_page(api: &Api) -> Result<String> {
+    let reply = api
+        .send_unparsed(Method::GET, "/v1/apps", None)
+        .await
+        .and_then(|r| r.expect(200))
+        .map_err(anyhow::Error::msg)?;
+    Ok(reply.text)
 }
 
 // ------------------------------------------------------ the docker CLI
@@ -498,7 +383,8 @@ impl Docker {
     async fn run_sleeper(&self) -> Result<String> {
         let mut args = vec!["run", "-d", "--init", "--label", &self.label, IMAGE];
         args.extend(SLEEP_COMMAND.split(' '));
-        Ok(docker_cli(&args).await?.trim().to_string())
+        let id = docker_async(&args).await.map_err(anyhow::Error::msg)?;
+        Ok(id.trim().to_string())
     }
 
     /// Starts `count` sleepers with parallel CLI calls and waits for all of them.
@@ -513,53 +399,30 @@ impl Docker {
         }
         let mut args = vec!["rm", "-f", "-v"];
         args.extend(ids.iter().map(String::as_str));
-        docker_cli(&args).await.map(drop)
-    }
-
-    async fn remove_labelled(&self, label: &str) -> Result<usize> {
-        let filter = format!("label={label}");
-        let listed = docker_cli(&["ps", "-aq", "--filter", &filter]).await?;
-        let ids: Vec<String> = listed.split_whitespace().map(str::to_string).collect();
-        self.remove(&ids).await?;
-        Ok(ids.len())
+        docker_async(&args)
+            .await
+            .map(drop)
+            .map_err(anyhow::Error::msg)
     }
 
     async fn remove_own_containers(&self) {
-        if let Err(e) = self.remove_labelled(&self.label).await {
-            progress!("warning: could not remove the bench's own containers: {e:#}");
+        let label = self.label.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || remove_labelled(&label)).await {
+            progress!("warning: could not remove the bench's own containers: {e}");
         }
     }
 }
 
-async fn docker_cli(args: &[&str]) -> Result<String> {
-    let out = Command::new("docker")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .context("cannot run the docker CLI")?;
-    if !out.status.success() {
-        bail!(
-            "docker {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 async fn ensure_engine_ready() -> Result<()> {
     let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "(default socket)".into());
-    docker_cli(&["version", "--format", "{{.Server.Version}}"])
-        .await
+    tokio::task::spawn_blocking(|| check_engine(IMAGE))
+        .await?
+        .map_err(anyhow::Error::msg)
         .with_context(|| {
             format!(
-                "no engine answers at DOCKER_HOST={host}; try: eval \"$(bash scripts/engine.sh)\""
+                "the engine at DOCKER_HOST={host} is not ready; try: eval \"$(bash scripts/engine.sh)\""
             )
         })?;
-    docker_cli(&["image", "inspect", "--format", "{{.Id}}", IMAGE])
-        .await
-        .with_context(|| format!("the engine lacks {IMAGE}; scripts/engine.sh provides it"))?;
     progress!("engine at DOCKER_HOST={host}");
     Ok(())
 }

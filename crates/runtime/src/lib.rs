@@ -1,5 +1,10 @@
-//! Runtime drivers. `docker` talks to one Docker Engine through bollard.
+//! Runtime drivers. `docker` talks to one Docker Engine through bollard;
+//! `fake` (feature `fake`, for tests) keeps containers in memory.
 
 pub mod docker;
+#[cfg(feature = "fake")]
+pub mod fake;
 
 pub use docker::DockerRuntime;
+#[cfg(feature = "fake")]
+pub use fake::FakeRuntime;

@@ -1,252 +1,16 @@
-//! The NDS Labs job API at the root paths, through HTTP against the real
-//! engine: script jobs, their output, files and state (also across a
-//! server restart), data sets, bad input and isolation between users.
+//! NDS Labs script jobs at the root paths, through HTTP against the real
+//! engine: their output, files and state (also across a server restart),
+//! bad input and isolation between users.
 
-use std::process::Command;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Api, Reply, Server, docker, unique_username, wait_until};
-
-const JOB_DONE: Duration = Duration::from_secs(30);
-
-/// A signed-up user of the NDS API: the `/v1` client for JSON, and the
-/// token for requests that client does not make (`Bearer`, other bodies).
-struct NdsUser {
-    api: Api,
-    token: String,
-    http: reqwest::Client,
-}
-
-/// A response read as bytes.
-struct Raw {
-    status: u16,
-    content_type: String,
-    bytes: Vec<u8>,
-}
-
-impl Raw {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
-    }
-}
-
-/// One part of a multipart form: a text field, or a file when it has a file name.
-struct Part<'a> {
-    name: &'a str,
-    file_name: Option<&'a str>,
-    data: &'a [u8],
-}
-
-fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
-    let boundary = "berth-nds-test-boundary-7f3a";
-    let mut body = Vec::new();
-    for part in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        let disposition = match part.file_name {
-            Some(f) => format!(
-                "Content-Disposition: form-data; name=\"{}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-                part.name
-            ),
-            None => format!(
-                "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
-                part.name
-            ),
-        };
-        body.extend_from_slice(disposition.as_bytes());
-        body.extend_from_slice(part.data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-impl NdsUser {
-    async fn sign_up(base: &str, prefix: &str) -> NdsUser {
-        NdsUser::sign_up_as(base, &unique_username(prefix)).await
-    }
-
-    async fn sign_up_as(base: &str, username: &str) -> NdsUser {
-        let (api, _) = Api::sign_up(base, username).await;
-        // A fresh token this test knows (the old one is revoked).
-        let reply = api.post("/v1/auth/tokens", &json!({})).await.status_is(200);
-        let token = reply.body["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no token: {}", reply.text))
-            .to_string();
-        NdsUser {
-            api: api.with_token(&token),
-            token,
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(45))
-                .build()
-                .expect("cannot build an HTTP client"),
-        }
-    }
-
-    async fn raw(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<(&str, Vec<u8>)>,
-        token: Option<&str>,
-    ) -> Raw {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.api.base));
-        if let Some(token) = token {
-            req = req.header("Authorization", format!("Bearer {token}"));
-        }
-        if let Some((content_type, bytes)) = body {
-            req = req.header("Content-Type", content_type).body(bytes);
-        }
-        let res = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = res.status().as_u16();
-        let content_type = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let bytes = res.bytes().await.expect("response body").to_vec();
-        Raw {
-            status,
-            content_type,
-            bytes,
-        }
-    }
-
-    async fn get_bytes(&self, path: &str) -> Raw {
-        self.raw(Method::GET, path, None, Some(&self.token)).await
-    }
-
-    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Raw {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.api.base))
-            .header("Authorization", format!("Bearer {}", self.token))
-            .form(fields)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        Raw {
-            status: res.status().as_u16(),
-            content_type: String::new(),
-            bytes: res.bytes().await.expect("response body").to_vec(),
-        }
-    }
-
-    /// `POST /v1/datasets` of one file under the data set `name`.
-    async fn upload_file_dataset(&self, name: &[u8], file_name: &str, data: &[u8]) -> Raw {
-        self.post_multipart(
-            "/v1/datasets",
-            &[
-                Part {
-                    name: "name",
-                    file_name: None,
-                    data: name,
-                },
-                Part {
-                    name: "file",
-                    file_name: Some(file_name),
-                    data,
-                },
-            ],
-        )
-        .await
-    }
-
-    async fn post_multipart(&self, path: &str, parts: &[Part<'_>]) -> Raw {
-        let (content_type, body) = multipart(parts);
-        self.raw(
-            Method::POST,
-            path,
-            Some((&content_type, body)),
-            Some(&self.token),
-        )
-        .await
-    }
-
-    /// Submits a JSON job and returns its id.
-    async fn submit(&self, body: Value) -> String {
-        let reply = self.api.post("/upload", &body).await.status_is(201);
-        reply.body["job_id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no job_id: {}", reply.text))
-            .to_string()
-    }
-
-    async fn status(&self, job: &str) -> Value {
-        self.api
-            .get(&format!("/upload?job_id={job}"))
-            .await
-            .status_is(200)
-            .body
-    }
-
-    /// Waits until the job is in `state` and returns its status.
-    async fn wait_for(&self, job: &str, state: &str) -> Value {
-        wait_until(JOB_DONE, &format!("job {job} is {state}"), async || {
-            let status = self.status(job).await;
-            if status["state"] == json!(state) {
-                Ok(status)
-            } else {
-                Err(status.to_string())
-            }
-        })
-        .await
-    }
-}
-
-fn cont_id(status: &Value) -> String {
-    status["cont_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no cont_id: {status}"))
-        .to_string()
-}
-
-fn error_of(reply: &Reply) -> &str {
-    reply.body["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{} gave no {{\"error\"}}: {}", reply.what, reply.text))
-}
-
-/// Paths in a tar, read with the system's tar.
-fn tar_listing(bytes: &[u8]) -> Vec<String> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("a.tar");
-    std::fs::write(&path, bytes).expect("write tar");
-    let out = Command::new("tar")
-        .arg("-tf")
-        .arg(&path)
-        .output()
-        .expect("cannot run tar");
-    assert!(out.status.success(), "not a tar: {out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.trim_start_matches("./").to_string())
-        .collect()
-}
-
-/// Containers of this server labelled as jobs.
-fn job_containers(server: &Server) -> Vec<String> {
-    server
-        .containers(None)
-        .into_iter()
-        .filter(|c| !c.label("berth.job").is_empty())
-        .map(|c| c.id)
-        .collect()
-}
+use crate::harness::{
+    Inspection, JOB_DONE, NdsUser, Part, Server, cont_id, docker, error_of, job_containers,
+    tar_listing, wait_until,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_script_job_runs_to_completion_and_stays_readable_until_deleted() {
@@ -287,12 +51,7 @@ async fn a_script_job_runs_to_completion_and_stays_readable_until_deleted() {
         .await;
     assert_eq!(short.status_is(200).body, stdout.body);
 
-    let info = alice
-        .api
-        .get(&format!("/info?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
+    let Inspection { info, diff, metric } = alice.inspect(&cont).await;
     assert_eq!(info["image"], json!("busybox:latest"), "{info}");
     assert_eq!(info["command"], json!("/bin/sh script.sh"), "{info}");
     assert_eq!(info["job_id"], json!(job));
@@ -307,12 +66,6 @@ async fn a_script_job_runs_to_completion_and_stays_readable_until_deleted() {
     assert_eq!(listed[0]["state"], json!("COMPLETED"));
     assert_eq!(listed[0]["image"], json!("busybox:latest"));
 
-    let diff = alice
-        .api
-        .get(&format!("/diff?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
     assert!(
         diff.as_array()
             .is_some_and(|d| d.contains(&json!({"path": "/job/out/r.txt", "kind": "A"}))),
@@ -320,23 +73,12 @@ async fn a_script_job_runs_to_completion_and_stays_readable_until_deleted() {
     );
     // Finished too fast for the periodic sampler to be sure to see it: the
     // shape, with figures only if a sample was taken.
-    let metric = alice
-        .api
-        .get(&format!("/metric?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
     assert_eq!(metric["state"], json!("COMPLETED"));
     assert!(
         metric["memory_usage"].is_null() || metric["memory_usage"].is_u64(),
         "{metric}"
     );
-    let stop = alice
-        .api
-        .get(&format!("/stop?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
+    let stop = alice.read("stop", &cont).await;
     assert_eq!(stop["state"], json!("failed"), "{stop}");
     assert!(
         stop["error"]
@@ -488,12 +230,7 @@ async fn a_running_job_shows_output_and_metrics_and_a_stopped_or_failing_one_is_
         }
     })
     .await;
-    let metric = alice
-        .api
-        .get(&format!("/metric?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
+    let Inspection { info, metric, .. } = alice.inspect(&cont).await;
     assert_eq!(metric["state"], json!("RUNNING"), "{metric}");
     assert!(
         metric["memory_usage"].as_u64().is_some_and(|m| m > 0),
@@ -507,42 +244,21 @@ async fn a_running_job_shows_output_and_metrics_and_a_stopped_or_failing_one_is_
         metric["cpu_percent"].is_number() && metric["sampled"].is_string(),
         "{metric}"
     );
-    let info = alice
-        .api
-        .get(&format!("/info?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
     assert_eq!(info["command"], json!("/bin/sh loop.sh"));
     assert_eq!(info["container_state"], json!("running"));
     assert_eq!(alice.api.get("/info").await.body[0]["running"], json!(true));
 
-    let stop = alice
-        .api
-        .get(&format!("/stop?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
+    let stop = alice.read("stop", &cont).await;
     assert_eq!(stop["state"], json!("success"), "{stop}");
     assert!(stop["msg"].is_string(), "{stop}");
     let status = alice.status(&job).await;
     assert_eq!(status["state"], json!("FAILED"), "{status}");
     assert!(status["finished"].is_string(), "{status}");
-    let again = alice
-        .api
-        .get(&format!("/stop?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
+    let again = alice.read("stop", &cont).await;
     assert_eq!(again["state"], json!("failed"), "{again}");
     // The last figures remain after the end (the periodic sampler may have
     // taken a later one than ours).
-    let after = alice
-        .api
-        .get(&format!("/metric?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
+    let after = alice.read("metric", &cont).await;
     let sampled = |m: &Value| m["sampled"].as_str().unwrap_or_default().to_string();
     assert!(sampled(&after) >= sampled(&metric), "{after} vs {metric}");
     assert!(
@@ -779,180 +495,6 @@ async fn another_user_gets_404_for_a_job_and_sees_none_of_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn data_sets_are_uploaded_listed_mounted_read_only_and_private() {
-    let server = Server::start().await;
-    NdsUser::sign_up(&server.url, "admin").await;
-    let alice = NdsUser::sign_up(&server.url, "alice").await;
-    let bob = NdsUser::sign_up(&server.url, "bob").await;
-
-    // An administrator places a shared data set in the data dir.
-    let shared = server.data_dir.join("datasets").join("reference");
-    std::fs::create_dir_all(&shared).expect("shared data set");
-    std::fs::write(shared.join("ref.txt"), "shared data\n").expect("shared file");
-
-    let single = alice
-        .upload_file_dataset(b"greeting", "hello.txt", b"hi there\n")
-        .await;
-    assert_eq!(single.status, 201, "{}", single.text());
-    assert_eq!(single.json()["files"], json!(1));
-
-    let work = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir_all(work.path().join("tree/sub")).expect("tree");
-    std::fs::write(work.path().join("tree/sub/a.txt"), "a\n").expect("file");
-    let tar = |args: &[&str]| {
-        let out = Command::new("tar")
-            .current_dir(work.path())
-            .args(args)
-            .output()
-            .expect("cannot run tar");
-        assert!(out.status.success(), "tar {args:?}: {out:?}");
-        std::fs::read(work.path().join("out.tar")).expect("tar output")
-    };
-    let tree = tar(&["-cf", "out.tar", "-C", "tree", "."]);
-    let unpacked = alice
-        .post_multipart(
-            "/v1/datasets",
-            &[Part {
-                name: "file",
-                file_name: Some("tree.tar"),
-                data: &tree,
-            }],
-        )
-        .await;
-    assert_eq!(unpacked.status, 201, "{}", unpacked.text());
-    assert_eq!(unpacked.json()["name"], json!("tree"));
-    assert_eq!(unpacked.json()["files"], json!(1));
-
-    // Hostile archives and names are refused, and leave nothing behind.
-    std::os::unix::fs::symlink("/etc/passwd", work.path().join("link")).expect("symlink");
-    let with_link = tar(&["-cf", "out.tar", "link"]);
-    let with_dotdot = tar(&["-cf", "out.tar", "-P", "tree/sub/../../tree/sub/a.txt"]);
-    for (name, archive) in [("linked", &with_link), ("dotdot", &with_dotdot)] {
-        let reply = alice
-            .post_multipart(
-                "/v1/datasets",
-                &[
-                    Part {
-                        name: "name",
-                        file_name: None,
-                        data: name.as_bytes(),
-                    },
-                    Part {
-                        name: "file",
-                        file_name: Some("x.tar"),
-                        data: archive,
-                    },
-                ],
-            )
-            .await;
-        assert_eq!(reply.status, 400, "{name}: {}", reply.text());
-        assert!(reply.json()["error"].is_string());
-    }
-    for name in ["../up", ".hidden", "users", "a b"] {
-        let reply = alice
-            .post_multipart(
-                "/v1/datasets",
-                &[
-                    Part {
-                        name: "name",
-                        file_name: None,
-                        data: name.as_bytes(),
-                    },
-                    Part {
-                        name: "file",
-                        file_name: Some("f.txt"),
-                        data: b"x",
-                    },
-                ],
-            )
-            .await;
-        assert_eq!(reply.status, 400, "{name}: {}", reply.text());
-    }
-    let again = alice
-        .upload_file_dataset(b"greeting", "hello.txt", b"x")
-        .await;
-    assert_eq!(again.status, 409, "{}", again.text());
-    let not_multipart = alice.api.post("/v1/datasets", &json!({"name": "x"})).await;
-    assert_eq!(not_multipart.status, 400, "{}", not_multipart.text);
-
-    let names = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .map(|d| d["name"].as_str().unwrap_or_default().to_string())
-            .collect()
-    };
-    let alice_sets = alice.api.get("/list_data").await.status_is(200).body;
-    assert_eq!(
-        names(&alice_sets),
-        ["greeting", "reference", "tree"],
-        "{alice_sets}"
-    );
-    assert!(
-        alice_sets[0]["url"]
-            .as_str()
-            .is_some_and(|u| u.ends_with("/v1/datasets/greeting"))
-    );
-    assert_eq!(alice_sets[1]["shared"], json!(true));
-    let bob_sets = bob.api.get("/list_data").await.status_is(200).body;
-    assert_eq!(names(&bob_sets), ["reference"], "{bob_sets}");
-
-    // The url downloads it; only for those who can use it.
-    let url = alice_sets[2]["url"].as_str().expect("url");
-    let path = &url[url.find("/v1/").expect("a /v1 url")..];
-    let archive = alice.get_bytes(path).await;
-    assert_eq!(
-        (archive.status, archive.content_type.as_str()),
-        (200, "application/x-tar")
-    );
-    assert!(
-        tar_listing(&archive.bytes)
-            .iter()
-            .any(|e| e == "tree/sub/a.txt")
-    );
-    assert_eq!(bob.get_bytes(path).await.status, 404);
-
-    let job = alice
-        .submit(json!({
-            "script": "cat /data/hello.txt; touch /data/new 2>/dev/null && echo writable || echo read-only",
-            "data": "greeting",
-        }))
-        .await;
-    let status = alice.wait_for(&job, "COMPLETED").await;
-    let out = alice
-        .api
-        .get(&format!("/stdout?cont_id={}", cont_id(&status)))
-        .await;
-    assert_eq!(out.body["stdout"], json!("hi there\nread-only\n"));
-
-    let shared_job = bob
-        .submit(json!({"script": "cat /data/ref.txt", "data": "reference"}))
-        .await;
-    let status = bob.wait_for(&shared_job, "COMPLETED").await;
-    let out = bob
-        .api
-        .get(&format!("/stdout?cont_id={}", cont_id(&status)))
-        .await;
-    assert_eq!(out.body["stdout"], json!("shared data\n"));
-    let theirs = bob
-        .api
-        .post("/upload", &json!({"script": "true", "data": "greeting"}))
-        .await;
-    assert_eq!(theirs.status, 400, "{}", theirs.text);
-
-    bob.api.delete("/v1/datasets/greeting").await.status_is(404);
-    alice
-        .api
-        .delete("/v1/datasets/greeting")
-        .await
-        .status_is(204);
-    assert_eq!(
-        names(&alice.api.get("/list_data").await.body),
-        ["reference", "tree"]
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn a_job_nobody_watched_still_shows_its_last_resource_use_after_it_ended() {
     let server = Server::start().await;
     let alice = NdsUser::sign_up(&server.url, "alice").await;
@@ -960,45 +502,13 @@ async fn a_job_nobody_watched_still_shows_its_last_resource_use_after_it_ended()
     let job = alice.submit(json!({"script": "sleep 14"})).await;
     let status = alice.wait_for(&job, "COMPLETED").await;
     let cont = cont_id(&status);
-    let metric = alice
-        .api
-        .get(&format!("/metric?cont_id={cont}"))
-        .await
-        .status_is(200)
-        .body;
+    let metric = alice.read("metric", &cont).await;
     assert_eq!(metric["state"], json!("COMPLETED"), "{metric}");
     assert!(
         metric["memory_usage"].as_u64().is_some_and(|m| m > 0),
         "{metric}"
     );
     assert!(metric["sampled"].is_string(), "{metric}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_cancelled_account_takes_its_data_sets_with_it() {
-    let server = Server::start().await;
-    NdsUser::sign_up(&server.url, "admin").await;
-    let name = unique_username("alice");
-    let alice = NdsUser::sign_up_as(&server.url, &name).await;
-    let uploaded = alice
-        .upload_file_dataset(b"private", "notes.txt", b"alice only\n")
-        .await;
-    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
-    alice.api.delete("/v1/auth/cancel").await.status_is(204);
-
-    // Someone else takes the name: alice's files are not theirs.
-    let newcomer = NdsUser::sign_up_as(&server.url, &name).await;
-    let listed = newcomer.api.get("/list_data").await.status_is(200).body;
-    assert!(
-        !listed.to_string().contains("private"),
-        "the old data set is still listed: {listed}"
-    );
-    let leftovers = server.data_dir.join("datasets/users").join(&name);
-    assert!(
-        !leftovers.exists(),
-        "{} is left behind",
-        leftovers.display()
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,0 +1,10 @@
+//! The API's answers, dialect by dialect, with no container engine: the real
+//! router over a temp SQLite store and the in-memory runtime. Each module
+//! pins one dialect's success envelopes and its 4xx shapes.
+
+mod app;
+mod deis;
+mod nds;
+mod rcabench;
+mod tapis;
+mod tutum;

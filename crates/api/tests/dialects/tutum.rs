@@ -1,0 +1,199 @@
+//! Tutum v1 at `/api/v1`: bare objects, `{meta, objects}` lists and
+//! `{"error": …}` errors; credentials as `ApiKey user:key`.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::app::{IMAGE, TestApp};
+
+fn api_key(user: &str, token: &str) -> String {
+    format!("{user}:{token}")
+}
+
+/// An application as Tutum renders it; `live` holds the fields that change
+/// while the engine converges.
+fn application_shape(name: &str, live: Value) -> Value {
+    let mut shape = json!({
+        "autodestroy": "OFF", "autoreplace": "OFF", "autorestart": "OFF",
+        "container_envvars": [], "container_ports": [], "container_size": "XS",
+        "deployed_datetime": "<string>", "destroyed_datetime": null, "entrypoint": "",
+        "image_name": IMAGE, "image_tag": "/api/v1/image/busybox/tag/latest/",
+        "link_variables": {}, "linked_from_application": [], "linked_to_application": [],
+        "name": name, "resource_uri": "<string>", "roles": [], "run_command": "",
+        "sequential_deployment": false, "stopped_datetime": null,
+        "target_num_containers": 1, "unique_name": name, "uuid": "<uuid>",
+        "web_public_dns": format!("{name}.berth.local"),
+    });
+    for (key, value) in live.as_object().into_iter().flatten() {
+        shape[key] = value.clone();
+    }
+    shape
+}
+
+async fn create_web(app: &TestApp, key: &str) -> String {
+    let created = app
+        .call(Method::POST, "/api/v1/application/")
+        .auth("ApiKey", key)
+        .json(&json!({"image": IMAGE, "name": "web"}))
+        .send()
+        .await
+        .is(
+            StatusCode::CREATED,
+            application_shape(
+                "web",
+                json!({"containers": "<any>", "current_num_containers": "<any>",
+                       "running_num_containers": "<any>", "started_datetime": "<any>",
+                       "state": "<any>", "stopped_num_containers": "<any>"}),
+            ),
+        );
+    let uuid = created.body["uuid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        created.body["resource_uri"],
+        json!(format!("/api/v1/application/{uuid}/"))
+    );
+    uuid
+}
+
+#[tokio::test]
+async fn lists_and_creates_applications() {
+    let app = TestApp::start().await;
+    let key = api_key("alice", &app.sign_up("alice").await);
+    app.call(Method::GET, "/api/v1/application")
+        .auth("ApiKey", &key)
+        .send()
+        .await
+        .is(
+            StatusCode::OK,
+            json!({"meta": {"limit": 25, "next": null, "offset": 0, "previous": null,
+                            "total_count": 0}, "objects": []}),
+        );
+    create_web(&app, &key).await;
+    let running = application_shape(
+        "web",
+        json!({"containers": ["<string>"], "current_num_containers": 1,
+               "running_num_containers": 1, "started_datetime": "<string>",
+               "state": "Running", "stopped_num_containers": 0}),
+    );
+    app.eventually(
+        || {
+            app.call(Method::GET, "/api/v1/application")
+                .auth("ApiKey", &key)
+        },
+        |r| r.body["objects"][0]["state"] == "Running",
+    )
+    .await
+    .is(
+        StatusCode::OK,
+        json!({"meta": {"limit": 25, "next": null, "offset": 0, "previous": null,
+                        "total_count": 1}, "objects": [running]}),
+    );
+}
+
+#[tokio::test]
+async fn refuses_missing_and_bad_credentials() {
+    let app = TestApp::start().await;
+    app.sign_up("alice").await;
+    app.call(Method::GET, "/api/v1/application")
+        .send()
+        .await
+        .is(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "Authentication credentials were not provided"}),
+        );
+    app.call(Method::GET, "/api/v1/application")
+        .auth("ApiKey", "alice:not-a-key")
+        .send()
+        .await
+        .is(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "Invalid username/apikey or password"}),
+        );
+    app.call(Method::GET, "/api/v1/application")
+        .auth("Digest", "alice")
+        .send()
+        .await
+        .is(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "Unsupported authorization scheme"}),
+        );
+}
+
+#[tokio::test]
+async fn refuses_malformed_bodies_and_other_media_types() {
+    let app = TestApp::start().await;
+    let key = api_key("alice", &app.sign_up("alice").await);
+    app.call(Method::POST, "/api/v1/application")
+        .auth("ApiKey", &key)
+        .raw("application/json", "{nope")
+        .send()
+        .await
+        .is(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "JSON parse error - key must be a string at line 1 column 2"}),
+        );
+    app.call(Method::POST, "/api/v1/application")
+        .auth("ApiKey", &key)
+        .json(&json!({"name": "web"}))
+        .send()
+        .await
+        .is(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "image: This field is required."}),
+        );
+    app.call(Method::GET, "/api/v1/application")
+        .auth("ApiKey", &key)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .is(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({"error": "only application/json is supported"}),
+        );
+}
+
+#[tokio::test]
+async fn hides_missing_and_foreign_applications_alike() {
+    let app = TestApp::start().await;
+    let alice = api_key("alice", &app.sign_up("alice").await);
+    let bob = api_key("bob", &app.sign_up("bob").await);
+    let uuid = create_web(&app, &alice).await;
+    app.call(Method::GET, "/api/v1/application/not-a-uuid")
+        .auth("ApiKey", &alice)
+        .send()
+        .await
+        .is(
+            StatusCode::NOT_FOUND,
+            json!({"error": "application not-a-uuid not found"}),
+        );
+    for method in [Method::GET, Method::DELETE] {
+        app.call(method, &format!("/api/v1/application/{uuid}/"))
+            .auth("ApiKey", &bob)
+            .send()
+            .await
+            .is(
+                StatusCode::NOT_FOUND,
+                json!({"error": format!("application {uuid} not found")}),
+            );
+    }
+    app.call(Method::GET, "/api/v1/nothing")
+        .auth("ApiKey", &alice)
+        .send()
+        .await
+        .is(StatusCode::NOT_FOUND, json!({"error": "Not found"}));
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_no_body() {
+    let app = TestApp::start().await;
+    let key = api_key("alice", &app.sign_up("alice").await);
+    let reply = app
+        .call(Method::PUT, "/api/v1/application")
+        .auth("ApiKey", &key)
+        .send()
+        .await
+        .status_is(StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.text, "");
+}
