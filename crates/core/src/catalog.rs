@@ -3,15 +3,19 @@
 //! source. RCABench, the NDS image list and the Tapis image allow-list are
 //! all views of it.
 //!
-//! `rules` holds the pure parts (semver, image references, search filters),
-//! `service` the use cases on [`crate::service::Berth`], `build` the
-//! background image build and `source` the one place that touches the file
-//! system and the `git` CLI.
+//! `semver`, `search` and `validate` hold the pure rules (versions, search
+//! filters, checks on input), `service` the use cases on repositories and
+//! versions and `tasks` those on tasks (both on [`crate::service::Berth`]),
+//! `build` the image build request, its rules and its background run, and
+//! `source` the one place that touches the file system and the `git` CLI.
 
 mod build;
-pub mod rules;
+pub mod search;
+pub mod semver;
 mod service;
 mod source;
+mod tasks;
+pub mod validate;
 
 use std::collections::BTreeMap;
 
@@ -19,16 +23,15 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::image::ImageRef;
 use crate::model::Timestamp;
 use crate::store::{Page, StoreResult};
 
-pub use rules::{
-    Comparison, Condition, ImageRef, RawFilter, RawSort, SearchField, SemVer, SortKey, SqlValue,
-};
-pub use service::{
-    BuildRequest, BuildSubmission, NewRepo, NewVersion, RepoListQuery, RepoPatch, RepoSearch,
-    TaskListQuery, VersionPatch,
-};
+pub use build::{BuildRequest, BuildSubmission};
+pub use search::{Comparison, Condition, Operand, RawFilter, RawSort, SearchField, SortKey};
+pub use semver::SemVer;
+pub use service::{NewRepo, NewVersion, RepoListQuery, RepoPatch, RepoSearch, VersionPatch};
+pub use tasks::TaskListQuery;
 
 /// What an image repository holds, as RCABench numbers it on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use futures::StreamExt;
 use uuid::Uuid;
 
 use crate::auth;
+use crate::datasets::Datasets;
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::plan::{Convergence, convergence};
@@ -58,6 +59,7 @@ pub fn app_object(app: &App) -> String {
 pub struct Berth {
     pub store: Arc<dyn Store>,
     pub runtime: Arc<dyn Runtime>,
+    pub(crate) datasets: Arc<dyn Datasets>,
     pub signals: Arc<Signals>,
     pub settings: Settings,
 }
@@ -66,12 +68,14 @@ impl Berth {
     pub fn new(
         store: Arc<dyn Store>,
         runtime: Arc<dyn Runtime>,
+        datasets: Arc<dyn Datasets>,
         signals: Arc<Signals>,
         settings: Settings,
     ) -> Self {
         Berth {
             store,
             runtime,
+            datasets,
             signals,
             settings,
         }
@@ -490,7 +494,7 @@ impl Berth {
     pub async fn require_image(&self, image: &str) -> CoreResult<()> {
         // Checked here, so the engine never sees a malformed reference (it
         // answers those with an error that reads like an outage).
-        crate::catalog::rules::ImageRef::parse(image).map_err(|e| match e {
+        crate::image::ImageRef::parse(image).map_err(|e| match e {
             CoreError::Invalid { message, .. } => CoreError::invalid_field("image", message),
             other => other,
         })?;

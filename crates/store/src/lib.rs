@@ -16,6 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 mod catalog;
+pub mod datasets;
 mod jobs;
 mod templates;
 

@@ -5,7 +5,8 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use berth_core::jobs::{Download, NewScriptJob, StopOutcome};
+use berth_core::archive::Download;
+use berth_core::jobs::{NewScriptJob, StopOutcome};
 use serde_json::{Value, json};
 
 use super::error::{NdsError, NdsResult};
