@@ -280,7 +280,7 @@ pub struct Task {
 }
 
 /// A repository listing or search as the store runs it. Conditions name
-/// fields from a closed set, so the store builds SQL from a whitelist.
+/// fields from a closed set, so no text a client wrote names what a store reads.
 #[derive(Debug, Clone, Default)]
 pub struct RepoQuery {
     pub conditions: Vec<Condition>,
