@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use berth_core::datasets::Datasets;
 use berth_core::reconciler::Reconciler;
 use berth_core::runtime::Runtime;
 use berth_core::service::{Berth, Settings};
@@ -106,9 +107,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir.clone(),
         ..Settings::default()
     };
+    // Shared data sets are the folders an administrator places here.
+    let datasets: Arc<dyn Datasets> = Arc::new(berth_store::datasets::FolderDatasets::new(
+        args.data_dir.join("datasets"),
+    ));
     let berth = Arc::new(Berth::new(
         store.clone(),
         runtime.clone(),
+        datasets,
         signals.clone(),
         settings,
     ));

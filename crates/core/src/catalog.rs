@@ -3,30 +3,33 @@
 //! source. RCABench, the NDS image list and the Tapis image allow-list are
 //! all views of it.
 //!
-//! `rules` holds the pure parts (semver, image references, search filters),
-//! `service` the use cases on [`crate::service::Berth`], `build` the
-//! background image build and `source` the one place that touches the file
-//! system and the `git` CLI.
+//! `semver`, `search` and `validate` hold the pure rules (versions, search
+//! filters, checks on input), `service` the use cases on repositories and
+//! versions and `tasks` those on tasks (both on [`crate::service::Berth`]),
+//! `build` the image build request, its rules and its background run, and
+//! `source` the one place that touches the file system and the `git` CLI.
 
 mod build;
-pub mod rules;
+pub mod search;
+pub mod semver;
 mod service;
 mod source;
+mod tasks;
+pub mod validate;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::image::ImageRef;
 use crate::model::Timestamp;
 
-pub use rules::{
-    Comparison, Condition, ImageRef, RawFilter, RawSort, SearchField, SemVer, SortKey, SqlValue,
-};
-pub use service::{
-    BuildRequest, BuildSubmission, NewRepo, NewVersion, RepoListQuery, RepoPatch, RepoSearch,
-    TaskListQuery, VersionPatch,
-};
+pub use build::{BuildRequest, BuildSubmission};
+pub use search::{Comparison, Condition, Operand, RawFilter, RawSort, SearchField, SortKey};
+pub use semver::SemVer;
+pub use service::{NewRepo, NewVersion, RepoListQuery, RepoPatch, RepoSearch, VersionPatch};
+pub use tasks::TaskListQuery;
 
 /// What an image repository holds, as RCABench numbers it on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,7 +278,7 @@ pub struct Task {
 }
 
 /// A repository listing or search as the store runs it. Conditions name
-/// fields from a closed set, so the store builds SQL from a whitelist.
+/// fields from a closed set, so no text a client wrote names what a store reads.
 #[derive(Debug, Clone, Default)]
 pub struct RepoQuery {
     pub conditions: Vec<Condition>,

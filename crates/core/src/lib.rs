@@ -1,11 +1,14 @@
 //! Berth's domain core. It knows no HTTP, no SQL and no container engine:
 //! those sit behind the [`store::Store`] and [`runtime::Runtime`] traits.
 
+pub mod archive;
 pub mod auth;
 pub mod catalog;
 pub mod change;
+pub mod datasets;
 pub mod error;
-pub mod inside;
+pub mod image;
+pub mod instance_io;
 pub mod jobs;
 pub mod model;
 pub mod plan;

@@ -1,18 +1,21 @@
 //! [`CatalogStore`]: image repositories, versions and tasks. Searches are
-//! built with [`QueryBuilder`]: columns come from a fixed mapping of core's
-//! [`SearchField`]s and every value is a bound parameter.
+//! built by `search` with [`QueryBuilder`].
 
 use async_trait::async_trait;
 use berth_core::catalog::*;
+use berth_core::image::ImageRef;
 use berth_core::model::Timestamp;
 use berth_core::store::{CatalogStore, Page, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
+use self::search::{column, push_where};
 use super::{
     SqliteStore, backend, db_err, get, get_json, get_opt_json, get_ts, get_uuid, json, ts,
 };
+
+mod search;
 
 /// Tasks keep the last this many bytes of their log.
 const MAX_TASK_LOG: i64 = 1 << 20;
@@ -83,114 +86,6 @@ fn task_from(row: &SqliteRow) -> StoreResult<Task> {
     })
 }
 
-/// The one column each search field reads.
-fn column(field: SearchField) -> &'static str {
-    match field {
-        SearchField::Id => "r.id",
-        SearchField::Name => "r.name",
-        SearchField::Kind => "r.kind",
-        SearchField::Status => "r.status",
-        SearchField::IsPublic => "r.is_public",
-        SearchField::Readme => "r.readme",
-        SearchField::OwnerId => "r.owner_id",
-        SearchField::CreatedAt => "r.created",
-        SearchField::UpdatedAt => "r.updated",
-    }
-}
-
-/// Times are compared as instants: the stored text and the operand may
-/// differ in fractional seconds.
-fn push_operand(qb: &mut QueryBuilder<'_, Sqlite>, value: &SqlValue, time: bool) {
-    if time {
-        qb.push("julianday(");
-    }
-    match value {
-        SqlValue::Int(n) => qb.push_bind(*n),
-        SqlValue::Text(s) => qb.push_bind(s.clone()),
-    };
-    if time {
-        qb.push(")");
-    }
-}
-
-fn push_condition(qb: &mut QueryBuilder<'_, Sqlite>, c: &Condition) {
-    let col = column(c.field);
-    let time = c.field.is_time();
-    let lhs = if time {
-        format!("julianday({col})")
-    } else {
-        col.to_string()
-    };
-    let operator = match c.comparison {
-        Comparison::IsNull => {
-            qb.push(format!("{col} IS NULL"));
-            return;
-        }
-        Comparison::IsNotNull => {
-            qb.push(format!("{col} IS NOT NULL"));
-            return;
-        }
-        Comparison::In | Comparison::NotIn => {
-            if c.operands.is_empty() {
-                qb.push(if c.comparison == Comparison::In {
-                    "0"
-                } else {
-                    "1"
-                });
-                return;
-            }
-            qb.push(lhs);
-            qb.push(if c.comparison == Comparison::In {
-                " IN ("
-            } else {
-                " NOT IN ("
-            });
-            for (i, v) in c.operands.iter().enumerate() {
-                if i > 0 {
-                    qb.push(", ");
-                }
-                push_operand(qb, v, time);
-            }
-            qb.push(")");
-            return;
-        }
-        Comparison::Like => " LIKE ",
-        Comparison::NotLike => " NOT LIKE ",
-        Comparison::Eq => " = ",
-        Comparison::Ne => " <> ",
-        Comparison::Gt => " > ",
-        Comparison::Gte => " >= ",
-        Comparison::Lt => " < ",
-        Comparison::Lte => " <= ",
-    };
-    let Some(value) = c.operands.first() else {
-        qb.push("0");
-        return;
-    };
-    qb.push(lhs);
-    qb.push(operator);
-    push_operand(qb, value, time);
-    if matches!(c.comparison, Comparison::Like | Comparison::NotLike) {
-        qb.push(" ESCAPE '\\'");
-    }
-}
-
-fn push_where(qb: &mut QueryBuilder<'_, Sqlite>, q: &RepoQuery) {
-    qb.push(" WHERE 1 = 1");
-    if !q.include_deleted {
-        qb.push(" AND r.status <> -1");
-    }
-    if let Some(user) = q.visible_to {
-        qb.push(" AND (r.is_public = 1 OR r.owner_id = ");
-        qb.push_bind(user);
-        qb.push(")");
-    }
-    for c in &q.conditions {
-        qb.push(" AND ");
-        push_condition(qb, c);
-    }
-}
-
 async fn insert_version_on(conn: &mut SqliteConnection, v: &ImageVersion) -> StoreResult<i64> {
     sqlx::query_scalar(
         "INSERT INTO image_versions (repo_id, name, image_ref, registry, namespace, repository, \
@@ -244,12 +139,12 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn repo_where(&self, condition: &str, value: SqlValue) -> StoreResult<Option<ImageRepo>> {
+    async fn repo_where(&self, condition: &str, value: Operand) -> StoreResult<Option<ImageRepo>> {
         let query = format!("{REPO_SELECT} WHERE {condition}");
         let q = sqlx::query(&query);
         let q = match value {
-            SqlValue::Int(n) => q.bind(n),
-            SqlValue::Text(s) => q.bind(s),
+            Operand::Int(n) => q.bind(n),
+            Operand::Text(s) => q.bind(s),
         };
         let Some(row) = q.fetch_optional(&self.pool).await.map_err(db_err)? else {
             return Ok(None);
@@ -318,11 +213,11 @@ impl CatalogStore for SqliteStore {
     }
 
     async fn get_repo(&self, id: i64) -> StoreResult<Option<ImageRepo>> {
-        self.repo_where("r.id = ?", SqlValue::Int(id)).await
+        self.repo_where("r.id = ?", Operand::Int(id)).await
     }
 
     async fn live_repo_by_name(&self, name: &str) -> StoreResult<Option<ImageRepo>> {
-        self.repo_where("r.name = ? AND r.status <> -1", SqlValue::Text(name.into()))
+        self.repo_where("r.name = ? AND r.status <> -1", Operand::Text(name.into()))
             .await
     }
 
@@ -637,7 +532,7 @@ impl CatalogStore for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use berth_core::catalog::rules::{compile_filter, compile_sort, keyword_condition};
+    use berth_core::catalog::search::{compile_filter, compile_sort, keyword_condition};
     use berth_core::model::now;
     use berth_core::store::{IdentityStore, StoreError};
 

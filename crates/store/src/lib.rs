@@ -24,6 +24,7 @@ use rows::{get, get_json, get_opt_json, get_ts, get_uuid};
 mod access;
 mod apps;
 mod catalog;
+pub mod datasets;
 mod events;
 mod identity;
 mod instances;

@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use berth_core::CoreError;
-use berth_core::jobs::DatasetUpload;
+use berth_core::datasets::DatasetUpload;
 use serde_json::Value;
 
 use super::error::NdsResult;

@@ -5,7 +5,8 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use berth_core::CoreError;
-use berth_core::jobs::{Download, NewScriptJob};
+use berth_core::archive::Download;
+use berth_core::jobs::NewScriptJob;
 use serde_json::{Value, json};
 use uuid::Uuid;
 

@@ -3,7 +3,8 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use berth_core::jobs::{Dataset, DatasetSummary, ObservedJob, ScriptJob, StopOutcome};
+use berth_core::datasets::{Dataset, DatasetSummary};
+use berth_core::jobs::{ObservedJob, ScriptJob, StopOutcome};
 use berth_core::model::{JobState, Timestamp};
 use berth_core::runtime::{EngineState, FsChange, FsChangeKind};
 use serde_json::{Value, json};

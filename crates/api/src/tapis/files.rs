@@ -10,7 +10,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use berth_core::inside::Download;
+use berth_core::archive::Download;
 use serde_json::{Value, json};
 
 use super::error::TapisResult;

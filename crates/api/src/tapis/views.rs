@@ -3,7 +3,7 @@
 //! it carries.
 
 use axum::Json;
-use berth_core::inside::{CommandOutcome, FileEntry};
+use berth_core::instance_io::{CommandOutcome, FileEntry};
 use berth_core::model::Desired;
 use berth_core::model::rfc3339;
 use berth_core::pods::{self, definition_json, pod_meta, pod_status};

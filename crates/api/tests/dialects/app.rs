@@ -52,9 +52,13 @@ impl TestApp {
             converge_timeout: std::time::Duration::from_secs(10),
             ..Settings::default()
         };
+        let datasets = Arc::new(berth_store::datasets::FolderDatasets::new(
+            data_dir.path().join("datasets"),
+        ));
         let berth = Arc::new(Berth::new(
             store.clone(),
             runtime.clone(),
+            datasets,
             signals.clone(),
             settings,
         ));

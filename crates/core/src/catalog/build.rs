@@ -1,7 +1,9 @@
-//! Image builds from git: validated and recorded as a pending task by the
-//! use case, then run in the background — clone, pack, engine build with the
-//! log streamed into the task, and the catalog version recorded — within a
-//! deadline. Cancellation is noticed whenever the log is appended to.
+//! Image builds from git: the request, the rules it must meet (image name,
+//! git source and refs, build stage, paths inside the checkout), its
+//! validation into a plan recorded as a pending task, then the background
+//! run — clone, pack, engine build with the log streamed into the task, and
+//! the catalog version recorded — within a deadline. Cancellation is noticed
+//! whenever the log is appended to.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,11 +13,12 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::rules::{self, ImageRef};
-use super::service::{BuildRequest, BuildSubmission};
 use super::source::{self, Checkout, Workdir};
-use super::{TASK_KIND_BUILD, Task, TaskState};
+use super::validate::validate_text;
+use super::{BuildArgs, TASK_KIND_BUILD, Task, TaskState};
+use crate::archive::{LeavesTree, normal_parts};
 use crate::error::{CoreError, CoreResult};
+use crate::image::{self, ImageRef};
 use crate::model::{User, now};
 use crate::runtime::BuildOptions;
 use crate::service::Berth;
@@ -29,6 +32,171 @@ const MAX_BUILD_MEMORY: i64 = i32::MAX as i64;
 const MAX_BUILD_ARGS: usize = 64;
 /// Label on built images naming the task that built them.
 pub const LABEL_BUILD_TASK: &str = "berth.build.task";
+
+/// An image build from a git repository, as a client asks for it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuildRequest {
+    pub image_name: String,
+    pub tag: Option<String>,
+    /// A git URL (http, https, git, file), an absolute local path, or
+    /// `owner/name` on GitHub.
+    pub repository: String,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    pub token: Option<String>,
+    pub sub_path: Option<String>,
+    pub context_dir: Option<String>,
+    pub dockerfile_path: Option<String>,
+    pub target: Option<String>,
+    pub build_args: BuildArgs,
+    pub no_cache: bool,
+    /// Memory limit of each build step, as bytes or "512M".
+    pub memory: Option<String>,
+}
+
+/// What a build submission hands back at once.
+#[derive(Debug, Clone)]
+pub struct BuildSubmission {
+    pub task: Task,
+    /// The `name:tag` the image will have.
+    pub image: String,
+}
+
+/// A relative path inside a source tree: no absolute paths, no `..`.
+/// Returns it normalised (`.` and empty components dropped; "" is the root).
+pub fn tree_path(field: &str, path: &str) -> CoreResult<String> {
+    let bad = |why: &str| CoreError::invalid_field(field, format!("{path:?}: {why}"));
+    if path.len() > 1024 || path.contains('\0') || path.contains('\\') {
+        return Err(bad("not a plain relative path"));
+    }
+    if path.starts_with('/') {
+        return Err(bad("must be relative to the repository"));
+    }
+    let parts = normal_parts(path).map_err(|LeavesTree| bad("must stay inside the repository"))?;
+    Ok(parts.join("/"))
+}
+
+/// An image name to build (`repo` or `namespace/repo`, maybe with a
+/// registry), checked by the same grammar as references and without tag.
+pub fn validate_build_image_name(name: &str) -> CoreResult<ImageRef> {
+    if name.contains('@')
+        || name
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'))
+    {
+        return Err(CoreError::invalid_field(
+            "image_name",
+            "give the tag in `tag`, not in the image name",
+        ));
+    }
+    ImageRef::parse(name).map_err(|e| match e {
+        CoreError::Invalid { message, .. } => CoreError::invalid_field("image_name", message),
+        other => other,
+    })
+}
+
+/// Where `git clone` may fetch from: http(s), git and file URLs, absolute
+/// local paths, or `owner/name` meaning that repository on GitHub. Other
+/// transports (ssh, `ext::`, which runs commands) are refused.
+pub fn git_source(raw: &str) -> CoreResult<String> {
+    let bad = |why: &str| CoreError::invalid_field("github_repository", format!("{raw:?}: {why}"));
+    let text = raw.trim();
+    if text.is_empty() || text.len() > 2048 {
+        return Err(bad("a repository is required"));
+    }
+    if text.starts_with('-') || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("not a repository URL or path"));
+    }
+    if text.contains("::") {
+        return Err(bad("remote helpers are not allowed"));
+    }
+    if let Some((scheme, rest)) = text.split_once("://") {
+        return match scheme.to_ascii_lowercase().as_str() {
+            "http" | "https" | "git" | "file" if !rest.is_empty() => Ok(text.to_string()),
+            _ => Err(bad("use an http, https, git or file URL")),
+        };
+    }
+    if text.starts_with('/') {
+        return Ok(text.to_string());
+    }
+    let is_github_name = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with('.')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    };
+    match text.split_once('/') {
+        Some((owner, name)) if is_github_name(owner) && is_github_name(name) => {
+            let name = name.strip_suffix(".git").unwrap_or(name);
+            Ok(format!("https://github.com/{owner}/{name}.git"))
+        }
+        _ => Err(bad("use a URL, an absolute path or owner/name")),
+    }
+}
+
+/// A branch or tag name git would accept, and that cannot pass for an option.
+pub fn validate_git_ref(field: &str, name: &str) -> CoreResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with(['-', '/', '.'])
+        && !name.ends_with(['/', '.'])
+        && !name.contains("..")
+        && !name.contains("@{")
+        && !name.ends_with(".lock")
+        && name
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"~^:?*[\\".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid_field(
+            field,
+            format!("{name:?} is not a branch name"),
+        ))
+    }
+}
+
+/// A commit id: 4 to 64 hexadecimal digits.
+pub fn validate_commit(commit: &str) -> CoreResult<()> {
+    if (4..=64).contains(&commit.len()) && commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(CoreError::invalid_field(
+            "github_commit",
+            format!("{commit:?} is not a commit id (hexadecimal)"),
+        ))
+    }
+}
+
+/// A Dockerfile build stage name.
+pub fn validate_stage(target: &str) -> CoreResult<()> {
+    let ok = !target.is_empty()
+        && target.len() <= 128
+        && target.starts_with(|c: char| c.is_ascii_alphabetic())
+        && target
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid_field(
+            "target",
+            format!("{target:?} is not a build stage name"),
+        ))
+    }
+}
+
+/// The Dockerfile's path relative to the build context, when it lies inside it.
+pub fn path_within(context_dir: &str, path: &str) -> Option<String> {
+    if context_dir.is_empty() {
+        return Some(path.to_string());
+    }
+    path.strip_prefix(context_dir)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|rest| !rest.is_empty())
+        .map(str::to_string)
+}
 
 /// Everything a build worker needs, checked up front.
 struct Plan {
@@ -71,14 +239,14 @@ fn memory_limit(text: Option<&str>) -> CoreResult<i64> {
 
 fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
     let name = req.image_name.trim();
-    rules::validate_build_image_name(name)?;
+    validate_build_image_name(name)?;
     let tag = req
         .tag
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .unwrap_or(rules::DEFAULT_TAG);
-    if !rules::valid_tag(tag) {
+        .unwrap_or(image::DEFAULT_TAG);
+    if !image::valid_tag(tag) {
         return Err(CoreError::invalid_field(
             "tag",
             format!("{tag:?} is not an image tag"),
@@ -86,18 +254,18 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
     }
     let image = format!("{name}:{tag}");
     let parsed = ImageRef::parse(&image)?;
-    let url = rules::git_source(&req.repository)?;
+    let url = git_source(&req.repository)?;
     let branch = req.branch.clone().filter(|b| !b.is_empty());
     if let Some(b) = &branch {
-        rules::validate_git_ref("github_branch", b)?;
+        validate_git_ref("github_branch", b)?;
     }
     let commit = req.commit.clone().filter(|c| !c.is_empty());
     if let Some(c) = &commit {
-        rules::validate_commit(c)?;
+        validate_commit(c)?;
     }
-    let sub_path = rules::tree_path("sub_path", req.sub_path.as_deref().unwrap_or(""))?;
-    let context_dir = rules::tree_path("context_dir", req.context_dir.as_deref().unwrap_or("."))?;
-    let dockerfile = rules::tree_path(
+    let sub_path = tree_path("sub_path", req.sub_path.as_deref().unwrap_or(""))?;
+    let context_dir = tree_path("context_dir", req.context_dir.as_deref().unwrap_or("."))?;
+    let dockerfile = tree_path(
         "dockerfile_path",
         req.dockerfile_path.as_deref().unwrap_or("Dockerfile"),
     )?;
@@ -106,7 +274,7 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
     }
     let target = req.target.clone().filter(|t| !t.is_empty());
     if let Some(t) = &target {
-        rules::validate_stage(t)?;
+        validate_stage(t)?;
     }
     if req.build_args.len() > MAX_BUILD_ARGS {
         return Err(CoreError::invalid_field(
@@ -118,7 +286,7 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
         crate::rules::validate_env_name(key).map_err(|_| {
             CoreError::invalid_field("build_args", format!("{key:?} is not an argument name"))
         })?;
-        rules::validate_text("build_args", value, 8192)?;
+        validate_text("build_args", value, 8192)?;
     }
     let github_link = if url.starts_with("http://") || url.starts_with("https://") {
         url.trim_end_matches(".git").to_string()
@@ -422,6 +590,101 @@ async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_sources() {
+        assert_eq!(git_source("/tmp/repo").unwrap(), "/tmp/repo");
+        assert_eq!(git_source("file:///tmp/repo").unwrap(), "file:///tmp/repo");
+        assert_eq!(
+            git_source("https://example.com/a/b.git").unwrap(),
+            "https://example.com/a/b.git"
+        );
+        assert_eq!(
+            git_source("owner/name").unwrap(),
+            "https://github.com/owner/name.git"
+        );
+        assert_eq!(
+            git_source("owner/name.git").unwrap(),
+            "https://github.com/owner/name.git"
+        );
+        for bad in [
+            "",
+            "-uhelp",
+            "ext::sh -c touch% /tmp/x",
+            "ssh://host/repo",
+            "git@github.com:a/b",
+            "relative/dir/x",
+            "../up",
+            "a b/c",
+            "ftp://x/y",
+            "https://",
+        ] {
+            assert!(git_source(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn git_refs_commits_and_stages() {
+        assert!(validate_git_ref("b", "main").is_ok());
+        assert!(validate_git_ref("b", "release/1.2").is_ok());
+        for bad in ["", "-f", "a..b", "a b", "x.lock", "a:b", "/x", "x/"] {
+            assert!(validate_git_ref("b", bad).is_err(), "{bad}");
+        }
+        assert!(validate_commit("abc1234").is_ok());
+        assert!(validate_commit("xyz").is_err());
+        assert!(validate_commit("--help").is_err());
+        assert!(validate_stage("builder").is_ok());
+        assert!(validate_stage("-x").is_err());
+    }
+
+    #[test]
+    fn dockerfile_within_context() {
+        assert_eq!(path_within("", "Dockerfile").as_deref(), Some("Dockerfile"));
+        assert_eq!(
+            path_within("app", "app/Dockerfile").as_deref(),
+            Some("Dockerfile")
+        );
+        assert_eq!(path_within("app", "Dockerfile"), None);
+        assert_eq!(path_within("app", "apple/Dockerfile"), None);
+    }
+
+    #[test]
+    fn build_image_names_have_no_tag() {
+        assert!(validate_build_image_name("berth/hello").is_ok());
+        assert!(validate_build_image_name("localhost:5000/hello").is_ok());
+        assert!(validate_build_image_name("hello:1.0").is_err());
+        assert!(validate_build_image_name("Hello").is_err());
+    }
+
+    #[test]
+    fn tree_path_errors_say_why() {
+        let bad = |path: &str, why: &str| CoreError::invalid_field("p", format!("{path:?}: {why}"));
+        let relative = "must be relative to the repository";
+        assert_eq!(tree_path("p", "/etc"), Err(bad("/etc", relative)));
+        assert_eq!(tree_path("p", "/../x"), Err(bad("/../x", relative)));
+        assert_eq!(
+            tree_path("p", "a/../x"),
+            Err(bad("a/../x", "must stay inside the repository"))
+        );
+        let plain = "not a plain relative path";
+        assert_eq!(tree_path("p", "a\\b"), Err(bad("a\\b", plain)));
+        assert_eq!(tree_path("p", "a\0b"), Err(bad("a\0b", plain)));
+        assert!(tree_path("p", &"a".repeat(1024)).is_ok());
+        let long = "a".repeat(1025);
+        assert_eq!(tree_path("p", &long), Err(bad(&long, plain)));
+        assert_eq!(tree_path("p", " a ").unwrap(), " a ");
+    }
+
+    #[test]
+    fn tree_paths_stay_inside() {
+        assert_eq!(tree_path("p", ".").unwrap(), "");
+        assert_eq!(tree_path("p", "").unwrap(), "");
+        assert_eq!(tree_path("p", "./a//b/./").unwrap(), "a/b");
+        assert!(tree_path("p", "../x").is_err());
+        assert!(tree_path("p", "a/../../x").is_err());
+        assert!(tree_path("p", "/etc").is_err());
+        assert!(tree_path("p", "a\\b").is_err());
+    }
 
     fn request() -> BuildRequest {
         BuildRequest {

@@ -1,17 +1,17 @@
-//! Catalog use cases. Who may do what: a public repository is readable by
-//! everyone, a private one only by its owner and administrators (to anyone
-//! else it does not exist); only the owner and administrators change one.
+//! Catalog use cases on repositories and their versions. Who may do what:
+//! a public repository is readable by everyone, a private one only by its
+//! owner and administrators (to anyone else it does not exist); only the
+//! owner and administrators change one.
 
-use std::sync::Arc;
-
-use uuid::Uuid;
-
-use super::rules::{self, ImageRef, RawFilter, RawSort, SemVer};
-use super::{
-    CatalogStatus, ImageRepo, ImageVersion, Label, ParamSpec, RepoKind, RepoQuery, Task,
-    TaskFilter, TaskState,
+use super::search::{
+    self, Condition, Operand, RawFilter, RawSort, SearchField, SortKey, compile_filter,
+    compile_sort, equals, keyword_condition,
 };
+use super::semver::SemVer;
+use super::validate::{self, page_window, validate_page, validate_text};
+use super::{CatalogStatus, ImageRepo, ImageVersion, Label, ParamSpec, RepoKind, RepoQuery};
 use crate::error::{CoreError, CoreResult};
+use crate::image::ImageRef;
 use crate::model::{Timestamp, User, now};
 use crate::service::Berth;
 use crate::store::{Page, StoreError};
@@ -74,45 +74,6 @@ pub struct RepoSearch {
     pub size: i64,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct TaskListQuery {
-    pub page: i64,
-    pub size: i64,
-    pub state: Option<TaskState>,
-    pub group_id: Option<Uuid>,
-    pub trace_id: Option<Uuid>,
-    pub kind: Option<String>,
-}
-
-/// An image build from a git repository, as a client asks for it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BuildRequest {
-    pub image_name: String,
-    pub tag: Option<String>,
-    /// A git URL (http, https, git, file), an absolute local path, or
-    /// `owner/name` on GitHub.
-    pub repository: String,
-    pub branch: Option<String>,
-    pub commit: Option<String>,
-    pub token: Option<String>,
-    pub sub_path: Option<String>,
-    pub context_dir: Option<String>,
-    pub dockerfile_path: Option<String>,
-    pub target: Option<String>,
-    pub build_args: super::BuildArgs,
-    pub no_cache: bool,
-    /// Memory limit of each build step, as bytes or "512M".
-    pub memory: Option<String>,
-}
-
-/// What a build submission hands back at once.
-#[derive(Debug, Clone)]
-pub struct BuildSubmission {
-    pub task: Task,
-    /// The `name:tag` the image will have.
-    pub image: String,
-}
-
 fn can_change(actor: &User, repo: &ImageRepo) -> bool {
     actor.is_admin || repo.owner_id == actor.id
 }
@@ -127,7 +88,7 @@ fn forbidden() -> CoreError {
 
 fn paged<T>(mut all: Vec<T>, page: i64, size: i64) -> Page<T> {
     let total = all.len() as i64;
-    let (offset, limit) = rules::page_window(page, size);
+    let (offset, limit) = page_window(page, size);
     let start = (offset.max(0) as usize).min(all.len());
     let end = start.saturating_add(limit.max(0) as usize).min(all.len());
     Page {
@@ -140,10 +101,10 @@ fn paged<T>(mut all: Vec<T>, page: i64, size: i64) -> Page<T> {
 fn version_row(repo_id: i64, new: &NewVersion, t: Timestamp) -> CoreResult<ImageVersion> {
     SemVer::parse(&new.name)?;
     let image = ImageRef::parse(&new.image_ref)?;
-    rules::validate_text("command", &new.command, rules::MAX_COMMAND_LEN)?;
-    rules::validate_github_link(&new.github_link)?;
+    validate_text("command", &new.command, validate::MAX_COMMAND_LEN)?;
+    validate::validate_github_link(&new.github_link)?;
     if let Some(params) = &new.env_vars {
-        rules::validate_params(params)?;
+        validate::validate_params(params)?;
     }
     Ok(ImageVersion {
         id: 0,
@@ -212,9 +173,9 @@ impl Berth {
         new: NewRepo,
     ) -> CoreResult<(ImageRepo, Option<ImageVersion>)> {
         let name = new.name.trim().to_string();
-        rules::validate_repo_name(&name)?;
-        rules::validate_text("readme", &new.readme, rules::MAX_README_LEN)?;
-        rules::validate_labels(&new.labels)?;
+        validate::validate_repo_name(&name)?;
+        validate_text("readme", &new.readme, validate::MAX_README_LEN)?;
+        validate::validate_labels(&new.labels)?;
         let t = now();
         let first = new
             .first_version
@@ -265,28 +226,19 @@ impl Berth {
         actor: &User,
         q: &RepoListQuery,
     ) -> CoreResult<Page<ImageRepo>> {
-        let page = rules::validate_page(q.page)?;
-        let size = rules::validate_list_size(q.size)?;
+        let page = validate_page(q.page)?;
+        let size = validate::validate_list_size(q.size)?;
         let mut conditions = Vec::new();
         if let Some(kind) = q.kind {
-            conditions.push(rules::equals(
-                rules::SearchField::Kind,
-                rules::SqlValue::Int(kind.code()),
-            ));
+            conditions.push(equals(SearchField::Kind, Operand::Int(kind.code())));
         }
         if let Some(public) = q.is_public {
-            conditions.push(rules::equals(
-                rules::SearchField::IsPublic,
-                rules::SqlValue::Int(public.into()),
-            ));
+            conditions.push(equals(SearchField::IsPublic, Operand::Int(public.into())));
         }
         if let Some(status) = q.status {
-            conditions.push(rules::equals(
-                rules::SearchField::Status,
-                rules::SqlValue::Int(status.code()),
-            ));
+            conditions.push(equals(SearchField::Status, Operand::Int(status.code())));
         }
-        let (offset, limit) = rules::page_window(page, size);
+        let (offset, limit) = page_window(page, size);
         self.query_visible_repos(actor, conditions, Vec::new(), offset, limit)
             .await
     }
@@ -297,39 +249,36 @@ impl Berth {
         actor: &User,
         search: &RepoSearch,
     ) -> CoreResult<Page<ImageRepo>> {
-        let page = rules::validate_page(search.page)?;
-        let size = rules::validate_search_size(search.size)?;
-        if search.filters.len() > rules::MAX_FILTERS {
+        let page = validate_page(search.page)?;
+        let size = validate::validate_search_size(search.size)?;
+        if search.filters.len() > search::MAX_FILTERS {
             return Err(CoreError::invalid_field(
                 "filters",
-                format!("at most {} filters", rules::MAX_FILTERS),
+                format!("at most {} filters", search::MAX_FILTERS),
             ));
         }
-        if search.sort.len() > rules::MAX_SORT_KEYS {
+        if search.sort.len() > search::MAX_SORT_KEYS {
             return Err(CoreError::invalid_field(
                 "sort",
-                format!("at most {} sort keys", rules::MAX_SORT_KEYS),
+                format!("at most {} sort keys", search::MAX_SORT_KEYS),
             ));
         }
         let mut conditions = Vec::new();
         if let Some(keyword) = search.keyword.as_deref().filter(|k| !k.is_empty()) {
-            conditions.push(rules::keyword_condition(keyword));
+            conditions.push(keyword_condition(keyword));
         }
         if let Some(name) = search.name.as_deref().filter(|n| !n.is_empty()) {
-            conditions.push(rules::equals(
-                rules::SearchField::Name,
-                rules::SqlValue::Text(name.to_string()),
-            ));
+            conditions.push(equals(SearchField::Name, Operand::Text(name.to_string())));
         }
         for f in &search.filters {
-            conditions.extend(rules::compile_filter(f)?);
+            conditions.extend(compile_filter(f)?);
         }
         let sort = search
             .sort
             .iter()
-            .map(rules::compile_sort)
+            .map(compile_sort)
             .collect::<CoreResult<Vec<_>>>()?;
-        let (offset, limit) = rules::page_window(page, size);
+        let (offset, limit) = page_window(page, size);
         self.query_visible_repos(actor, conditions, sort, offset, limit)
             .await
     }
@@ -337,13 +286,13 @@ impl Berth {
     async fn query_visible_repos(
         &self,
         actor: &User,
-        conditions: Vec<rules::Condition>,
-        sort: Vec<rules::SortKey>,
+        conditions: Vec<Condition>,
+        sort: Vec<SortKey>,
         offset: i64,
         limit: i64,
     ) -> CoreResult<Page<ImageRepo>> {
         let query = RepoQuery {
-            include_deleted: rules::mentions_status(&conditions),
+            include_deleted: search::mentions_status(&conditions),
             conditions,
             sort,
             visible_to: (!actor.is_admin).then_some(actor.id),
@@ -361,7 +310,7 @@ impl Berth {
     ) -> CoreResult<ImageRepo> {
         let mut repo = self.changeable_repo(actor, id).await?;
         if let Some(readme) = patch.readme {
-            rules::validate_text("readme", &readme, rules::MAX_README_LEN)?;
+            validate_text("readme", &readme, validate::MAX_README_LEN)?;
             repo.readme = readme;
         }
         if let Some(public) = patch.is_public {
@@ -401,7 +350,7 @@ impl Berth {
         remove: Vec<Label>,
     ) -> CoreResult<ImageRepo> {
         let repo = self.changeable_repo(actor, id).await?;
-        rules::validate_labels(&add)?;
+        validate::validate_labels(&add)?;
         self.store
             .change_repo_labels(repo.id, &add, &remove, now())
             .await?;
@@ -432,8 +381,8 @@ impl Berth {
         size: i64,
         status: Option<CatalogStatus>,
     ) -> CoreResult<Page<ImageVersion>> {
-        let page = rules::validate_page(page)?;
-        let size = rules::validate_list_size(size)?;
+        let page = validate_page(page)?;
+        let size = validate::validate_list_size(size)?;
         let repo = self.image_repo(actor, repo_id).await?;
         let versions = self
             .store
@@ -477,17 +426,17 @@ impl Berth {
             v.image_ref = image_ref;
         }
         if let Some(command) = patch.command {
-            rules::validate_text("command", &command, rules::MAX_COMMAND_LEN)?;
+            validate_text("command", &command, validate::MAX_COMMAND_LEN)?;
             v.command = command;
         }
         if let Some(params) = patch.env_vars {
             if let Some(p) = &params {
-                rules::validate_params(p)?;
+                validate::validate_params(p)?;
             }
             v.env_vars = params;
         }
         if let Some(link) = patch.github_link {
-            rules::validate_github_link(&link)?;
+            validate::validate_github_link(&link)?;
             v.github_link = link;
         }
         if let Some(status) = patch.status {
@@ -625,64 +574,5 @@ impl Berth {
             .insert_version(&row)
             .await
             .map_err(version_conflict(&row.name))
-    }
-
-    // ------------------------------------------------------------------- tasks
-
-    /// A task of the actor's (any, for administrators).
-    pub async fn task(&self, actor: &User, id: Uuid) -> CoreResult<Task> {
-        match self.store.get_task(id).await? {
-            Some(t) if actor.is_admin || t.owner_id == actor.id => Ok(t),
-            _ => Err(CoreError::not_found(format!("task {id} not found"))),
-        }
-    }
-
-    pub async fn tasks(&self, actor: &User, q: &TaskListQuery) -> CoreResult<Page<Task>> {
-        let page = rules::validate_page(q.page)?;
-        let size = rules::validate_search_size(q.size)?;
-        let filter = TaskFilter {
-            owner_id: (!actor.is_admin).then_some(actor.id),
-            state: q.state,
-            group_id: q.group_id,
-            trace_id: q.trace_id,
-            kind: q.kind.clone(),
-        };
-        let (offset, limit) = rules::page_window(page, size);
-        Ok(self.store.list_tasks(&filter, offset, limit).await?)
-    }
-
-    /// Cancels a task that has not ended; its worker stops at its next step.
-    pub async fn cancel_task(&self, actor: &User, id: Uuid) -> CoreResult<Task> {
-        let task = self.task(actor, id).await?;
-        if task.state.is_finished() {
-            return Err(CoreError::invalid(format!(
-                "task {id} has already ended ({})",
-                task.state.as_str()
-            )));
-        }
-        self.store
-            .finish_task(
-                id,
-                TaskState::Cancelled,
-                &serde_json::json!({"error": "cancelled"}),
-                &format!("cancelled by {}\n", actor.username),
-            )
-            .await?;
-        self.task(actor, id).await
-    }
-
-    /// Starts building an image from a git repository in the background;
-    /// the task records its progress and outcome.
-    pub async fn submit_build(
-        self: &Arc<Self>,
-        actor: &User,
-        request: BuildRequest,
-    ) -> CoreResult<BuildSubmission> {
-        super::build::submit(self, actor, request).await
-    }
-
-    /// Starts again the builds a killed server left unfinished (at start-up).
-    pub async fn resume_interrupted_builds(self: &Arc<Self>) -> CoreResult<()> {
-        super::build::resume_interrupted(self).await
     }
 }

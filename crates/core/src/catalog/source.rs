@@ -198,7 +198,7 @@ pub fn pack_context(
     add_tree(&mut archive, &context, Path::new(""), &mut budget)
         .map_err(|e| CoreError::Failed(format!("cannot pack the build context: {e}")))?;
 
-    let in_context = super::rules::path_within(context_dir, dockerfile)
+    let in_context = super::build::path_within(context_dir, dockerfile)
         .filter(|rel| std::fs::symlink_metadata(context.join(rel)).is_ok_and(|m| m.is_file()));
     let dockerfile_in_archive = match in_context {
         Some(rel) => rel,

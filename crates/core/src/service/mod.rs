@@ -14,6 +14,7 @@ mod scale;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::datasets::Datasets;
 use crate::model::*;
 use crate::runtime::Runtime;
 use crate::signals::Signals;
@@ -62,6 +63,7 @@ pub fn app_object(app: &App) -> String {
 pub struct Berth {
     pub store: Arc<dyn Store>,
     pub runtime: Arc<dyn Runtime>,
+    pub(crate) datasets: Arc<dyn Datasets>,
     pub signals: Arc<Signals>,
     pub settings: Settings,
 }
@@ -70,12 +72,14 @@ impl Berth {
     pub fn new(
         store: Arc<dyn Store>,
         runtime: Arc<dyn Runtime>,
+        datasets: Arc<dyn Datasets>,
         signals: Arc<Signals>,
         settings: Settings,
     ) -> Self {
         Berth {
             store,
             runtime,
+            datasets,
             signals,
             settings,
         }

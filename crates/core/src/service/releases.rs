@@ -57,7 +57,7 @@ impl Berth {
     pub async fn require_image(&self, image: &str) -> CoreResult<()> {
         // Checked here, so the engine never sees a malformed reference (it
         // answers those with an error that reads like an outage).
-        crate::catalog::rules::ImageRef::parse(image).map_err(|e| match e {
+        crate::image::ImageRef::parse(image).map_err(|e| match e {
             CoreError::Invalid { message, .. } => CoreError::invalid_field("image", message),
             other => other,
         })?;

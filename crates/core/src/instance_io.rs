@@ -2,9 +2,9 @@
 //! Commands here are argv (never a shell unless the argv calls one), and
 //! paths are confined to the container's own filesystem.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
+use crate::archive::{self, ArchiveEntry, Download, EntryKind, LeavesTree, NewEntry};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::runtime::RuntimeError;
@@ -35,20 +35,6 @@ pub struct FileEntry {
     pub permissions: String,
 }
 
-/// What a download yields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Download {
-    File {
-        name: String,
-        bytes: Vec<u8>,
-    },
-    /// A directory, as a tar archive.
-    Directory {
-        name: String,
-        tar: Vec<u8>,
-    },
-}
-
 /// An absolute, normalised path inside a container. Relative paths are
 /// taken from `base`; `..` is refused outright rather than resolved, so no
 /// request can name anything outside the directory tree it was given.
@@ -56,24 +42,11 @@ pub fn container_path(base: &str, path: &str) -> CoreResult<String> {
     if path.contains('\0') {
         return Err(CoreError::invalid_field("path", "must not contain NUL"));
     }
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{base}/{path}")
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                return Err(CoreError::Forbidden(format!(
-                    "path {path} leaves its directory: '..' is not allowed"
-                )));
-            }
-            p => parts.push(p),
-        }
-    }
-    Ok(format!("/{}", parts.join("/")))
+    archive::absolute_path(base, path).map_err(|LeavesTree| {
+        CoreError::Forbidden(format!(
+            "path {path} leaves its directory: '..' is not allowed"
+        ))
+    })
 }
 
 fn mode_text(mode: u32) -> String {
@@ -91,38 +64,63 @@ fn runtime_error(path: &str, e: RuntimeError) -> CoreError {
     }
 }
 
-/// The entries of a tar as (path inside the archive, header), data read for regular files.
-fn tar_entries(tar_bytes: &[u8]) -> CoreResult<Vec<(String, tar::Header, Vec<u8>)>> {
-    let bad =
-        |e: std::io::Error| CoreError::Internal(format!("unreadable archive from the engine: {e}"));
-    let mut archive = tar::Archive::new(tar_bytes);
-    let mut out = Vec::new();
-    for entry in archive.entries().map_err(bad)? {
-        let mut entry = entry.map_err(bad)?;
-        let path = entry
-            .path()
-            .map_err(bad)?
-            .to_string_lossy()
-            .trim_end_matches('/')
-            .to_string();
-        let header = entry.header().clone();
-        let mut data = Vec::new();
-        if header.entry_type().is_file() {
-            entry.read_to_end(&mut data).map_err(bad)?;
-        }
-        out.push((path, header, data));
-    }
-    Ok(out)
+fn unreadable(e: std::io::Error) -> CoreError {
+    CoreError::Internal(format!("unreadable archive from the engine: {e}"))
 }
 
-fn entry_kind(header: &tar::Header) -> &'static str {
-    let t = header.entry_type();
-    if t.is_dir() {
-        "dir"
-    } else if t.is_symlink() || t.is_hard_link() {
-        "symlink"
-    } else {
-        "file"
+fn entry_kind(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Directory => "dir",
+        EntryKind::Link => "symlink",
+        EntryKind::File | EntryKind::Other => "file",
+    }
+}
+
+/// The listing of what the engine archived for `target`: the entries of
+/// a directory, or the one file.
+fn listing(target: &str, entries: &[ArchiveEntry]) -> Vec<FileEntry> {
+    let Some(root) = entries.first() else {
+        return Vec::new();
+    };
+    let parent = target.rsplit_once('/').map_or("", |(p, _)| p);
+    let to_entry = |e: &ArchiveEntry| FileEntry {
+        name: e.name_or(""),
+        path: format!("{parent}/{}", e.path),
+        kind: entry_kind(e.kind),
+        size: e.header.size().unwrap_or(0),
+        modified: Timestamp::from_unix_timestamp(e.header.mtime().unwrap_or(0) as i64)
+            .unwrap_or_else(|_| now()),
+        permissions: mode_text(e.header.mode().unwrap_or(0)),
+    };
+    if root.kind != EntryKind::Directory {
+        return vec![to_entry(root)];
+    }
+    let depth = root.path.split('/').count() + 1;
+    entries
+        .iter()
+        .filter(|e| e.path.split('/').count() == depth)
+        .map(to_entry)
+        .collect()
+}
+
+/// What a download of `target` yields, from the engine's archive of it.
+/// Links are refused: their target could lie anywhere.
+fn download_of(target: &str, tar: Vec<u8>) -> CoreResult<Download> {
+    let mut entries = archive::entries(&tar).map_err(unreadable)?;
+    if entries.is_empty() {
+        return Err(CoreError::not_found(format!("{target} not found")));
+    }
+    let root = entries.swap_remove(0);
+    let name = root.name_or("");
+    match root.kind {
+        EntryKind::Link => Err(CoreError::Forbidden(format!(
+            "{target} is a link; links are not followed"
+        ))),
+        EntryKind::Directory => Ok(Download::Directory { name, tar }),
+        EntryKind::File | EntryKind::Other => Ok(Download::File {
+            name,
+            bytes: root.bytes,
+        }),
     }
 }
 
@@ -221,9 +219,10 @@ impl Berth {
         let mut target = container_path("/", dest)?;
         let is_dir = dest.ends_with('/')
             || match self.runtime.get_archive(&engine_id, &target).await {
-                Ok(tar) => tar_entries(&tar)?
+                Ok(tar) => archive::entries(&tar)
+                    .map_err(unreadable)?
                     .first()
-                    .is_some_and(|(_, h, _)| h.entry_type().is_dir()),
+                    .is_some_and(|e| e.kind == EntryKind::Directory),
                 Err(_) => false,
             };
         if is_dir {
@@ -238,23 +237,13 @@ impl Berth {
         if target == "/" {
             return Err(CoreError::invalid_field("dest_path", "must name a file"));
         }
-        let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(now().unix_timestamp().max(0) as u64);
-        let mut builder = tar::Builder::new(Vec::new());
         // Relative to `/` so the engine creates missing parent directories.
-        builder
-            .append_data(
-                &mut header,
-                target.trim_start_matches('/'),
-                bytes.as_slice(),
-            )
-            .and_then(|_| builder.finish())
-            .map_err(|e| CoreError::Internal(format!("archive: {e}")))?;
-        let tar = builder
-            .into_inner()
-            .map_err(|e| CoreError::Internal(format!("archive: {e}")))?;
+        let tar = archive::write_archive(&[NewEntry::File {
+            path: target.trim_start_matches('/'),
+            mode: 0o644,
+            bytes: &bytes,
+        }])
+        .map_err(|e| CoreError::Internal(format!("archive: {e}")))?;
         self.runtime
             .put_archive(&engine_id, "/", tar)
             .await
@@ -268,6 +257,25 @@ impl Berth {
         Ok(target)
     }
 
+    /// The engine's archive of `path` in the app's running instance, and
+    /// the confined path it archived.
+    async fn archive_at(
+        &self,
+        actor: &User,
+        id: &str,
+        path: &str,
+    ) -> CoreResult<(String, Vec<u8>)> {
+        let app = self.app(actor, id, Level::Read).await?;
+        let (_, engine_id) = self.running_instance(&app).await?;
+        let target = container_path("/", path)?;
+        let tar = self
+            .runtime
+            .get_archive(&engine_id, &target)
+            .await
+            .map_err(|e| runtime_error(&target, e))?;
+        Ok((target, tar))
+    }
+
     /// The entries of a directory (or the one file) at `path`.
     pub async fn list_files(
         &self,
@@ -275,73 +283,23 @@ impl Berth {
         id: &str,
         path: &str,
     ) -> CoreResult<Vec<FileEntry>> {
-        let app = self.app(actor, id, Level::Read).await?;
-        let (_, engine_id) = self.running_instance(&app).await?;
-        let target = container_path("/", path)?;
-        let tar = self
-            .runtime
-            .get_archive(&engine_id, &target)
-            .await
-            .map_err(|e| runtime_error(&target, e))?;
-        let entries = tar_entries(&tar)?;
-        let Some((root, root_header, _)) = entries.first() else {
-            return Ok(Vec::new());
-        };
-        let parent = target.rsplit_once('/').map_or("", |(p, _)| p).to_string();
-        let to_entry = |archive_path: &str, h: &tar::Header| FileEntry {
-            name: archive_path
-                .rsplit('/')
-                .next()
-                .unwrap_or(archive_path)
-                .to_string(),
-            path: format!("{parent}/{archive_path}"),
-            kind: entry_kind(h),
-            size: h.size().unwrap_or(0),
-            modified: Timestamp::from_unix_timestamp(h.mtime().unwrap_or(0) as i64)
-                .unwrap_or_else(|_| now()),
-            permissions: mode_text(h.mode().unwrap_or(0)),
-        };
-        if !root_header.entry_type().is_dir() {
-            return Ok(vec![to_entry(root, root_header)]);
-        }
-        let depth = root.split('/').count() + 1;
-        Ok(entries
-            .iter()
-            .filter(|(p, _, _)| p.split('/').count() == depth)
-            .map(|(p, h, _)| to_entry(p, h))
-            .collect())
+        let (target, tar) = self.archive_at(actor, id, path).await?;
+        let entries = archive::entries(&tar).map_err(unreadable)?;
+        Ok(listing(&target, &entries))
     }
 
     /// A file's bytes, or a directory as a tar. Links are refused: their
     /// target could lie anywhere.
     pub async fn download(&self, actor: &User, id: &str, path: &str) -> CoreResult<Download> {
-        let app = self.app(actor, id, Level::Read).await?;
-        let (_, engine_id) = self.running_instance(&app).await?;
-        let target = container_path("/", path)?;
-        let tar = self
-            .runtime
-            .get_archive(&engine_id, &target)
-            .await
-            .map_err(|e| runtime_error(&target, e))?;
-        let mut entries = tar_entries(&tar)?;
-        if entries.is_empty() {
-            return Err(CoreError::not_found(format!("{target} not found")));
-        }
-        let (root, header, data) = entries.swap_remove(0);
-        let name = root.rsplit('/').next().unwrap_or(&root).to_string();
-        match entry_kind(&header) {
-            "symlink" => Err(CoreError::Forbidden(format!(
-                "{target} is a link; links are not followed"
-            ))),
-            "dir" => Ok(Download::Directory { name, tar }),
-            _ => Ok(Download::File { name, bytes: data }),
-        }
+        let (target, tar) = self.archive_at(actor, id, path).await?;
+        download_of(&target, tar)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::tests::tar_of;
 
     #[test]
     fn paths_are_confined() {
@@ -358,6 +316,108 @@ mod tests {
         assert!(container_path("/job", "../etc/passwd").is_err());
         assert!(container_path("/", "/tmp/../../etc").is_err());
         assert!(container_path("/", "a\0b").is_err());
+    }
+
+    #[test]
+    fn confinement_errors_say_why() {
+        assert_eq!(
+            container_path("/", "a\0b"),
+            Err(CoreError::invalid_field("path", "must not contain NUL"))
+        );
+        assert_eq!(
+            container_path("/job", "../x"),
+            Err(CoreError::Forbidden(
+                "path ../x leaves its directory: '..' is not allowed".into()
+            ))
+        );
+        assert_eq!(container_path("/", " a ").unwrap(), "/ a ");
+        assert_eq!(container_path("/", "a\\b").unwrap(), "/a\\b");
+        assert_eq!(container_path("/", &"a".repeat(5000)).unwrap().len(), 5001);
+    }
+
+    #[test]
+    fn downloads_hand_out_files_and_directories_but_not_links() {
+        let file = tar_of(&[("hostname", tar::EntryType::Regular, b"box\n")]);
+        assert_eq!(
+            download_of("/etc/hostname", file).unwrap(),
+            Download::File {
+                name: "hostname".into(),
+                bytes: b"box\n".to_vec()
+            }
+        );
+        let dir = tar_of(&[
+            ("etc/", tar::EntryType::Directory, b""),
+            ("etc/group", tar::EntryType::Regular, b"x"),
+        ]);
+        assert!(
+            matches!(download_of("/etc", dir), Ok(Download::Directory { name, .. }) if name == "etc")
+        );
+        let root = tar_of(&[("/", tar::EntryType::Directory, b"")]);
+        assert!(
+            matches!(download_of("/", root), Ok(Download::Directory { name, .. }) if name.is_empty())
+        );
+        // A device holds no bytes to hand out, but is not refused.
+        let dev = tar_of(&[("null", tar::EntryType::Char, b"")]);
+        assert_eq!(
+            download_of("/dev/null", dev).unwrap(),
+            Download::File {
+                name: "null".into(),
+                bytes: Vec::new()
+            }
+        );
+        for link in [tar::EntryType::Symlink, tar::EntryType::Link] {
+            let tar = tar_of(&[("sh", link, b"")]);
+            assert_eq!(
+                download_of("/bin/sh", tar),
+                Err(CoreError::Forbidden(
+                    "/bin/sh is a link; links are not followed".into()
+                ))
+            );
+        }
+        assert_eq!(
+            download_of("/gone", vec![0u8; 1024]),
+            Err(CoreError::not_found("/gone not found"))
+        );
+        assert!(matches!(
+            download_of("/x", b"not a tar, not at all, no".repeat(30)),
+            Err(CoreError::Internal(m)) if m.starts_with("unreadable archive from the engine: ")
+        ));
+    }
+
+    #[test]
+    fn listings_show_a_directory_one_level_deep() {
+        let dir = tar_of(&[
+            ("etc/", tar::EntryType::Directory, b""),
+            ("etc/group", tar::EntryType::Regular, b"x"),
+            ("etc/ssl/", tar::EntryType::Directory, b""),
+            ("etc/ssl/certs", tar::EntryType::Regular, b"y"),
+            ("etc/mtab", tar::EntryType::Symlink, b""),
+        ]);
+        let listed = listing("/etc", &archive::entries(&dir).unwrap());
+        let seen: Vec<(&str, &str, &str)> = listed
+            .iter()
+            .map(|e| (e.name.as_str(), e.path.as_str(), e.kind))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("group", "/etc/group", "file"),
+                ("ssl", "/etc/ssl", "dir"),
+                ("mtab", "/etc/mtab", "symlink"),
+            ]
+        );
+        let file = tar_of(&[("hostname", tar::EntryType::Regular, b"box")]);
+        let listed = listing("/etc/hostname", &archive::entries(&file).unwrap());
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (
+                listed[0].path.as_str(),
+                listed[0].size,
+                listed[0].permissions.as_str()
+            ),
+            ("/etc/hostname", 3, "rw-r--r--")
+        );
+        assert!(listing("/x", &[]).is_empty());
     }
 
     #[test]
