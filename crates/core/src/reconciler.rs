@@ -444,8 +444,7 @@ impl Reconciler {
             let keep = match job {
                 Some(uuid) => match self.store.get_job(uuid).await {
                     Ok(Some(j)) => {
-                        j.state == crate::model::JobState::Running
-                            || crate::jobs::keeps_container(&j)
+                        j.state == crate::model::JobState::Running || j.keeps_container()
                     }
                     Ok(None) => false,
                     // Unsure: the next pass decides.

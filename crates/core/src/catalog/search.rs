@@ -5,128 +5,14 @@
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, Time};
 
-use super::{CatalogStatus, RepoKind};
 use crate::error::{CoreError, CoreResult};
+use crate::model::catalog::{
+    CatalogStatus, Comparison, Condition, Operand, RepoKind, SearchField, SortKey, ValueKind,
+};
 
 pub const MAX_FILTERS: usize = 32;
 pub const MAX_FILTER_VALUES: usize = 100;
 pub const MAX_SORT_KEYS: usize = 8;
-
-/// The repository fields a search may filter and sort on: a closed set,
-/// so a store reads each from a place it chose and no field name a client
-/// writes reaches a query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchField {
-    Id,
-    Name,
-    Kind,
-    Status,
-    IsPublic,
-    Readme,
-    OwnerId,
-    CreatedAt,
-    UpdatedAt,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ValueKind {
-    Int,
-    Text,
-    Bool,
-    Kind,
-    Status,
-    Time,
-}
-
-impl SearchField {
-    pub const ALL: [SearchField; 9] = [
-        SearchField::Id,
-        SearchField::Name,
-        SearchField::Kind,
-        SearchField::Status,
-        SearchField::IsPublic,
-        SearchField::Readme,
-        SearchField::OwnerId,
-        SearchField::CreatedAt,
-        SearchField::UpdatedAt,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SearchField::Id => "id",
-            SearchField::Name => "name",
-            SearchField::Kind => "type",
-            SearchField::Status => "status",
-            SearchField::IsPublic => "is_public",
-            SearchField::Readme => "readme",
-            SearchField::OwnerId => "user_id",
-            SearchField::CreatedAt => "created_at",
-            SearchField::UpdatedAt => "updated_at",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<SearchField> {
-        SearchField::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    fn kind(self) -> ValueKind {
-        match self {
-            SearchField::Id | SearchField::OwnerId => ValueKind::Int,
-            SearchField::Name | SearchField::Readme => ValueKind::Text,
-            SearchField::Kind => ValueKind::Kind,
-            SearchField::Status => ValueKind::Status,
-            SearchField::IsPublic => ValueKind::Bool,
-            SearchField::CreatedAt | SearchField::UpdatedAt => ValueKind::Time,
-        }
-    }
-
-    /// Time fields compare as instants, not as text.
-    pub fn is_time(self) -> bool {
-        self.kind() == ValueKind::Time
-    }
-}
-
-/// A value a field is compared with. Booleans, kinds and statuses are
-/// their codes; instants are RFC 3339 text in UTC.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operand {
-    Int(i64),
-    Text(String),
-}
-
-/// How a field is compared with its operands. The text comparisons take
-/// the text to look for, matched literally: no character in it is a
-/// wildcard, whatever the store uses to search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
-    Eq,
-    Ne,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Contains,
-    NotContains,
-    StartsWith,
-    EndsWith,
-    In,
-    NotIn,
-    IsNull,
-    IsNotNull,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Condition {
-    pub field: SearchField,
-    pub comparison: Comparison,
-    pub operands: Vec<Operand>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SortKey {
-    pub field: SearchField,
-    pub descending: bool,
-}
 
 /// A filter as the client wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]

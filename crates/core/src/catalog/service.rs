@@ -4,12 +4,14 @@
 //! owner and administrators change one.
 
 use super::search::{
-    self, Condition, Operand, RawFilter, RawSort, SearchField, SortKey, compile_filter,
-    compile_sort, equals, keyword_condition,
+    self, RawFilter, RawSort, compile_filter, compile_sort, equals, keyword_condition,
 };
 use super::semver::SemVer;
 use super::validate::{self, page_window, validate_page, validate_text};
-use super::{CatalogStatus, ImageRepo, ImageVersion, Label, ParamSpec, RepoKind, RepoQuery};
+use super::{
+    CatalogStatus, Condition, ImageRepo, ImageVersion, Label, Operand, ParamSpec, RepoKind,
+    RepoQuery, SearchField, SortKey,
+};
 use crate::error::{CoreError, CoreResult};
 use crate::image::ImageRef;
 use crate::model::{Timestamp, User, now};

@@ -10,18 +10,17 @@
 //! This module holds the types (their port is [`crate::store::JobStore`]), `rules` the pure
 //! rules and `service` the use cases on [`crate::service::Berth`].
 
+mod datasets;
 mod rules;
 mod service;
 
-use serde::{Deserialize, Serialize};
-
-use crate::model::{Job, JobState, Timestamp};
+use crate::model::{JobState, Timestamp};
+// The job's data types live in the model, below the store that keeps them.
+pub use crate::model::job::{JobObservation, MetricsSample, SCRIPT_JOB_KIND, ScriptJob};
 use crate::runtime::{ContainerInfo, ContainerStats};
 
-pub use rules::{image_reference, keeps_container, observed_state, validate_file_name};
+pub use rules::{image_reference, observed_state, validate_file_name};
 
-/// `Job::kind` of script jobs.
-pub const SCRIPT_JOB_KIND: &str = "script";
 pub const DEFAULT_SCRIPT_NAME: &str = "script.sh";
 pub const DEFAULT_IMAGE_NAME: &str = "busybox";
 pub const DEFAULT_IMAGE_TAG: &str = "latest";
@@ -29,33 +28,6 @@ pub const DEFAULT_IMAGE_TAG: &str = "latest";
 pub const JOB_DIR: &str = "/job";
 /// Where a job's data set is mounted, read-only.
 pub const DATA_MOUNT: &str = "/data";
-
-/// A script job: the core job row plus what running it in a container adds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScriptJob {
-    pub job: Job,
-    pub script_name: String,
-    pub dataset: Option<String>,
-    pub container_id: Option<String>,
-    /// The engine node that runs it.
-    pub node: Option<String>,
-    pub started: Option<Timestamp>,
-    /// The last resource sample taken while it ran.
-    pub metrics: Option<MetricsSample>,
-}
-
-/// Resource use of a job's container, as sampled at `sampled`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricsSample {
-    pub sampled: Timestamp,
-    pub cpu_percent: f64,
-    pub memory_usage: u64,
-    pub memory_limit: u64,
-    pub net_rx: u64,
-    pub net_tx: u64,
-    pub block_read: u64,
-    pub block_write: u64,
-}
 
 impl MetricsSample {
     fn new(stats: ContainerStats, sampled: Timestamp) -> Self {
@@ -70,16 +42,6 @@ impl MetricsSample {
             block_write: stats.block_write,
         }
     }
-}
-
-/// What an observation of a job's container found, to be recorded.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobObservation {
-    pub state: JobState,
-    pub exit_code: Option<i64>,
-    pub node: Option<String>,
-    pub started: Option<Timestamp>,
-    pub finished: Option<Timestamp>,
 }
 
 /// What a request to run a script asks for.

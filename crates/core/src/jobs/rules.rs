@@ -2,20 +2,14 @@
 //! which names, images and download paths a request may give, and the
 //! archives that go into and come out of a job's container.
 
-use super::{DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_TAG, JOB_DIR, SCRIPT_JOB_KIND};
+use super::{DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_TAG, JOB_DIR};
 use crate::archive::{self, Download, EntryKind, LeavesTree, NewEntry};
 use crate::error::{CoreError, CoreResult};
 use crate::image::{ImageRef, valid_tag};
-use crate::model::{Job, JobState};
+use crate::model::JobState;
 use crate::runtime::EngineState;
 
 const MAX_PATH_LEN: usize = 4096;
-
-/// Whether the reconciler keeps a finished job's container: script jobs
-/// keep theirs (for output, diff and files) until the job is deleted.
-pub fn keeps_container(job: &Job) -> bool {
-    job.kind == SCRIPT_JOB_KIND
-}
 
 pub(super) fn is_final(state: JobState) -> bool {
     matches!(

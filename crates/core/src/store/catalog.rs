@@ -5,8 +5,10 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{Page, StoreResult};
-use crate::catalog::{ImageRepo, ImageVersion, Label, RepoQuery, Task, TaskFilter, TaskState};
 use crate::model::Timestamp;
+use crate::model::catalog::{
+    ImageRepo, ImageVersion, Label, RepoQuery, Task, TaskFilter, TaskState,
+};
 
 #[async_trait]
 pub trait CatalogStore: Send + Sync {

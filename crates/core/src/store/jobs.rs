@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::StoreResult;
-use crate::jobs::{JobObservation, MetricsSample, ScriptJob};
 use crate::model::Timestamp;
+use crate::model::job::{JobObservation, MetricsSample, ScriptJob};
 
 #[async_trait]
 pub trait JobStore: Send + Sync {

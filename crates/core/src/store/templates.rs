@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::StoreResult;
 use crate::model::User;
-use crate::templates::{Template, TemplateTag};
+use crate::model::template::{Template, TemplateTag};
 
 #[async_trait]
 pub trait TemplateStore: Send + Sync {

@@ -1,5 +1,9 @@
 //! Domain types. Timestamps are UTC; the store keeps them as RFC 3339 text.
 
+pub mod catalog;
+pub mod job;
+pub mod template;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
