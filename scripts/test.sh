@@ -11,6 +11,9 @@ export DOCKER_HOST
 echo "== format and lints" >&2
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The core's modules import each other in one direction only.
+python3 scripts/core-imports.py
+python3 scripts/core-imports.py --top
 
 echo "== unit and integration tests" >&2
 cargo test --workspace

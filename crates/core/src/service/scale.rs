@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::Berth;
+use super::{Applied, Berth};
 use crate::change::{DesiredChange, InstanceSet};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
@@ -41,30 +41,7 @@ impl Berth {
                 }
             }
         }
-        let summary = format!(
-            "{} scaled {}",
-            actor.username,
-            counts
-                .iter()
-                .map(|(t, n)| format!("{t}={n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let summary = &summary;
-        let applied = self
-            .change_app(&app, |app: App| async move {
-                let app = &app;
-                let mut after = app.structure.clone();
-                for (t, n) in counts {
-                    after.insert(t.clone(), *n);
-                }
-                Ok(DesiredChange {
-                    expect_structure: Some(app.structure.clone()),
-                    structure: Some(after),
-                    ..DesiredChange::new(&app.id, &actor.username).event(summary)
-                })
-            })
-            .await?;
+        let applied = self.set_counts(actor, &app, counts).await?;
         if let Convergence::Failed(why) = self.converge(&app.id, applied.ticket).await? {
             self.revert(DesiredChange {
                 expect_structure: applied.change.structure,
@@ -76,6 +53,39 @@ impl Berth {
             return Err(CoreError::Failed(format!("scaling failed: {why}")));
         }
         Ok(())
+    }
+
+    /// Sets the counts of the given process types, leaving the others, as
+    /// one guarded change; returns at once. Deis and Tutum scale through it.
+    pub(crate) async fn set_counts(
+        &self,
+        actor: &User,
+        app: &App,
+        counts: &BTreeMap<String, u32>,
+    ) -> CoreResult<Applied> {
+        let summary = format!(
+            "{} scaled {}",
+            actor.username,
+            counts
+                .iter()
+                .map(|(t, n)| format!("{t}={n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let summary = &summary;
+        self.change_app(app, |app: App| async move {
+            let app = &app;
+            let mut after = app.structure.clone();
+            for (t, n) in counts {
+                after.insert(t.clone(), *n);
+            }
+            Ok(DesiredChange {
+                expect_structure: Some(app.structure.clone()),
+                structure: Some(after),
+                ..DesiredChange::new(&app.id, &actor.username).event(summary)
+            })
+        })
+        .await
     }
 
     pub async fn instances(
