@@ -10,11 +10,11 @@ use crate::error::{CoreError, CoreResult};
 pub fn hash_password(password: &str) -> CoreResult<String> {
     let salt_bytes: [u8; 16] = rand::rng().random();
     let salt = SaltString::encode_b64(&salt_bytes)
-        .map_err(|e| CoreError::Internal(format!("password salt: {e}")))?;
+        .map_err(|e| CoreError::Internal(format!("password salt: {e}").into()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}").into()))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {

@@ -60,12 +60,12 @@ fn mode_text(mode: u32) -> String {
 fn runtime_error(path: &str, e: RuntimeError) -> CoreError {
     match e {
         RuntimeError::NotFound(_) => CoreError::not_found(format!("{path} not found")),
-        other => CoreError::Unavailable(other.to_string()),
+        other => CoreError::unavailable(other),
     }
 }
 
 fn unreadable(e: std::io::Error) -> CoreError {
-    CoreError::Internal(format!("unreadable archive from the engine: {e}"))
+    CoreError::internal("unreadable archive from the engine", e)
 }
 
 fn entry_kind(kind: EntryKind) -> &'static str {
@@ -243,7 +243,7 @@ impl Berth {
             mode: 0o644,
             bytes: &bytes,
         }])
-        .map_err(|e| CoreError::Internal(format!("archive: {e}")))?;
+        .map_err(|e| CoreError::internal("archive", e))?;
         self.runtime
             .put_archive(&engine_id, "/", tar)
             .await
@@ -380,7 +380,7 @@ mod tests {
         );
         assert!(matches!(
             download_of("/x", b"not a tar, not at all, no".repeat(30)),
-            Err(CoreError::Internal(m)) if m.starts_with("unreadable archive from the engine: ")
+            Err(CoreError::Internal(m)) if m.to_string().starts_with("unreadable archive from the engine: ")
         ));
     }
 

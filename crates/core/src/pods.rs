@@ -299,8 +299,7 @@ pub fn merge_template(template: &Value, user: &Value) -> Value {
 
 /// The definition that runs: `definition` merged over `template`, checked.
 fn derive(definition: &PodDefinition, template: Option<&Value>) -> CoreResult<PodDefinition> {
-    let user_json =
-        serde_json::to_value(definition).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let user_json = serde_json::to_value(definition).map_err(CoreError::internal_from)?;
     let derived_json = match template {
         Some(t) => merge_template(t, &user_json),
         None => user_json,
@@ -345,7 +344,7 @@ pub fn pod_status(desired: Desired, phase: Phase, instance: Option<&Instance>) -
 }
 
 fn meta_value(meta: &PodMeta) -> CoreResult<Value> {
-    serde_json::to_value(meta).map_err(|e| CoreError::Internal(e.to_string()))
+    serde_json::to_value(meta).map_err(CoreError::internal_from)
 }
 
 pub fn pod_meta(app: &App) -> PodMeta {
@@ -381,7 +380,7 @@ impl Berth {
             config: derived.config(&credentials)?,
             desired: if on { Desired::On } else { Desired::Off },
             exact_id: true,
-            meta: serde_json::to_value(&meta).map_err(|e| CoreError::Internal(e.to_string()))?,
+            meta: serde_json::to_value(&meta).map_err(CoreError::internal_from)?,
             stop_at: if on {
                 derived
                     .time_to_stop()
@@ -430,8 +429,8 @@ impl Berth {
     ) -> CoreResult<App> {
         let app = self.pod(actor, id, Level::User).await?;
         let mut meta = pod_meta(&app);
-        let mut definition = serde_json::to_value(&meta.definition)
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let mut definition =
+            serde_json::to_value(&meta.definition).map_err(CoreError::internal_from)?;
         for (k, v) in changes {
             if ["pod_id", "image", "template", "arguments", "compute_queue"].contains(&k.as_str()) {
                 return Err(CoreError::invalid_field(
@@ -448,8 +447,7 @@ impl Berth {
             &serde_json::to_value(&meta.derived).unwrap_or_default(),
             &serde_json::to_value(&definition).unwrap_or_default(),
         );
-        meta.derived =
-            serde_json::from_value(derived_json).map_err(|e| CoreError::Internal(e.to_string()))?;
+        meta.derived = serde_json::from_value(derived_json).map_err(CoreError::internal_from)?;
         meta.definition = definition;
         self.save_pod_meta(actor, &app, &meta, "updated the pod definition")
             .await?;

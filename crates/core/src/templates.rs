@@ -190,8 +190,8 @@ impl Berth {
         commit_message: &str,
     ) -> CoreResult<TemplateTag> {
         let app = self.pod(actor, pod_id, Level::Read).await?;
-        let mut definition = serde_json::to_value(pod_meta(&app).derived)
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let mut definition =
+            serde_json::to_value(pod_meta(&app).derived).map_err(CoreError::internal_from)?;
         if let Some(obj) = definition.as_object_mut() {
             for key in ["pod_id", "template", "status_requested"] {
                 obj.remove(key);

@@ -455,7 +455,7 @@ impl Berth {
         let mut stream = match self.runtime.logs(engine_id, Some(lines), false).await {
             Ok(s) => s,
             Err(crate::runtime::RuntimeError::NotFound(_)) => return Ok(String::new()),
-            Err(e) => return Err(CoreError::Unavailable(e.to_string())),
+            Err(e) => return Err(CoreError::unavailable(e)),
         };
         let mut out = String::new();
         while let Some(line) = futures::StreamExt::next(&mut stream).await {

@@ -57,7 +57,7 @@ impl Datasets for FolderDatasets {
         }
         let resolved = candidate
             .canonicalize()
-            .map_err(|e| CoreError::Internal(format!("data set {name}: {e}")))?;
+            .map_err(|e| CoreError::internal(&format!("data set {name}"), e))?;
         Ok(resolved.starts_with(&root).then_some(resolved))
     }
 
@@ -67,7 +67,7 @@ impl Datasets for FolderDatasets {
         builder
             .append_dir_all(name, dir)
             .and_then(|()| builder.into_inner())
-            .map_err(|e| CoreError::Internal(format!("archiving data set {name}: {e}")))
+            .map_err(|e| CoreError::internal(&format!("archiving data set {name}"), e))
     }
 
     fn add(
@@ -77,7 +77,7 @@ impl Datasets for FolderDatasets {
         upload: &DatasetUpload,
     ) -> CoreResult<DatasetSummary> {
         let own_root = self.owner_dir(owner);
-        let io = |e: std::io::Error| CoreError::Internal(format!("data set storage: {e}"));
+        let io = |e: std::io::Error| CoreError::internal("data set storage", e);
         std::fs::create_dir_all(&own_root).map_err(io)?;
         let target = own_root.join(name);
         if std::fs::symlink_metadata(&target).is_ok() {
@@ -119,7 +119,7 @@ impl Datasets for FolderDatasets {
         match std::fs::symlink_metadata(&dir) {
             Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&dir)
                 .map(|()| true)
-                .map_err(|e| CoreError::Internal(format!("removing data set {name}: {e}"))),
+                .map_err(|e| CoreError::internal(&format!("removing data set {name}"), e)),
             _ => Ok(false),
         }
     }
@@ -138,7 +138,7 @@ fn dataset_dirs(dir: &Path) -> CoreResult<Vec<String>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(CoreError::Internal(format!("reading data sets: {e}"))),
+        Err(e) => return Err(CoreError::internal("reading data sets", e)),
     };
     let mut names = Vec::new();
     for entry in entries.flatten() {
@@ -158,7 +158,7 @@ fn dataset_dirs(dir: &Path) -> CoreResult<Vec<String>> {
 /// accepted; anything else refuses the whole archive. Returns (files, bytes).
 fn unpack_dataset(tar_bytes: &[u8], dest: &Path) -> CoreResult<(u64, u64)> {
     let invalid = |m: String| CoreError::invalid_field("file", m);
-    let io = |e: std::io::Error| CoreError::Internal(format!("unpacking the data set: {e}"));
+    let io = |e: std::io::Error| CoreError::internal("unpacking the data set", e);
     let mut archive = tar::Archive::new(tar_bytes);
     let entries = archive
         .entries()

@@ -262,7 +262,7 @@ pub async fn get_images(State(s): State<AppState>, _: Caller) -> TapisResult<Jso
         .runtime
         .list_images()
         .await
-        .map_err(|e| CoreError::Unavailable(e.to_string()))?;
+        .map_err(CoreError::unavailable)?;
     let tenant = &s.berth.settings.tenant;
     let result: Vec<Value> = images
         .iter()

@@ -433,7 +433,7 @@ pub(super) async fn submit(
         .runtime
         .image_exists(&plan.image)
         .await
-        .map_err(|e| CoreError::Unavailable(e.to_string()))?;
+        .map_err(CoreError::unavailable)?;
     if exists && !berth.records_image(actor, &plan.image).await? {
         return Err(CoreError::Conflict(format!(
             "image {} already exists and none of your containers records it",

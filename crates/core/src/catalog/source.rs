@@ -27,7 +27,7 @@ impl Workdir {
     pub fn create(name: &str) -> CoreResult<Workdir> {
         let path = std::env::temp_dir().join(name);
         std::fs::create_dir(&path)
-            .map_err(|e| CoreError::Internal(format!("cannot create {}: {e}", path.display())))?;
+            .map_err(|e| CoreError::internal(&format!("cannot create {}", path.display()), e))?;
         Ok(Workdir(path))
     }
 

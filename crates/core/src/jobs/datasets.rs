@@ -26,7 +26,7 @@ async fn blocking<T: Send + 'static>(
 ) -> CoreResult<T> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| CoreError::Internal(format!("file task failed: {e}")))?
+        .map_err(|e| CoreError::internal("file task failed", e))?
 }
 
 impl Berth {

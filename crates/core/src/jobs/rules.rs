@@ -109,14 +109,14 @@ pub(super) fn script_archive(script_name: &str, script: &[u8]) -> CoreResult<Vec
             bytes: script,
         },
     ])
-    .map_err(|e| CoreError::Internal(format!("script archive: {e}")))
+    .map_err(|e| CoreError::internal("script archive", e))
 }
 
 /// Reads what the engine archived for a path: its first entry says what
 /// the path is. Links are refused, since their target is not what was asked.
 pub(super) fn read_download(tar: Vec<u8>) -> CoreResult<Download> {
     let root = archive::first_entry(&tar)
-        .map_err(|e| CoreError::Internal(format!("unreadable archive: {e}")))?
+        .map_err(|e| CoreError::internal("unreadable archive", e))?
         .ok_or_else(|| CoreError::not_found("the path is empty"))?;
     let name = root.name_or("root");
     match root.kind {
@@ -273,7 +273,7 @@ mod tests {
         );
         assert!(matches!(
             read_download(b"not a tar, not at all, no".repeat(30)),
-            Err(CoreError::Internal(m)) if m.starts_with("unreadable archive: ")
+            Err(CoreError::Internal(m)) if m.to_string().starts_with("unreadable archive: ")
         ));
     }
 

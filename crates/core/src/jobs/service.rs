@@ -26,13 +26,6 @@ use crate::service::Berth;
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_SCRIPT_BYTES: usize = 1 << 20;
 
-fn engine_error(e: RuntimeError) -> CoreError {
-    match e {
-        RuntimeError::NotFound(what) => CoreError::not_found(format!("{what} not found")),
-        other => CoreError::Unavailable(other.to_string()),
-    }
-}
-
 fn job_not_found(what: &str) -> CoreError {
     CoreError::not_found(format!("job {what} not found"))
 }
@@ -130,7 +123,7 @@ impl Berth {
                     "image_name",
                     format!("image {i} not found on the engine"),
                 ),
-                other => CoreError::Unavailable(other.to_string()),
+                other => CoreError::unavailable(other),
             });
         }
         tracing::info!(job = %job.job.uuid, by = %actor.username, %image, "script job started");
@@ -169,7 +162,7 @@ impl Berth {
             Some(id) => match self.runtime.inspect(id).await {
                 Ok(c) => Some(c),
                 Err(RuntimeError::NotFound(_)) => None,
-                Err(e) => return Err(CoreError::Unavailable(e.to_string())),
+                Err(e) => return Err(CoreError::unavailable(e)),
             },
         };
         self.settle(job, container).await
@@ -282,7 +275,7 @@ impl Berth {
             .runtime
             .list(&[(LABEL_JOB, None)])
             .await
-            .map_err(|e| CoreError::Unavailable(e.to_string()))?
+            .map_err(CoreError::unavailable)?
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect();
@@ -313,10 +306,10 @@ impl Berth {
             .runtime
             .logs(&container.id, None, false)
             .await
-            .map_err(engine_error)?;
+            .map_err(CoreError::from)?;
         let mut output = String::new();
         while let Some(line) = lines.next().await {
-            output.push_str(&line.map_err(engine_error)?.text);
+            output.push_str(&line.map_err(CoreError::from)?.text);
             output.push('\n');
         }
         Ok(output)
@@ -360,7 +353,10 @@ impl Berth {
     ) -> CoreResult<Vec<FsChange>> {
         let observed = self.script_job_by_container(actor, container_id).await?;
         let container = container_of(&observed)?;
-        self.runtime.diff(&container.id).await.map_err(engine_error)
+        self.runtime
+            .diff(&container.id)
+            .await
+            .map_err(CoreError::from)
     }
 
     /// Samples the resource use of every running script job, so that a job
@@ -433,7 +429,7 @@ impl Berth {
                 RuntimeError::NotFound(_) => {
                     CoreError::not_found(format!("{path} not found in the job's container"))
                 }
-                other => CoreError::Unavailable(other.to_string()),
+                other => CoreError::unavailable(other),
             })?;
         read_download(tar)
     }
@@ -496,7 +492,7 @@ impl Berth {
             .runtime
             .list_images()
             .await
-            .map_err(|e| CoreError::Unavailable(e.to_string()))?;
+            .map_err(CoreError::unavailable)?;
         const PAGE: i64 = 100;
         for page in 1.. {
             let query = RepoListQuery {

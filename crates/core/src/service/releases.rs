@@ -40,7 +40,7 @@ impl Berth {
     async fn missing_part(&self, app: &App, what: String) -> CoreError {
         match self.store.get_app(&app.id).await {
             Ok(None) => CoreError::not_found(format!("app {} not found", app.id)),
-            Ok(Some(_)) => CoreError::Internal(what),
+            Ok(Some(_)) => CoreError::Internal(what.into()),
             Err(e) => e.into(),
         }
     }
@@ -65,7 +65,7 @@ impl Berth {
             .runtime
             .image_exists(image)
             .await
-            .map_err(|e| CoreError::Unavailable(e.to_string()))?;
+            .map_err(CoreError::unavailable)?;
         if present {
             return Ok(());
         }

@@ -89,7 +89,7 @@ impl Berth {
                 CoreError::invalid(format!("image {i} not found on the engine"))
             }
             RuntimeError::Timeout(m) => CoreError::Failed(format!("command timed out: {m}")),
-            other => CoreError::Unavailable(other.to_string()),
+            other => CoreError::unavailable(other),
         })?;
         Ok((r.exit_code, r.output))
     }

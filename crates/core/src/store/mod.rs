@@ -58,7 +58,7 @@ impl From<StoreError> for crate::CoreError {
             StoreError::Stale(m) => crate::CoreError::Conflict(format!(
                 "{m} was changed by another request at the same time; try again"
             )),
-            StoreError::Backend(m) => crate::CoreError::Internal(m),
+            StoreError::Backend(m) => crate::CoreError::Internal(m.into()),
         }
     }
 }
