@@ -3,17 +3,14 @@
 
 use async_trait::async_trait;
 use berth_core::catalog::*;
-use berth_core::image::ImageRef;
 use berth_core::model::Timestamp;
 use berth_core::store::{CatalogStore, Page, StoreResult};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use self::search::{column, push_where};
-use super::{
-    SqliteStore, backend, db_err, get, get_json, get_opt_json, get_ts, get_uuid, json, ts,
-};
+use crate::rows::{self, Columns};
+use crate::{SqliteStore, backend, db_err, json, ts};
 
 mod search;
 
@@ -23,68 +20,6 @@ const MAX_TASK_LOG: i64 = 1 << 20;
 const REPO_SELECT: &str = "SELECT r.id, r.name, r.kind, r.readme, r.is_public, r.status, \
      r.owner_id, u.username AS owner, r.created, r.updated \
      FROM image_repos r JOIN users u ON u.id = r.owner_id";
-
-fn repo_from(row: &SqliteRow) -> StoreResult<ImageRepo> {
-    let kind: i64 = get(row, "kind")?;
-    let status: i64 = get(row, "status")?;
-    Ok(ImageRepo {
-        id: get(row, "id")?,
-        name: get(row, "name")?,
-        kind: RepoKind::from_code(kind).ok_or_else(|| backend(format!("bad kind {kind}")))?,
-        readme: get(row, "readme")?,
-        is_public: get(row, "is_public")?,
-        status: CatalogStatus::from_code(status)
-            .ok_or_else(|| backend(format!("bad status {status}")))?,
-        owner_id: get(row, "owner_id")?,
-        owner: get(row, "owner")?,
-        labels: Vec::new(),
-        created: get_ts(row, "created")?,
-        updated: get_ts(row, "updated")?,
-    })
-}
-
-fn version_from(row: &SqliteRow) -> StoreResult<ImageVersion> {
-    let status: i64 = get(row, "status")?;
-    Ok(ImageVersion {
-        id: get(row, "id")?,
-        repo_id: get(row, "repo_id")?,
-        name: get(row, "name")?,
-        image_ref: get(row, "image_ref")?,
-        image: ImageRef {
-            registry: get(row, "registry")?,
-            namespace: get(row, "namespace")?,
-            repository: get(row, "repository")?,
-            tag: get(row, "tag")?,
-            digest: get(row, "digest")?,
-        },
-        command: get(row, "command")?,
-        env_vars: get_opt_json(row, "env_vars")?,
-        github_link: get(row, "github_link")?,
-        helm_config: get_opt_json(row, "helm_config")?,
-        usage: get(row, "usage")?,
-        status: CatalogStatus::from_code(status)
-            .ok_or_else(|| backend(format!("bad status {status}")))?,
-        created: get_ts(row, "created")?,
-        updated: get_ts(row, "updated")?,
-    })
-}
-
-fn task_from(row: &SqliteRow) -> StoreResult<Task> {
-    let state: String = get(row, "state")?;
-    Ok(Task {
-        id: get_uuid(row, "id")?,
-        kind: get(row, "kind")?,
-        owner_id: get(row, "owner_id")?,
-        group_id: get_uuid(row, "group_id")?,
-        trace_id: get_uuid(row, "trace_id")?,
-        state: TaskState::parse(&state).ok_or_else(|| backend(format!("bad state {state}")))?,
-        payload: get_json(row, "payload")?,
-        log: get(row, "log")?,
-        result: get_opt_json(row, "result")?,
-        created: get_ts(row, "created")?,
-        updated: get_ts(row, "updated")?,
-    })
-}
 
 async fn insert_version_on(conn: &mut SqliteConnection, v: &ImageVersion) -> StoreResult<i64> {
     sqlx::query_scalar(
@@ -128,11 +63,12 @@ impl SqliteStore {
         qb.push(") ORDER BY key, value");
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         for row in &rows {
-            let repo_id: i64 = get(row, "repo_id")?;
+            let label = Columns::of("image_labels", row);
+            let repo_id: i64 = label.get("repo_id")?;
             if let Some(r) = repos.iter_mut().find(|r| r.id == repo_id) {
                 r.labels.push(Label {
-                    key: get(row, "key")?,
-                    value: get(row, "value")?,
+                    key: label.get("key")?,
+                    value: label.get("value")?,
                 });
             }
         }
@@ -149,7 +85,7 @@ impl SqliteStore {
         let Some(row) = q.fetch_optional(&self.pool).await.map_err(db_err)? else {
             return Ok(None);
         };
-        let mut repo = [repo_from(&row)?];
+        let mut repo = [rows::image_repo(&row)?];
         self.attach_labels(&mut repo).await?;
         let [repo] = repo;
         Ok(Some(repo))
@@ -248,7 +184,7 @@ impl CatalogStore for SqliteStore {
         let rows = select.build().fetch_all(&self.pool).await.map_err(db_err)?;
         let mut items = rows
             .iter()
-            .map(repo_from)
+            .map(rows::image_repo)
             .collect::<StoreResult<Vec<_>>>()?;
         self.attach_labels(&mut items).await?;
         Ok(Page { items, total })
@@ -324,7 +260,7 @@ impl CatalogStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err)?;
-        row.as_ref().map(version_from).transpose()
+        row.as_ref().map(rows::image_version).transpose()
     }
 
     async fn repo_versions(&self, repo_id: i64) -> StoreResult<Vec<ImageVersion>> {
@@ -333,7 +269,7 @@ impl CatalogStore for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter().map(version_from).collect()
+        rows.iter().map(rows::image_version).collect()
     }
 
     async fn update_version(&self, v: &ImageVersion) -> StoreResult<()> {
@@ -371,7 +307,7 @@ impl CatalogStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        rows.iter().map(version_from).collect()
+        rows.iter().map(rows::image_version).collect()
     }
 
     async fn bump_version_usage(&self, image_ref: &str) -> StoreResult<u64> {
@@ -413,7 +349,7 @@ impl CatalogStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err)?;
-        row.as_ref().map(task_from).transpose()
+        row.as_ref().map(rows::task).transpose()
     }
 
     async fn list_tasks(
@@ -455,7 +391,7 @@ impl CatalogStore for SqliteStore {
         select.push_bind(offset);
         let rows = select.build().fetch_all(&self.pool).await.map_err(db_err)?;
         Ok(Page {
-            items: rows.iter().map(task_from).collect::<StoreResult<_>>()?,
+            items: rows.iter().map(rows::task).collect::<StoreResult<_>>()?,
             total,
         })
     }
@@ -485,7 +421,11 @@ impl CatalogStore for SqliteStore {
         .map_err(db_err)?;
         let state =
             state.ok_or_else(|| berth_core::store::StoreError::NotFound(format!("task {id}")))?;
-        TaskState::parse(&state).ok_or_else(|| backend(format!("bad state {state}")))
+        TaskState::parse(&state).ok_or_else(|| {
+            backend(format!(
+                "stored tasks.state does not decode: unknown value {state:?}"
+            ))
+        })
     }
 
     async fn finish_task(
@@ -523,7 +463,7 @@ impl CatalogStore for SqliteStore {
         .map_err(db_err)?;
         let mut tasks = rows
             .iter()
-            .map(task_from)
+            .map(rows::task)
             .collect::<StoreResult<Vec<_>>>()?;
         tasks.sort_by_key(|t| t.created);
         Ok(tasks)
@@ -533,6 +473,7 @@ impl CatalogStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use berth_core::catalog::search::{compile_filter, compile_sort, keyword_condition};
+    use berth_core::image::ImageRef;
     use berth_core::model::now;
     use berth_core::store::{IdentityStore, StoreError};
 

@@ -18,8 +18,6 @@ use sqlx::{Sqlite, SqliteExecutor, SqlitePool};
 
 // Timestamps are stored as RFC 3339 text, written as core formats them.
 use berth_core::model::rfc3339 as ts;
-// The catalog decoders read columns through these.
-use rows::{get, get_json, get_opt_json, get_ts, get_uuid};
 
 mod access;
 mod apps;

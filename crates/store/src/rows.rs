@@ -8,7 +8,11 @@
 
 use std::fmt::Display;
 
+use berth_core::image::ImageRef;
 use berth_core::jobs::ScriptJob;
+use berth_core::model::catalog::{
+    CatalogStatus, ImageRepo, ImageVersion, RepoKind, Task, TaskState,
+};
 use berth_core::model::*;
 use berth_core::plan::DesiredApp;
 use berth_core::store::{StoreError, StoreResult};
@@ -114,6 +118,12 @@ impl<'r> Columns<'r> {
         self.opt_text_as(column, |text| serde_json::from_str(text))
     }
 
+    /// An integer column holding one of the codes `parse` knows.
+    pub(crate) fn coded<T>(&self, column: &str, parse: fn(i64) -> Option<T>) -> StoreResult<T> {
+        let code: i64 = self.get(column)?;
+        parse(code).ok_or_else(|| undecodable(self.table, column, format!("unknown code {code}")))
+    }
+
     /// A text column holding one of the names `parse` knows.
     pub(crate) fn named<T>(&self, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
         self.text_as(column, or_unknown(parse))
@@ -122,36 +132,6 @@ impl<'r> Columns<'r> {
 
 // Column readers for decoders that do not name their table (the catalog's):
 // the same policy, with errors that name only the column.
-
-fn untabled(row: &SqliteRow) -> Columns<'_> {
-    Columns { row, table: None }
-}
-
-pub(crate) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    untabled(row).get(column)
-}
-
-pub(crate) fn get_uuid(row: &SqliteRow, column: &str) -> StoreResult<Uuid> {
-    untabled(row).uuid(column)
-}
-
-pub(crate) fn get_ts(row: &SqliteRow, column: &str) -> StoreResult<Timestamp> {
-    untabled(row).ts(column)
-}
-
-pub(crate) fn get_json<T: DeserializeOwned>(row: &SqliteRow, column: &str) -> StoreResult<T> {
-    untabled(row).json(column)
-}
-
-pub(crate) fn get_opt_json<T: DeserializeOwned>(
-    row: &SqliteRow,
-    column: &str,
-) -> StoreResult<Option<T>> {
-    untabled(row).opt_json(column)
-}
 
 // ------------------------------------------------------------------ identity
 
@@ -463,6 +443,68 @@ pub(crate) fn template_tag(row: &SqliteRow) -> StoreResult<TemplateTag> {
         commit_message: r.get("commit_message")?,
         added_by: r.get("added_by")?,
         created: r.ts("created")?,
+    })
+}
+
+// ------------------------------------------------------------------ catalog
+
+/// An `image_repos` row joined with its owner's name; labels are read apart.
+pub(crate) fn image_repo(row: &SqliteRow) -> StoreResult<ImageRepo> {
+    let r = Columns::of("image_repos", row);
+    Ok(ImageRepo {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        kind: r.coded("kind", RepoKind::from_code)?,
+        readme: r.get("readme")?,
+        is_public: r.get("is_public")?,
+        status: r.coded("status", CatalogStatus::from_code)?,
+        owner_id: r.get("owner_id")?,
+        owner: r.get("owner")?,
+        labels: Vec::new(),
+        created: r.ts("created")?,
+        updated: r.ts("updated")?,
+    })
+}
+
+pub(crate) fn image_version(row: &SqliteRow) -> StoreResult<ImageVersion> {
+    let r = Columns::of("image_versions", row);
+    Ok(ImageVersion {
+        id: r.get("id")?,
+        repo_id: r.get("repo_id")?,
+        name: r.get("name")?,
+        image_ref: r.get("image_ref")?,
+        image: ImageRef {
+            registry: r.get("registry")?,
+            namespace: r.get("namespace")?,
+            repository: r.get("repository")?,
+            tag: r.get("tag")?,
+            digest: r.get("digest")?,
+        },
+        command: r.get("command")?,
+        env_vars: r.opt_json("env_vars")?,
+        github_link: r.get("github_link")?,
+        helm_config: r.opt_json("helm_config")?,
+        usage: r.get("usage")?,
+        status: r.coded("status", CatalogStatus::from_code)?,
+        created: r.ts("created")?,
+        updated: r.ts("updated")?,
+    })
+}
+
+pub(crate) fn task(row: &SqliteRow) -> StoreResult<Task> {
+    let r = Columns::of("tasks", row);
+    Ok(Task {
+        id: r.uuid("id")?,
+        kind: r.get("kind")?,
+        owner_id: r.get("owner_id")?,
+        group_id: r.uuid("group_id")?,
+        trace_id: r.uuid("trace_id")?,
+        state: r.named("state", TaskState::parse)?,
+        payload: r.json("payload")?,
+        log: r.get("log")?,
+        result: r.opt_json("result")?,
+        created: r.ts("created")?,
+        updated: r.ts("updated")?,
     })
 }
 
