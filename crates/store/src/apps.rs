@@ -226,16 +226,14 @@ impl AppStore for SqliteStore {
             if let Some(c) = &new.new_config {
                 insert_config(&mut tx, c).await?;
             }
-            let made = Release {
-                uuid: Uuid::new_v4(),
-                app_id: change.app_id.clone(),
-                owner: change.actor.clone(),
-                version: berth_core::rules::next_release_version(release_now),
-                build: new.build,
-                config: new.config,
-                summary: new.summary.clone(),
-                created: t,
-            };
+            let made = Release::new(
+                &change.app_id,
+                &change.actor,
+                berth_core::rules::next_release_version(release_now),
+                (new.build, new.config),
+                new.summary.clone(),
+                t,
+            );
             insert_release(&mut tx, &made).await?;
             release = Some(made);
         }
@@ -289,38 +287,16 @@ pub(crate) mod tests {
     /// App `demo` owned by `owner`, at release 1 with an empty config.
     pub(crate) fn demo_app(owner: &User) -> (App, Config, Release) {
         let t = now();
-        let app = App {
-            id: "demo".into(),
-            uuid: Uuid::new_v4(),
-            owner_id: owner.id,
-            owner: owner.username.clone(),
-            kind: AppKind::App,
-            desired: Desired::On,
-            structure: Structure::new(),
-            release: 1,
-            error: None,
-            stop_at: None,
-            meta: serde_json::Value::Null,
-            created: t,
-            updated: t,
-        };
-        let config = Config {
-            uuid: Uuid::new_v4(),
-            app_id: "demo".into(),
-            owner: owner.username.clone(),
-            values: ConfigValues::default(),
-            created: t,
-        };
-        let release = Release {
-            uuid: Uuid::new_v4(),
-            app_id: "demo".into(),
-            owner: owner.username.clone(),
-            version: 1,
-            build: None,
-            config: config.uuid,
-            summary: "init".into(),
-            created: t,
-        };
+        let app = App::new("demo", owner, AppKind::App, t);
+        let config = Config::new("demo", &owner.username, ConfigValues::default(), t);
+        let release = Release::new(
+            "demo",
+            &owner.username,
+            1,
+            (None, config.uuid),
+            "init".into(),
+            t,
+        );
         (app, config, release)
     }
 

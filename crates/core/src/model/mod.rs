@@ -98,6 +98,27 @@ pub struct App {
     pub updated: Timestamp,
 }
 
+impl App {
+    /// A new app of `owner`'s at release 1, on, with nothing to run yet.
+    pub fn new(id: &str, owner: &User, kind: AppKind, at: Timestamp) -> App {
+        App {
+            id: id.to_string(),
+            uuid: Uuid::new_v4(),
+            owner_id: owner.id,
+            owner: owner.username.clone(),
+            kind,
+            desired: Desired::On,
+            structure: Structure::new(),
+            release: 1,
+            error: None,
+            stop_at: None,
+            meta: serde_json::Value::Null,
+            created: at,
+            updated: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Build {
     pub uuid: Uuid,
@@ -186,6 +207,18 @@ pub struct Config {
     pub created: Timestamp,
 }
 
+impl Config {
+    pub fn new(app_id: &str, owner: &str, values: ConfigValues, at: Timestamp) -> Config {
+        Config {
+            uuid: Uuid::new_v4(),
+            app_id: app_id.to_string(),
+            owner: owner.to_string(),
+            values,
+            created: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
     pub uuid: Uuid,
@@ -196,6 +229,29 @@ pub struct Release {
     pub config: Uuid,
     pub summary: String,
     pub created: Timestamp,
+}
+
+impl Release {
+    /// Version `version` of `app_id`, running `build` (if any) with `config`.
+    pub fn new(
+        app_id: &str,
+        owner: &str,
+        version: i64,
+        (build, config): (Option<Uuid>, Uuid),
+        summary: String,
+        at: Timestamp,
+    ) -> Release {
+        Release {
+            uuid: Uuid::new_v4(),
+            app_id: app_id.to_string(),
+            owner: owner.to_string(),
+            version,
+            build,
+            config,
+            summary,
+            created: at,
+        }
+    }
 }
 
 /// Observed state of one instance, as Deis names container states.

@@ -179,13 +179,8 @@ impl Berth {
                 let app = &app;
                 let previous = self.current_release(app).await?;
                 let base = self.current_config(app).await?;
-                let config = Config {
-                    uuid: Uuid::new_v4(),
-                    app_id: app.id.clone(),
-                    owner: actor.username.clone(),
-                    values: rules::merge_config(&base.values, patch)?,
-                    created: now(),
-                };
+                let values = rules::merge_config(&base.values, patch)?;
+                let config = Config::new(&app.id, &actor.username, values, now());
                 let summary = format!(
                     "{} {}",
                     actor.username,
