@@ -1,0 +1,30 @@
+//! The engine's container events, narrowed to the Berth-labelled containers
+//! of this server.
+
+use berth_core::runtime::{EngineEvent, LABEL_APP, RuntimeError};
+use bollard::query_parameters::EventsOptions;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
+use super::{DockerRuntime, engine};
+
+pub(super) fn watch(
+    runtime: &DockerRuntime,
+) -> BoxStream<'static, Result<EngineEvent, RuntimeError>> {
+    let mut filters = runtime.scoped_filters(&[(LABEL_APP, None)]);
+    filters.insert("type".into(), vec!["container".into()]);
+    let options = EventsOptions {
+        filters: Some(filters),
+        ..EventsOptions::default()
+    };
+    let stream = runtime.docker.events(Some(options)).map(|ev| {
+        let ev = ev.map_err(engine)?;
+        let actor = ev.actor.unwrap_or_default();
+        Ok(EngineEvent {
+            container_id: actor.id.unwrap_or_default(),
+            action: ev.action.unwrap_or_default(),
+            labels: actor.attributes.unwrap_or_default().into_iter().collect(),
+        })
+    });
+    stream.boxed()
+}

@@ -1,0 +1,208 @@
+//! The Docker Engine driver: the connection, the label that scopes it to one
+//! Berth installation, how engine errors map onto [`RuntimeError`], and the
+//! [`Runtime`] implementation, which hands each call to the module for its
+//! concept (container life, container info, exec, logs, events, files,
+//! stats, images).
+
+mod containers;
+mod events;
+mod exec;
+mod files;
+mod images;
+mod info;
+mod logs;
+mod stats;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use berth_core::model::Timestamp;
+use berth_core::runtime::{
+    BuildOptions, ContainerInfo, ContainerSpec, ContainerStats, EngineEvent, ExecOutput, FsChange,
+    LogLine, Runtime, RuntimeError,
+};
+use bollard::Docker;
+use bollard::errors::Error as BollardError;
+use futures::stream::BoxStream;
+use time::format_description::well_known::Rfc3339;
+
+/// The label that ties a container to one Berth installation, so that
+/// several installations (or test servers) can share an engine and never
+/// take each other's containers for orphans.
+pub const LABEL_SERVER: &str = "berth.server";
+
+pub struct DockerRuntime {
+    docker: Docker,
+    node: String,
+    server: String,
+}
+
+impl DockerRuntime {
+    /// Connects to `DOCKER_HOST`, or the default local socket. Every
+    /// container this driver creates, lists or watches carries
+    /// `berth.server=<server>`.
+    pub fn connect(server: &str) -> Result<Self, RuntimeError> {
+        let docker = Docker::connect_with_defaults().map_err(engine)?;
+        let node = std::fs::read_to_string("/etc/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "local".into());
+        Ok(DockerRuntime {
+            docker,
+            node,
+            server: server.to_string(),
+        })
+    }
+
+    fn scoped_filters(&self, labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
+        let mut all = labels.to_vec();
+        all.push((LABEL_SERVER, Some(self.server.as_str())));
+        label_filters(&all)
+    }
+}
+
+fn label_filters(labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
+    let values = labels
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k}={v}"),
+            None => k.to_string(),
+        })
+        .collect();
+    HashMap::from([("label".to_string(), values)])
+}
+
+fn engine(e: BollardError) -> RuntimeError {
+    RuntimeError::Engine(e.to_string())
+}
+
+/// Maps the engine's status codes onto the errors core distinguishes.
+fn classify(e: BollardError, what: &str) -> RuntimeError {
+    match &e {
+        BollardError::DockerResponseServerError {
+            status_code: 404,
+            message,
+        } => {
+            if message.contains("image") {
+                RuntimeError::ImageNotFound(what.to_string())
+            } else {
+                RuntimeError::NotFound(format!("{what} ({message})"))
+            }
+        }
+        BollardError::DockerResponseServerError {
+            status_code: 409,
+            message,
+        } => RuntimeError::Conflict(message.clone()),
+        _ => engine(e),
+    }
+}
+
+/// Whether the engine answered with this HTTP status.
+fn has_status(e: &BollardError, status: u16) -> bool {
+    matches!(e, BollardError::DockerResponseServerError { status_code, .. } if *status_code == status)
+}
+
+fn parse_time(s: Option<&str>) -> Option<Timestamp> {
+    s.and_then(|s| Timestamp::parse(s, &Rfc3339).ok())
+        .filter(|t| t.year() > 1)
+}
+
+#[async_trait]
+impl Runtime for DockerRuntime {
+    async fn ping(&self) -> Result<String, RuntimeError> {
+        let v = self.docker.version().await.map_err(engine)?;
+        Ok(format!("docker {}", v.version.unwrap_or_default()))
+    }
+
+    async fn create(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
+        containers::create(self, spec).await
+    }
+
+    async fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        containers::start(self, id).await
+    }
+
+    async fn stop(&self, id: &str, timeout: Duration) -> Result<(), RuntimeError> {
+        containers::stop(self, id, timeout).await
+    }
+
+    async fn remove(&self, id: &str) -> Result<(), RuntimeError> {
+        containers::remove(self, id).await
+    }
+
+    async fn inspect(&self, id: &str) -> Result<ContainerInfo, RuntimeError> {
+        info::inspect(self, id).await
+    }
+
+    async fn list(
+        &self,
+        labels: &[(&str, Option<&str>)],
+    ) -> Result<Vec<ContainerInfo>, RuntimeError> {
+        info::list(self, labels).await
+    }
+
+    async fn events(
+        &self,
+    ) -> Result<BoxStream<'static, Result<EngineEvent, RuntimeError>>, RuntimeError> {
+        Ok(events::watch(self))
+    }
+
+    async fn logs(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+    ) -> Result<BoxStream<'static, Result<LogLine, RuntimeError>>, RuntimeError> {
+        Ok(logs::read(self, id, tail, follow))
+    }
+
+    async fn exec(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Duration,
+    ) -> Result<ExecOutput, RuntimeError> {
+        exec::run(self, id, argv, timeout).await
+    }
+
+    async fn wait(&self, id: &str) -> Result<i64, RuntimeError> {
+        containers::wait(self, id).await
+    }
+
+    async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
+        images::exists(self, image).await
+    }
+
+    async fn pull(&self, image: &str, timeout: Duration) -> Result<(), RuntimeError> {
+        images::pull(self, image, timeout).await
+    }
+
+    async fn list_images(&self) -> Result<Vec<String>, RuntimeError> {
+        images::list(self).await
+    }
+
+    async fn put_archive(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), RuntimeError> {
+        files::put_archive(self, id, dir, tar).await
+    }
+
+    async fn get_archive(&self, id: &str, path: &str) -> Result<Vec<u8>, RuntimeError> {
+        files::get_archive(self, id, path).await
+    }
+
+    async fn diff(&self, id: &str) -> Result<Vec<FsChange>, RuntimeError> {
+        files::diff(self, id).await
+    }
+
+    async fn stats(&self, id: &str) -> Result<ContainerStats, RuntimeError> {
+        stats::sample(self, id).await
+    }
+
+    async fn build_image(
+        &self,
+        context_tar: Vec<u8>,
+        options: BuildOptions,
+        log: tokio::sync::mpsc::Sender<String>,
+    ) -> Result<String, RuntimeError> {
+        images::build(self, context_tar, options, log).await
+    }
+}
