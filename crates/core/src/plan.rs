@@ -248,114 +248,15 @@ pub fn plan_app(
             current_rows.insert(slot);
         }
 
-        let state = observed_state(row, container, running);
-        let mut obs = Observation {
-            instance: row.uuid,
-            state,
-            exit_code: container.and_then(|c| c.exit_code).or(row.exit_code),
-            message: container
-                .and_then(|c| c.error.clone().filter(|e| !e.is_empty()))
-                .or_else(|| {
-                    (state == InstanceState::Error)
-                        .then(|| row.message.clone())
-                        .flatten()
-                }),
-            engine_id: container.map(|c| c.id.clone()).or(row.engine_id.clone()),
-            node: container.and_then(|c| c.node.clone()).or(row.node.clone()),
-            restarts: row.restarts,
-            next_restart: row.next_restart,
-            ports: container
-                .map(|c| c.ports.clone())
-                .unwrap_or_else(|| row.ports.clone()),
-        };
-        if state == InstanceState::Up {
-            obs.exit_code = None;
-            obs.message = None;
-            obs.next_restart = None;
-            // Up at the last pass too and unchanged since: the crash count is forgiven.
-            let stable = row.state == InstanceState::Up && now - row.updated >= STABLE_AFTER;
-            if stable {
-                obs.restarts = 0;
-            }
+        let mut obs = observe(row, container, running, now);
+        let decision = decide(app, row, &mut obs, container_id, is_current, now);
+        if let Some(action) = decision.action {
+            plan.actions.push(action);
         }
-        if state == InstanceState::Crashed && obs.message.is_none() {
-            obs.message = obs.exit_code.map(|c| format!("exited with code {c}"));
+        if let Some(due) = decision.wake_at {
+            plan.wake_at = Some(plan.wake_at.map_or(due, |w| w.min(due)));
         }
-
-        if !running || !is_current {
-            // An old release keeps running until its replacement has started;
-            // a stopped app keeps its containers, stopped.
-            if !running
-                && state == InstanceState::Up
-                && let Some(id) = container_id
-            {
-                plan.actions.push(Action::Stop {
-                    instance: row.uuid,
-                    container_id: id,
-                });
-            }
-        } else if row.restart_requested {
-            plan.actions.push(Action::Restart {
-                instance: row.uuid,
-                container_id,
-            });
-        } else if row.stopped {
-            if state == InstanceState::Up
-                && let Some(id) = container_id
-            {
-                plan.actions.push(Action::Stop {
-                    instance: row.uuid,
-                    container_id: id,
-                });
-            }
-        } else if state == InstanceState::Crashed && destroyed_after(app.autodestroy, obs.exit_code)
-        {
-            plan.actions.push(Action::Destroy {
-                instance: row.uuid,
-                proc_type: row.proc_type.clone(),
-                container_id,
-            });
-            continue;
-        } else if state == InstanceState::Crashed && !restarts_after(app.restart, obs.exit_code) {
-            // It stays exited, as its policy says: nothing to schedule.
-            obs.next_restart = None;
-        } else {
-            match (state, container_id) {
-                (InstanceState::Created, None) => {
-                    plan.actions.push(Action::Ensure { instance: row.uuid })
-                }
-                (InstanceState::Created, Some(id)) => plan.actions.push(Action::Start {
-                    instance: row.uuid,
-                    container_id: id,
-                    is_restart: false,
-                }),
-                (InstanceState::Crashed | InstanceState::Error, id) => {
-                    let due = *obs.next_restart.get_or_insert(
-                        now + Duration::seconds(restart_backoff_secs(row.restarts) as i64),
-                    );
-                    if due <= now {
-                        obs.next_restart = None;
-                        obs.restarts = row.restarts.saturating_add(1);
-                        plan.actions.push(match id {
-                            Some(id) if state == InstanceState::Crashed => Action::Start {
-                                instance: row.uuid,
-                                container_id: id,
-                                is_restart: true,
-                            },
-                            Some(id) => Action::Remove {
-                                instance: row.uuid,
-                                container_id: Some(id),
-                            },
-                            None => Action::Ensure { instance: row.uuid },
-                        });
-                    } else {
-                        plan.wake_at = Some(plan.wake_at.map_or(due, |w| w.min(due)));
-                    }
-                }
-                _ => {}
-            }
-        }
-        if differs(row, &obs) {
+        if decision.record && differs(row, &obs) {
             plan.observations.push(obs);
         }
     }
@@ -371,6 +272,155 @@ pub fn plan_app(
     }
     plan.actions.extend(removals);
     plan
+}
+
+/// What one pass sees of a kept row: its state, exit code, message, engine
+/// id, node and ports, from its container where there is one.
+fn observe(
+    row: &Instance,
+    container: Option<&ContainerInfo>,
+    running: bool,
+    now: Timestamp,
+) -> Observation {
+    let state = observed_state(row, container, running);
+    let mut obs = Observation {
+        instance: row.uuid,
+        state,
+        exit_code: container.and_then(|c| c.exit_code).or(row.exit_code),
+        message: container
+            .and_then(|c| c.error.clone().filter(|e| !e.is_empty()))
+            .or_else(|| {
+                (state == InstanceState::Error)
+                    .then(|| row.message.clone())
+                    .flatten()
+            }),
+        engine_id: container.map(|c| c.id.clone()).or(row.engine_id.clone()),
+        node: container.and_then(|c| c.node.clone()).or(row.node.clone()),
+        restarts: row.restarts,
+        next_restart: row.next_restart,
+        ports: container
+            .map(|c| c.ports.clone())
+            .unwrap_or_else(|| row.ports.clone()),
+    };
+    if state == InstanceState::Up {
+        obs.exit_code = None;
+        obs.message = None;
+        obs.next_restart = None;
+        // Up at the last pass too and unchanged since: the crash count is forgiven.
+        let stable = row.state == InstanceState::Up && now - row.updated >= STABLE_AFTER;
+        if stable {
+            obs.restarts = 0;
+        }
+    }
+    if state == InstanceState::Crashed && obs.message.is_none() {
+        obs.message = obs.exit_code.map(|c| format!("exited with code {c}"));
+    }
+    obs
+}
+
+/// What the plan does with one kept row.
+#[derive(Default)]
+struct RowDecision {
+    action: Option<Action>,
+    /// When the row's next restart is due, if it is waiting for one.
+    wake_at: Option<Timestamp>,
+    /// False for a row that is destroyed: nothing of it is recorded.
+    record: bool,
+}
+
+/// Decides one kept row's action from what was observed, and settles its
+/// restart bookkeeping in `obs`.
+fn decide(
+    app: &DesiredApp,
+    row: &Instance,
+    obs: &mut Observation,
+    container_id: Option<String>,
+    is_current: bool,
+    now: Timestamp,
+) -> RowDecision {
+    let state = obs.state;
+    let stop = |container_id: Option<String>| {
+        container_id
+            .filter(|_| state == InstanceState::Up)
+            .map(|id| Action::Stop {
+                instance: row.uuid,
+                container_id: id,
+            })
+    };
+    let act = |action: Option<Action>| RowDecision {
+        action,
+        wake_at: None,
+        record: true,
+    };
+    if !app.wants_running() || !is_current {
+        // An old release keeps running until its replacement has started;
+        // a stopped app keeps its containers, stopped.
+        return act(if app.wants_running() {
+            None
+        } else {
+            stop(container_id)
+        });
+    }
+    if row.restart_requested {
+        return act(Some(Action::Restart {
+            instance: row.uuid,
+            container_id,
+        }));
+    }
+    if row.stopped {
+        return act(stop(container_id));
+    }
+    if state == InstanceState::Crashed && destroyed_after(app.autodestroy, obs.exit_code) {
+        return RowDecision {
+            action: Some(Action::Destroy {
+                instance: row.uuid,
+                proc_type: row.proc_type.clone(),
+                container_id,
+            }),
+            wake_at: None,
+            record: false,
+        };
+    }
+    if state == InstanceState::Crashed && !restarts_after(app.restart, obs.exit_code) {
+        // It stays exited, as its policy says: nothing to schedule.
+        obs.next_restart = None;
+        return act(None);
+    }
+    match (state, container_id) {
+        (InstanceState::Created, None) => act(Some(Action::Ensure { instance: row.uuid })),
+        (InstanceState::Created, Some(id)) => act(Some(Action::Start {
+            instance: row.uuid,
+            container_id: id,
+            is_restart: false,
+        })),
+        (InstanceState::Crashed | InstanceState::Error, id) => {
+            let due = *obs
+                .next_restart
+                .get_or_insert(now + Duration::seconds(restart_backoff_secs(row.restarts) as i64));
+            if due > now {
+                return RowDecision {
+                    action: None,
+                    wake_at: Some(due),
+                    record: true,
+                };
+            }
+            obs.next_restart = None;
+            obs.restarts = row.restarts.saturating_add(1);
+            act(Some(match id {
+                Some(id) if state == InstanceState::Crashed => Action::Start {
+                    instance: row.uuid,
+                    container_id: id,
+                    is_restart: true,
+                },
+                Some(id) => Action::Remove {
+                    instance: row.uuid,
+                    container_id: Some(id),
+                },
+                None => Action::Ensure { instance: row.uuid },
+            }))
+        }
+        _ => act(None),
+    }
 }
 
 fn differs(row: &Instance, obs: &Observation) -> bool {
