@@ -72,10 +72,7 @@ pub fn validate_username(name: &str) -> CoreResult<()> {
 
 pub fn validate_password(password: &str) -> CoreResult<()> {
     if password.is_empty() || password.len() > 1024 {
-        return Err(CoreError::invalid_field(
-            "password",
-            "This field may not be blank.",
-        ));
+        return Err(CoreError::blank_field("password"));
     }
     Ok(())
 }

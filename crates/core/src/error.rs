@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::refusal::Refusal;
 use crate::runtime::RuntimeError;
 
 /// Every failure a use case can report. Dialects map these to their own
@@ -26,6 +27,13 @@ pub enum CoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A refusal every dialect words its own way (see [`Refusal`]), about
+    /// `field` where it names one.
+    #[error("{}", refusal.describe())]
+    Refused {
+        refusal: Refusal,
+        field: Option<String>,
+    },
     /// The engine or a deadline failed the operation; desired state was restored.
     #[error("{0}")]
     Failed(String),

@@ -1,6 +1,7 @@
 //! Berth's domain core. It knows no HTTP, no SQL and no container engine:
 //! those sit behind the [`store::Store`] and [`runtime::Runtime`] traits.
 
+pub mod access;
 pub mod archive;
 pub mod auth;
 pub mod catalog;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod plan;
 pub mod pods;
 pub mod reconciler;
+pub mod refusal;
 pub mod rules;
 pub mod runtime;
 pub mod service;

@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::change::{DesiredChange, InstanceSet};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
-use crate::plan::Phase;
 use crate::service::{Berth, app_object};
 use crate::workload::{WorkloadChange, WorkloadSpec, desired_change};
 
@@ -321,28 +320,6 @@ fn derive(definition: &PodDefinition, template: Option<&Value>) -> CoreResult<Po
     Ok(derived)
 }
 
-/// The Tapis status of a pod.
-pub fn pod_status(desired: Desired, phase: Phase, instance: Option<&Instance>) -> &'static str {
-    if desired == Desired::Off {
-        return if phase == Phase::Stopping {
-            "DELETING"
-        } else {
-            "STOPPED"
-        };
-    }
-    match instance {
-        None => "REQUESTED",
-        Some(i) => match i.state {
-            InstanceState::Created => "SPAWNER SETUP",
-            InstanceState::Starting => "CREATING",
-            InstanceState::Up => "AVAILABLE",
-            InstanceState::Crashed if i.exit_code == Some(0) => "COMPLETE",
-            InstanceState::Crashed | InstanceState::Error => "ERROR",
-            InstanceState::Down | InstanceState::Destroyed => "STOPPED",
-        },
-    }
-}
-
 fn meta_value(meta: &PodMeta) -> CoreResult<Value> {
     serde_json::to_value(meta).map_err(CoreError::internal_from)
 }
@@ -410,6 +387,14 @@ impl Berth {
             return Err(not_found());
         }
         Ok(app)
+    }
+
+    /// The images pods may use: those the engine has.
+    pub async fn pod_images(&self) -> CoreResult<Vec<String>> {
+        self.runtime
+            .list_images()
+            .await
+            .map_err(CoreError::unavailable)
     }
 
     pub async fn pods(&self, actor: &User) -> CoreResult<Vec<App>> {
@@ -623,8 +608,12 @@ impl Berth {
         Ok((logs, actions))
     }
 
-    /// `user:LEVEL` for the owner and everyone granted.
-    pub async fn pod_permissions(&self, actor: &User, id: &str) -> CoreResult<Vec<String>> {
+    /// Who holds what on the pod: the owner, then everyone granted.
+    pub async fn pod_permissions(
+        &self,
+        actor: &User,
+        id: &str,
+    ) -> CoreResult<Vec<(String, Level)>> {
         let app = self.pod(actor, id, Level::Read).await?;
         self.grant_list(&app_object(&app), &app.owner).await
     }
@@ -635,7 +624,7 @@ impl Berth {
         id: &str,
         username: &str,
         level: &str,
-    ) -> CoreResult<Vec<String>> {
+    ) -> CoreResult<Vec<(String, Level)>> {
         let app = self.pod(actor, id, Level::Admin).await?;
         let level = self
             .set_grant(&app_object(&app), app.owner_id, username, level)
@@ -655,7 +644,7 @@ impl Berth {
         actor: &User,
         id: &str,
         username: &str,
-    ) -> CoreResult<Vec<String>> {
+    ) -> CoreResult<Vec<(String, Level)>> {
         let app = self.pod(actor, id, Level::Admin).await?;
         self.remove_grant(&app_object(&app), &app.owner, username)
             .await?;
@@ -663,21 +652,10 @@ impl Berth {
     }
 }
 
-/// A definition as JSON, for answers.
-pub fn definition_json(d: &PodDefinition) -> Value {
-    let mut v = serde_json::to_value(d).unwrap_or_else(|_| json!({}));
-    if v["status_requested"] == "" {
-        v["status_requested"] = json!("ON");
-    }
-    if v["compute_queue"] == "" {
-        v["compute_queue"] = json!("default");
-    }
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn pod_ids() {
@@ -766,24 +744,5 @@ mod tests {
         assert_eq!(merged["image"], "busybox:latest");
         assert_eq!(merged["description"], "mine");
         assert_eq!(merged["command"], json!(["sleep", "1"]));
-    }
-
-    #[test]
-    fn statuses() {
-        assert_eq!(pod_status(Desired::Off, Phase::Stopped, None), "STOPPED");
-        assert_eq!(pod_status(Desired::On, Phase::Creating, None), "REQUESTED");
-        let mut i = crate::workload::tests_support::instance(InstanceState::Up);
-        assert_eq!(
-            pod_status(Desired::On, Phase::Running, Some(&i)),
-            "AVAILABLE"
-        );
-        i.state = InstanceState::Crashed;
-        i.exit_code = Some(0);
-        assert_eq!(
-            pod_status(Desired::On, Phase::Stopped, Some(&i)),
-            "COMPLETE"
-        );
-        i.exit_code = Some(2);
-        assert_eq!(pod_status(Desired::On, Phase::Stopped, Some(&i)), "ERROR");
     }
 }

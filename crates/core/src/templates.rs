@@ -40,19 +40,11 @@ impl Berth {
     pub async fn template(&self, actor: &User, id: &str, need: Level) -> CoreResult<Template> {
         let not_found = || CoreError::not_found(format!("template {id} not found"));
         let t = self.store.get_template(id).await?.ok_or_else(not_found)?;
-        let level = if actor.is_admin || t.owner_id == actor.id {
-            Level::Admin
-        } else {
-            self.store
-                .grant_level(&template_object(id), actor.id)
-                .await?
-                .ok_or_else(not_found)?
-        };
-        if level < need {
-            return Err(CoreError::Forbidden(
-                "You do not have permission to perform this action.".into(),
-            ));
-        }
+        let level = self
+            .level_on(actor, t.owner_id, &template_object(id), false)
+            .await?
+            .ok_or_else(not_found)?;
+        crate::access::require(level, need)?;
         Ok(t)
     }
 
@@ -127,10 +119,7 @@ impl Berth {
         self.template(actor, id, Level::User).await?;
         validate_tag(tag)?;
         if commit_message.trim().is_empty() {
-            return Err(CoreError::invalid_field(
-                "commit_message",
-                "This field is required.",
-            ));
+            return Err(CoreError::required_field("commit_message"));
         }
         let mut check: PodDefinition = serde_json::from_value(definition.clone())
             .map_err(|e| CoreError::invalid_field("pod_definition", e.to_string()))?;
@@ -201,7 +190,11 @@ impl Berth {
             .await
     }
 
-    pub async fn template_permissions(&self, actor: &User, id: &str) -> CoreResult<Vec<String>> {
+    pub async fn template_permissions(
+        &self,
+        actor: &User,
+        id: &str,
+    ) -> CoreResult<Vec<(String, Level)>> {
         let t = self.template(actor, id, Level::Read).await?;
         self.grant_list(&template_object(id), &t.owner).await
     }
@@ -212,7 +205,7 @@ impl Berth {
         id: &str,
         username: &str,
         level: &str,
-    ) -> CoreResult<Vec<String>> {
+    ) -> CoreResult<Vec<(String, Level)>> {
         let t = self.template(actor, id, Level::Admin).await?;
         self.set_grant(&template_object(id), t.owner_id, username, level)
             .await?;
@@ -224,7 +217,7 @@ impl Berth {
         actor: &User,
         id: &str,
         username: &str,
-    ) -> CoreResult<Vec<String>> {
+    ) -> CoreResult<Vec<(String, Level)>> {
         let t = self.template(actor, id, Level::Admin).await?;
         self.remove_grant(&template_object(id), &t.owner, username)
             .await?;

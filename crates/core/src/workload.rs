@@ -32,6 +32,15 @@ pub struct WorkloadSpec {
     pub stop_at: Option<Timestamp>,
 }
 
+/// Where a deleted app is on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Some of its containers are still there.
+    Terminating,
+    /// None is left.
+    Terminated,
+}
+
 /// What changes in a workload's definition; `None` keeps the current value.
 #[derive(Debug, Clone, Default)]
 pub struct WorkloadChange {
@@ -234,7 +243,28 @@ impl Berth {
             .store
             .get_tombstone(uuid)
             .await?
-            .filter(|t| actor.is_admin || t.app.owner_id == actor.id))
+            .filter(|t| crate::access::owns(actor, t.app.owner_id)))
+    }
+
+    /// How far a deleted app's teardown is: terminating while the engine
+    /// still has any container of it (its instances or one-off runs).
+    pub async fn lifecycle(&self, tombstone: &Tombstone) -> Lifecycle {
+        if self.app_containers(&tombstone.app.id).await.is_empty() {
+            Lifecycle::Terminated
+        } else {
+            Lifecycle::Terminating
+        }
+    }
+
+    /// The instance as it is stored now; one no longer stored has been destroyed.
+    pub async fn instance_now(&self, before: Instance) -> Instance {
+        match self.store.get_instance(before.uuid).await {
+            Ok(Some(now)) => now,
+            _ => Instance {
+                state: InstanceState::Destroyed,
+                ..before
+            },
+        }
     }
 
     /// Turns the app on or off; returns at once.
@@ -509,17 +539,4 @@ fn validate_config(config: &ConfigValues) -> CoreResult<()> {
         }
     }
     Ok(())
-}
-
-/// Builders shared by tests of modules over workloads.
-#[cfg(test)]
-pub(crate) mod tests_support {
-    use super::*;
-
-    pub fn instance(state: InstanceState) -> Instance {
-        Instance {
-            state,
-            ..Instance::new("a", 2, "cmd", 1)
-        }
-    }
 }

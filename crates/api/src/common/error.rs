@@ -1,6 +1,7 @@
 //! How a core error becomes an answer: one status table for every dialect,
-//! and the [`Dialect`] trait through which each dialect gives the body shape,
-//! headers, credential forms and field rules around it.
+//! the words for the refusals core reports unworded, and the [`Dialect`]
+//! trait through which each dialect gives the body shape, headers,
+//! credential forms and field rules around it.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -10,6 +11,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
+use berth_core::refusal::Refusal;
 use serde_json::json;
 
 use super::auth::{Credentials, bearer_token};
@@ -35,6 +37,33 @@ pub trait Dialect: Send + Sync + 'static {
     /// A core error in this dialect's body shape and headers, at `status`
     /// (taken from the shared table, [`status_of`]).
     fn error_response(status: StatusCode, error: &CoreError) -> Response;
+
+    /// This dialect's words for a refusal; by default the words every
+    /// dialect shares, [`refusal_words`].
+    fn refusal_words(refusal: Refusal) -> &'static str {
+        refusal_words(refusal)
+    }
+}
+
+/// Django REST framework's words for each refusal. The Deis CLI prints
+/// them, and every other dialect shows them too.
+pub fn refusal_words(refusal: Refusal) -> &'static str {
+    match refusal {
+        Refusal::PermissionDenied => "You do not have permission to perform this action.",
+        Refusal::BlankField => "This field may not be blank.",
+        Refusal::RequiredField => FieldRules::STANDARD.required,
+        Refusal::InvalidEmail => "Enter a valid email address.",
+        Refusal::InvalidToken => "Invalid token.",
+        Refusal::BadCredentials => "Unable to log in with provided credentials.",
+    }
+}
+
+/// `error` in dialect `D`'s words: a refusal core left unworded gets them.
+pub fn worded<D: Dialect>(error: CoreError) -> CoreError {
+    match Refusal::of(&error) {
+        Some(refusal) => Refusal::reword(error, D::refusal_words(refusal)),
+        None => error,
+    }
 }
 
 /// A core error on its way out in dialect `D`'s shape.
@@ -60,7 +89,8 @@ impl<D> fmt::Debug for DialectError<D> {
 
 impl<D: Dialect> IntoResponse for DialectError<D> {
     fn into_response(self) -> Response {
-        D::error_response(status_of(&self.error), &self.error)
+        let error = worded::<D>(self.error);
+        D::error_response(status_of(&error), &error)
     }
 }
 
@@ -71,11 +101,13 @@ pub fn status_of(error: &CoreError) -> StatusCode {
         CoreError::Invalid { .. } | CoreError::Failed(_) => StatusCode::BAD_REQUEST,
         CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+        // Answers word refusals first (`worded`); this is their kind's status.
+        refused @ CoreError::Refused { .. } => status_of(&Refusal::reword(refused.clone(), "")),
         CoreError::NotFound(_) => StatusCode::NOT_FOUND,
         CoreError::Conflict(_) => StatusCode::CONFLICT,
         CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        CoreError::Internal(m) => {
-            tracing::error!(error = %m, "internal error");
+        CoreError::Internal(cause) => {
+            tracing::error!(error = %cause, cause = ?cause, "internal error");
             StatusCode::INTERNAL_SERVER_ERROR
         }
     }

@@ -15,12 +15,9 @@ pub fn routes() -> Router<AppState> {
 
 /// 200 when the store and the engine both answer; 503 with the reason otherwise.
 async fn healthz(State(state): State<AppState>) -> Response {
-    if let Err(e) = state.berth.store.ping().await {
-        return unavailable(format!("store: {e}"));
-    }
-    match state.berth.runtime.ping().await {
+    match state.berth.health().await {
         Ok(engine) => Json(json!({"status": "ok", "engine": engine})).into_response(),
-        Err(e) => unavailable(format!("engine: {e}")),
+        Err(reason) => unavailable(reason),
     }
 }
 

@@ -326,14 +326,17 @@ pub async fn logs(
             None => None,
         };
     let recent = s.berth.logs(&user, &id, lines).await?;
-    let text: String = recent.iter().map(|l| format!("{l}\n")).collect();
+    let text: String = recent
+        .iter()
+        .map(|l| format!("{}\n", views::log_line(l)))
+        .collect();
     if !q.get("follow").is_some_and(|f| f == "true" || f == "1") {
         return Ok(Json(Value::String(text)).into_response());
     }
     let live = s.berth.follow_logs(&user, &id).await?;
     let head =
         futures::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(text)) });
-    let tail = live.map(|line| Ok(bytes::Bytes::from(format!("{line}\n"))));
+    let tail = live.map(|line| Ok(bytes::Bytes::from(format!("{}\n", views::log_line(&line)))));
     let mut res = HttpBody::from_stream(head.chain(tail)).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -10,6 +10,8 @@ mod perms;
 mod users;
 mod views;
 
+pub(crate) use views::log_line;
+
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, StatusCode};

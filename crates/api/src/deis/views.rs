@@ -4,7 +4,7 @@ use berth_core::model::*;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
-use berth_core::service::Berth;
+use berth_core::service::{Berth, LogEntry, LogSource};
 use berth_core::store::Page;
 
 pub fn ts(t: Timestamp) -> String {
@@ -108,4 +108,49 @@ pub fn list<T>(page: Page<T>, link: &PageLink<'_>, render: impl Fn(&T) -> Value)
 /// A whole list as one page (for lists core does not page).
 pub fn all(items: Vec<Value>) -> Value {
     json!({"count": items.len(), "next": null, "previous": null, "results": items})
+}
+
+/// A log line as the Deis CLI prints it: the time of day, who wrote it
+/// (`deis[api]` for the platform, `app[type.num]` for a container), the text.
+pub fn log_line(entry: &LogEntry) -> String {
+    let when = entry.time.map(clock).unwrap_or_default();
+    match &entry.source {
+        LogSource::Platform => format!("{when} deis[api]: {}", entry.text),
+        LogSource::Instance {
+            app,
+            proc_type,
+            num,
+        } => format!("{when} {app}[{proc_type}.{num}]: {}", entry.text),
+    }
+}
+
+/// The time of day of a log line.
+fn clock(t: Timestamp) -> String {
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_name_their_source() {
+        let t = time::macros::datetime!(2026-01-02 03:04:05 UTC);
+        let event = LogEntry {
+            time: Some(t),
+            source: LogSource::Platform,
+            text: "alice scaled web=2".into(),
+        };
+        assert_eq!(log_line(&event), "03:04:05 deis[api]: alice scaled web=2");
+        let output = LogEntry {
+            time: None,
+            source: LogSource::Instance {
+                app: "shop".into(),
+                proc_type: "web".into(),
+                num: 2,
+            },
+            text: "listening".into(),
+        };
+        assert_eq!(log_line(&output), " shop[web.2]: listening");
+    }
 }

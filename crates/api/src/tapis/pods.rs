@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use berth_core::CoreError;
 use berth_core::model::*;
-use berth_core::pods::{PodDefinition, definition_json, pod_meta};
+use berth_core::pods::{PodDefinition, pod_meta};
 use serde_json::{Value, json};
 
 use super::error::TapisResult;
@@ -206,7 +206,7 @@ pub async fn get_derived_pod(
             .map_err(|_| CoreError::Forbidden("resolve_secrets is for the pod's admins".into()))?;
     }
     let meta = pod_meta(&app);
-    let mut v = definition_json(&meta.derived);
+    let mut v = views::definition_json(&meta.derived);
     v["pod_id"] = json!(app.id);
     if resolve_secrets {
         let (env, _) = meta.derived.resolved_environment(meta.credentials.as_ref());
@@ -223,7 +223,7 @@ pub async fn get_pod_permissions(
     let perms = s.berth.pod_permissions(&user, &id).await?;
     Ok(ok(
         "Pod permissions retrieved successfully.",
-        views::permissions(perms),
+        views::permissions(&perms),
     ))
 }
 
@@ -239,7 +239,7 @@ pub async fn set_pod_permission(
         .await?;
     Ok(ok(
         "Pod permissions updated successfully.",
-        views::permissions(perms),
+        views::permissions(&perms),
     ))
 }
 
@@ -251,18 +251,13 @@ pub async fn delete_pod_permission(
     let perms = s.berth.delete_pod_permission(&user, &id, &who).await?;
     Ok(ok(
         "Pod permission deleted successfully.",
-        views::permissions(perms),
+        views::permissions(&perms),
     ))
 }
 
 /// The images pods may use: what the engine has.
 pub async fn get_images(State(s): State<AppState>, _: Caller) -> TapisResult<Json<Value>> {
-    let images = s
-        .berth
-        .runtime
-        .list_images()
-        .await
-        .map_err(CoreError::unavailable)?;
+    let images = s.berth.pod_images().await?;
     let tenant = &s.berth.settings.tenant;
     let result: Vec<Value> = images
         .iter()

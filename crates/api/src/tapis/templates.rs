@@ -175,8 +175,8 @@ pub async fn save_pod_as_template_tag(
     Ok(ok("Pod saved as template tag.", views::tag(&tag)))
 }
 
-async fn perms(result: Vec<String>) -> TapisResult<Json<Value>> {
-    Ok(ok("Template permissions.", views::permissions(result)))
+async fn perms(result: Vec<(String, Level)>) -> TapisResult<Json<Value>> {
+    Ok(ok("Template permissions.", views::permissions(&result)))
 }
 
 pub async fn get_template_permissions(

@@ -25,7 +25,8 @@ pub async fn create_token(State(s): State<AppState>, body: Body) -> TapisResult<
         .berth
         .check_password(body.str("username")?, body.str("password")?)
         .await?;
-    let (jwt, expires) = s.berth.issue_jwt(&user, TOKEN_TTL).await?;
+    let claims = views::claims(&user, &s.berth.settings.tenant);
+    let (jwt, expires) = s.berth.issue_jwt(&user, TOKEN_TTL, claims).await?;
     Ok(ok(
         "Token created successfully.",
         views::access_token(&jwt, TOKEN_TTL, expires),

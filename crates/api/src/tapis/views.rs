@@ -4,12 +4,12 @@
 
 use axum::Json;
 use berth_core::instance_io::{CommandOutcome, FileEntry};
-use berth_core::model::Desired;
-use berth_core::model::rfc3339;
-use berth_core::pods::{self, definition_json, pod_meta, pod_status};
+use berth_core::model::{Desired, Instance, InstanceState, Level, User, rfc3339};
+use berth_core::plan::Phase;
+use berth_core::pods::{self, PodDefinition, pod_meta};
 use berth_core::templates::{Template, TemplateTag};
 use berth_core::workload::Workload;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 pub const VERSION: &str = concat!("berth-", env!("CARGO_PKG_VERSION"));
 
@@ -22,6 +22,42 @@ pub fn ok_with_metadata(message: &str, result: Value, metadata: Value) -> Json<V
     Json(
         json!({"status": "success", "message": message, "result": result, "version": VERSION, "metadata": metadata}),
     )
+}
+
+/// A pod's Tapis status, from what it is asked to be, its phase and its
+/// newest instance of the current release.
+pub fn pod_status(desired: Desired, phase: Phase, instance: Option<&Instance>) -> &'static str {
+    if desired == Desired::Off {
+        return if phase == Phase::Stopping {
+            "DELETING"
+        } else {
+            "STOPPED"
+        };
+    }
+    match instance {
+        None => "REQUESTED",
+        Some(i) => match i.state {
+            InstanceState::Created => "SPAWNER SETUP",
+            InstanceState::Starting => "CREATING",
+            InstanceState::Up => "AVAILABLE",
+            InstanceState::Crashed if i.exit_code == Some(0) => "COMPLETE",
+            InstanceState::Crashed | InstanceState::Error => "ERROR",
+            InstanceState::Down | InstanceState::Destroyed => "STOPPED",
+        },
+    }
+}
+
+/// A pod definition as Tapis shows one: an unset `status_requested` is ON
+/// and an unset `compute_queue` is `default`.
+pub fn definition_json(d: &PodDefinition) -> Value {
+    let mut v = serde_json::to_value(d).unwrap_or_else(|_| json!({}));
+    if v["status_requested"] == "" {
+        v["status_requested"] = json!("ON");
+    }
+    if v["compute_queue"] == "" {
+        v["compute_queue"] = json!("default");
+    }
+    v
 }
 
 /// A pod as Tapis shows it: its definition plus live status.
@@ -90,7 +126,11 @@ pub fn tags(tags: &[TemplateTag]) -> Value {
 }
 
 /// A permission list, `user:LEVEL` each.
-pub fn permissions(perms: Vec<String>) -> Value {
+pub fn permissions(perms: &[(String, Level)]) -> Value {
+    let perms: Vec<String> = perms
+        .iter()
+        .map(|(user, level)| format!("{user}:{}", level.as_str()))
+        .collect();
     json!({ "permissions": perms })
 }
 
@@ -121,6 +161,18 @@ pub fn image(image: &str, tenant: &str) -> Value {
     json!({"image": image, "tenants": [tenant], "description": "", "added_by": "berth", "creation_ts": null})
 }
 
+/// What a Tapis access token says of its holder; Berth adds the claims
+/// that tie it to the stored token (`jti`, `iat`, `exp`).
+pub fn claims(user: &User, tenant: &str) -> Map<String, Value> {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(format!("{}@{tenant}", user.username)));
+    claims.insert("iss".into(), json!("berth"));
+    claims.insert("tapis/username".into(), json!(user.username));
+    claims.insert("tapis/tenant_id".into(), json!(tenant));
+    claims.insert("tapis/token_type".into(), json!("access"));
+    claims
+}
+
 /// An issued access token.
 pub fn access_token(
     jwt: &str,
@@ -133,4 +185,42 @@ pub fn access_token(
         "expires_at": rfc3339(expires),
         "jti": null,
     }})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(pod_status(Desired::Off, Phase::Stopped, None), "STOPPED");
+        assert_eq!(pod_status(Desired::Off, Phase::Stopping, None), "DELETING");
+        assert_eq!(pod_status(Desired::On, Phase::Creating, None), "REQUESTED");
+        let mut i = Instance {
+            state: InstanceState::Up,
+            ..Instance::new("a", 2, "cmd", 1)
+        };
+        assert_eq!(
+            pod_status(Desired::On, Phase::Running, Some(&i)),
+            "AVAILABLE"
+        );
+        i.state = InstanceState::Crashed;
+        i.exit_code = Some(0);
+        assert_eq!(
+            pod_status(Desired::On, Phase::Stopped, Some(&i)),
+            "COMPLETE"
+        );
+        i.exit_code = Some(2);
+        assert_eq!(pod_status(Desired::On, Phase::Stopped, Some(&i)), "ERROR");
+    }
+
+    #[test]
+    fn unset_definition_fields_show_their_defaults() {
+        let v = definition_json(&PodDefinition {
+            pod_id: "mypod".into(),
+            ..PodDefinition::default()
+        });
+        assert_eq!(v["status_requested"], "ON");
+        assert_eq!(v["compute_queue"], "default");
+    }
 }

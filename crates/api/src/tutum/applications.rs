@@ -8,9 +8,10 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use berth_core::CoreError;
+use berth_core::image::split_tag;
 use berth_core::model::*;
 use berth_core::rules::{self, split_command_line};
-use berth_core::workload::{WorkloadChange, WorkloadSpec};
+use berth_core::workload::{Lifecycle, WorkloadChange, WorkloadSpec};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -50,15 +51,12 @@ async fn live(s: &AppState, user: &User, uuid: &str) -> TutumResult<App> {
     }
 }
 
+/// The Tutum state of a deleted application.
 async fn gone_state(s: &AppState, t: &Tombstone) -> &'static str {
-    let left = s
-        .berth
-        .runtime
-        .list(&[(berth_core::runtime::LABEL_APP, Some(t.app.id.as_str()))])
-        .await
-        .map(|cs| !cs.is_empty())
-        .unwrap_or(false);
-    if left { "Terminating" } else { "Terminated" }
+    match s.berth.lifecycle(t).await {
+        Lifecycle::Terminating => "Terminating",
+        Lifecycle::Terminated => "Terminated",
+    }
 }
 
 async fn render(s: &AppState, user: &User, found: Found) -> TutumResult<Value> {
@@ -409,10 +407,7 @@ pub async fn redeploy(
                 .current_build(&app)
                 .await?
                 .ok_or_else(|| CoreError::invalid("the application has no image"))?;
-            let repo = match build.image.rsplit_once(':') {
-                Some((r, t)) if !t.contains('/') => r.to_string(),
-                _ => build.image.clone(),
-            };
+            let (repo, _) = split_tag(&build.image);
             let change = WorkloadChange {
                 image: Some(format!("{repo}:{tag}")),
                 ..WorkloadChange::default()
@@ -437,7 +432,10 @@ pub async fn logs(
         Found::Gone(_) => return Ok(Json(json!({"logs": ""}))),
     };
     let lines = s.berth.container_output(&app, 1000).await?;
-    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let text: String = lines
+        .iter()
+        .map(|l| format!("{}\n", crate::deis::log_line(l)))
+        .collect();
     Ok(Json(json!({ "logs": text })))
 }
 

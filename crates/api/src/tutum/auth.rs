@@ -10,9 +10,10 @@ use berth_core::CoreError;
 use serde_json::{Value, json};
 
 use super::error::{TutumError, TutumResult};
-use super::{Body, views};
+use super::{Body, Tutum, views};
 use crate::AppState;
 use crate::common::Credentials;
+use crate::common::error::worded;
 
 /// `ApiKey user:key` or Basic `user:secret` (the secret a key or a
 /// password), or a bare Berth token (`token T`, `Bearer T`).
@@ -73,7 +74,7 @@ pub async fn register(State(s): State<AppState>, body: Body) -> Response {
     match outcome {
         Ok(user) => (StatusCode::CREATED, Json(views::registered(&user))).into_response(),
         Err(e) => {
-            let (field, message) = match &e {
+            let (field, message) = match &worded::<Tutum>(e) {
                 CoreError::Invalid { field, message } => {
                     (field.clone().unwrap_or("__all__".into()), message.clone())
                 }

@@ -36,11 +36,7 @@ async fn render(s: &AppState, app: &App, instance: &Instance) -> TutumResult<Val
 
 /// Re-reads the instance after a change; a terminated one is rendered as such.
 async fn render_after(s: &AppState, app: &App, before: Instance) -> TutumResult<Json<Value>> {
-    let now = s.berth.store.get_instance(before.uuid).await.ok().flatten();
-    let instance = now.unwrap_or(Instance {
-        state: InstanceState::Destroyed,
-        ..before
-    });
+    let instance = s.berth.instance_now(before).await;
     Ok(Json(render(s, app, &instance).await?))
 }
 

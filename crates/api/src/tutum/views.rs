@@ -1,6 +1,7 @@
 //! Apps and instances rendered as Tutum application and container objects,
 //! users as its auth answers show them, and its list envelope.
 
+use berth_core::image::{DEFAULT_TAG, split_tag};
 use berth_core::model::*;
 use berth_core::plan::Phase;
 use berth_core::rules::{join_command_line, parse_memory};
@@ -67,10 +68,8 @@ fn destroy_name(d: AutoDestroy) -> &'static str {
 }
 
 fn image_tag(image: &str) -> String {
-    let (repo, tag) = match image.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => (r, t),
-        _ => (image, "latest"),
-    };
+    let (repo, tag) = split_tag(image);
+    let tag = tag.unwrap_or(DEFAULT_TAG);
     format!("/api/v1/image/{repo}/tag/{tag}/")
 }
 

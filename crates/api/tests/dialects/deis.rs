@@ -179,3 +179,31 @@ async fn a_wrong_method_is_405_with_no_body() {
     assert_eq!(reply.text, "");
     assert_eq!(reply.header("allow"), Some("GET,HEAD,POST"));
 }
+
+#[tokio::test]
+async fn logs_are_one_string_of_prefixed_lines() {
+    let app = TestApp::start().await;
+    let alice = app.sign_up("alice").await;
+    app.call(Method::POST, "/v1/apps")
+        .auth("token", &alice)
+        .json(&json!({"id": "shop"}))
+        .send()
+        .await
+        .status_is(StatusCode::CREATED);
+    let logs = app
+        .call(Method::GET, "/v1/apps/shop/logs")
+        .auth("token", &alice)
+        .send()
+        .await
+        .status_is(StatusCode::OK);
+    let text = logs.body.as_str().expect("the logs are one JSON string");
+    let line = text
+        .strip_suffix('\n')
+        .expect("every line ends in a newline");
+    let (clock, rest) = line.split_at(8);
+    assert!(
+        clock.len() == 8 && clock.chars().filter(|c| *c == ':').count() == 2,
+        "{text:?}"
+    );
+    assert_eq!(rest, " deis[api]: alice created initial release");
+}

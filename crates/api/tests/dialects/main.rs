@@ -6,5 +6,6 @@ mod app;
 mod deis;
 mod nds;
 mod rcabench;
+mod refusals;
 mod tapis;
 mod tutum;

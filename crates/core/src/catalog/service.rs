@@ -12,9 +12,10 @@ use super::{
     CatalogStatus, Condition, ImageRepo, ImageVersion, Label, Operand, ParamSpec, RepoKind,
     RepoQuery, SearchField, SortKey,
 };
+use crate::access;
 use crate::error::{CoreError, CoreResult};
 use crate::image::ImageRef;
-use crate::model::{Timestamp, User, now};
+use crate::model::{Level, Timestamp, User, now};
 use crate::service::Berth;
 use crate::store::{Page, StoreError};
 
@@ -76,12 +77,21 @@ pub struct RepoSearch {
     pub size: i64,
 }
 
+/// The actor's level on a repository: repositories take no grants, and a
+/// deleted one does not exist for anyone.
+fn level_on_repo(actor: &User, repo: &ImageRepo) -> Option<Level> {
+    if repo.status == CatalogStatus::Deleted {
+        return None;
+    }
+    access::level(actor, repo.owner_id, None, repo.is_public)
+}
+
 fn can_change(actor: &User, repo: &ImageRepo) -> bool {
-    actor.is_admin || repo.owner_id == actor.id
+    access::owns(actor, repo.owner_id)
 }
 
 fn can_see(actor: &User, repo: &ImageRepo) -> bool {
-    repo.status != CatalogStatus::Deleted && (repo.is_public || can_change(actor, repo))
+    level_on_repo(actor, repo).is_some()
 }
 
 fn forbidden() -> CoreError {

@@ -38,8 +38,9 @@ fn container_of(observed: &ObservedJob) -> CoreResult<&ContainerInfo> {
 }
 
 impl Berth {
+    /// Jobs take no grants and are never public: only their owner and administrators see one.
     fn may_see(actor: &User, job: &ScriptJob) -> bool {
-        actor.is_admin || job.job.owner_id == actor.id
+        crate::access::level(actor, job.job.owner_id, None, false).is_some()
     }
 
     /// Creates the job's container with the script in it and starts it.

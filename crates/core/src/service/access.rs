@@ -67,10 +67,7 @@ impl Berth {
 
     pub async fn add_key(&self, actor: &User, id: &str, public: &str) -> CoreResult<SshKey> {
         if id.trim().is_empty() || id.len() > 128 {
-            return Err(CoreError::invalid_field(
-                "id",
-                "This field may not be blank.",
-            ));
+            return Err(CoreError::blank_field("id"));
         }
         let fingerprint = rules::ssh_key_fingerprint(public)?;
         let key = SshKey {
@@ -105,12 +102,13 @@ impl Berth {
         Ok(())
     }
 
-    /// `user:LEVEL` for an object's owner (always ADMIN) and everyone granted on it.
-    pub async fn grant_list(&self, object: &str, owner: &str) -> CoreResult<Vec<String>> {
-        let mut out = vec![format!("{owner}:ADMIN")];
+    /// Who holds what on an object: its owner (always ADMIN) first, then
+    /// everyone granted on it, by user name.
+    pub async fn grant_list(&self, object: &str, owner: &str) -> CoreResult<Vec<(String, Level)>> {
+        let mut out = vec![(owner.to_string(), Level::Admin)];
         for (user, level) in self.store.grantees(object).await? {
             if user != owner {
-                out.push(format!("{user}:{}", level.as_str()));
+                out.push((user, level));
             }
         }
         Ok(out)

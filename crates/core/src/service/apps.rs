@@ -5,10 +5,11 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{Berth, app_object};
+use crate::access;
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::rules::{self};
-use crate::runtime::LABEL_APP;
+use crate::runtime::{ContainerInfo, LABEL_APP, LABEL_INSTANCE};
 use crate::store::Page;
 
 impl Berth {
@@ -16,19 +17,11 @@ impl Berth {
     pub async fn app(&self, actor: &User, id: &str, need: Level) -> CoreResult<App> {
         let not_found = || CoreError::not_found(format!("app {id} not found"));
         let app = self.store.get_app(id).await?.ok_or_else(not_found)?;
-        let level = if actor.is_admin || app.owner_id == actor.id {
-            Level::Admin
-        } else {
-            self.store
-                .grant_level(&app_object(&app), actor.id)
-                .await?
-                .ok_or_else(not_found)?
-        };
-        if level < need {
-            return Err(CoreError::Forbidden(
-                "You do not have permission to perform this action.".into(),
-            ));
-        }
+        let level = self
+            .level_on(actor, app.owner_id, &app_object(&app), false)
+            .await?
+            .ok_or_else(not_found)?;
+        access::require(level, need)?;
         Ok(app)
     }
 
@@ -127,14 +120,10 @@ impl Berth {
         let deadline = tokio::time::Instant::now() + self.settings.converge_timeout;
         while tokio::time::Instant::now() < deadline {
             let left = self
-                .runtime
-                .list(&[(LABEL_APP, Some(app.id.as_str()))])
+                .app_containers(&app.id)
                 .await
-                .map(|cs| {
-                    cs.iter()
-                        .any(|c| c.label(crate::runtime::LABEL_INSTANCE).is_some())
-                })
-                .unwrap_or(false);
+                .iter()
+                .any(|c| c.label(LABEL_INSTANCE).is_some());
             if !left {
                 break;
             }
@@ -144,6 +133,15 @@ impl Berth {
             ticket = self.signals.last_finished();
         }
         Ok(())
+    }
+
+    /// The containers the engine has of the app, instances and one-off runs
+    /// alike; none when the engine does not answer.
+    pub(crate) async fn app_containers(&self, app_id: &str) -> Vec<ContainerInfo> {
+        self.runtime
+            .list(&[(LABEL_APP, Some(app_id))])
+            .await
+            .unwrap_or_default()
     }
 
     /// Deletes the app at once, keeping a tombstone; the reconciler then

@@ -12,10 +12,7 @@ impl Berth {
         auth::validate_username(username)?;
         auth::validate_password(password)?;
         if !email.is_empty() && (!email.contains('@') || email.len() > 254) {
-            return Err(CoreError::invalid_field(
-                "email",
-                "Enter a valid email address.",
-            ));
+            return Err(CoreError::invalid_email("email"));
         }
         let hash = auth::hash_password(password)?;
         match self.store.create_user(username, email, &hash).await {
@@ -32,9 +29,7 @@ impl Berth {
         let user = self.store.user_by_name(username).await?;
         match user {
             Some(u) if u.is_active && auth::verify_password(password, &u.password_hash) => Ok(u),
-            _ => Err(CoreError::Unauthenticated(
-                "Unable to log in with provided credentials.".into(),
-            )),
+            _ => Err(CoreError::bad_credentials()),
         }
     }
 
@@ -59,11 +54,14 @@ impl Berth {
     }
 
     /// A token in JWT form, valid for `ttl`: a Berth token like any other
-    /// (stored by hash, revocable), whose claims carry its id and user.
+    /// (stored by hash, revocable). It carries `claims` (who it names, in
+    /// the caller's format) and the registered claims that tie it to the
+    /// stored token: its id (`jti`), issue time (`iat`) and expiry (`exp`).
     pub async fn issue_jwt(
         &self,
         user: &User,
         ttl: time::Duration,
+        mut claims: serde_json::Map<String, serde_json::Value>,
     ) -> CoreResult<(String, Timestamp)> {
         let created = now();
         let token = Token {
@@ -73,17 +71,10 @@ impl Berth {
             expires: Some(created + ttl),
         };
         let expires = created + ttl;
-        let claims = serde_json::json!({
-            "jti": token.id,
-            "sub": format!("{}@{}", user.username, self.settings.tenant),
-            "iss": "berth",
-            "iat": created.unix_timestamp(),
-            "exp": expires.unix_timestamp(),
-            "tapis/username": user.username,
-            "tapis/tenant_id": self.settings.tenant,
-            "tapis/token_type": "access",
-        });
-        let jwt = auth::sign_jwt(&self.settings.jwt_key, &claims);
+        claims.insert("jti".into(), token.id.to_string().into());
+        claims.insert("iat".into(), created.unix_timestamp().into());
+        claims.insert("exp".into(), expires.unix_timestamp().into());
+        let jwt = auth::sign_jwt(&self.settings.jwt_key, &claims.into());
         self.store
             .create_token(&token, &auth::token_hash(&jwt))
             .await?;
@@ -104,7 +95,7 @@ impl Berth {
             .await?
         {
             Some((_, user)) if user.is_active => Ok(user),
-            _ => Err(CoreError::Unauthenticated("Invalid token.".into())),
+            _ => Err(CoreError::invalid_token()),
         }
     }
 
@@ -129,11 +120,7 @@ impl Berth {
         auth::validate_password(new)?;
         let user = match target {
             Some(name) if name != actor.username => {
-                if !actor.is_admin {
-                    return Err(CoreError::Forbidden(
-                        "You do not have permission to perform this action.".into(),
-                    ));
-                }
+                self.require_admin(actor)?;
                 self.user(name).await?
             }
             _ => {
@@ -188,9 +175,7 @@ impl Berth {
         if actor.is_admin {
             Ok(())
         } else {
-            Err(CoreError::Forbidden(
-                "You do not have permission to perform this action.".into(),
-            ))
+            Err(CoreError::permission_denied())
         }
     }
 

@@ -21,6 +21,7 @@ use crate::signals::Signals;
 use crate::store::Store;
 
 pub use changes::Applied;
+pub use logs::{LogEntry, LogSource};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -61,8 +62,8 @@ pub fn app_object(app: &App) -> String {
 }
 
 pub struct Berth {
-    pub store: Arc<dyn Store>,
-    pub runtime: Arc<dyn Runtime>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) runtime: Arc<dyn Runtime>,
     pub(crate) datasets: Arc<dyn Datasets>,
     pub signals: Arc<Signals>,
     pub settings: Settings,
@@ -83,5 +84,17 @@ impl Berth {
             signals,
             settings,
         }
+    }
+
+    /// Whether Berth can serve: the engine's description when the store and
+    /// the engine both answer; else which of them did not, and why.
+    pub async fn health(&self) -> Result<String, String> {
+        if let Err(e) = self.store.ping().await {
+            return Err(format!("store: {e}"));
+        }
+        self.runtime
+            .ping()
+            .await
+            .map_err(|e| format!("engine: {e}"))
     }
 }

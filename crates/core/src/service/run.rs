@@ -18,10 +18,7 @@ impl Berth {
     pub async fn run(&self, actor: &User, id: &str, command: &str) -> CoreResult<(i64, String)> {
         let app = self.app(actor, id, Level::User).await?;
         if command.trim().is_empty() {
-            return Err(CoreError::invalid_field(
-                "command",
-                "This field may not be blank.",
-            ));
+            return Err(CoreError::blank_field("command"));
         }
         let build = self.current_build(&app).await?.ok_or_else(|| {
             CoreError::invalid("No build associated with this release to run this command")
