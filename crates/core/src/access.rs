@@ -7,7 +7,6 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Level, User};
-use crate::service::Berth;
 
 /// The level `actor` has on an object owned by `owner_id`, given the grant
 /// they hold on it (if it takes grants) and whether it is public.
@@ -31,25 +30,6 @@ pub fn require(level: Level, need: Level) -> CoreResult<()> {
         return Err(CoreError::permission_denied());
     }
     Ok(())
-}
-
-impl Berth {
-    /// [`level`] for an object whose grants are kept under the name `object`;
-    /// the grant is only looked up for users who do not own it.
-    pub(crate) async fn level_on(
-        &self,
-        actor: &User,
-        owner_id: i64,
-        object: &str,
-        public: bool,
-    ) -> CoreResult<Option<Level>> {
-        let granted = if owns(actor, owner_id) {
-            None
-        } else {
-            self.store.grant_level(object, actor.id).await?
-        };
-        Ok(level(actor, owner_id, granted, public))
-    }
 }
 
 #[cfg(test)]

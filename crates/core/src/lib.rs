@@ -15,7 +15,6 @@ pub mod model;
 pub mod plan;
 pub mod pods;
 pub mod reconciler;
-pub mod refusal;
 pub mod rules;
 pub mod runtime;
 pub mod service;

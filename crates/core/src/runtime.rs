@@ -31,6 +31,19 @@ pub enum RuntimeError {
     Engine(String),
 }
 
+/// An engine failure as a use case reports it: what is missing is missing,
+/// anything else means the engine is unavailable.
+impl From<RuntimeError> for crate::CoreError {
+    fn from(e: RuntimeError) -> Self {
+        match e {
+            RuntimeError::NotFound(what) => {
+                crate::CoreError::not_found(format!("{what} not found"))
+            }
+            other => crate::CoreError::unavailable(other),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContainerSpec {
     pub name: String,

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use berth_core::refusal::Refusal;
+use berth_core::error::Refusal;
 use serde_json::json;
 
 use super::auth::{Credentials, bearer_token};

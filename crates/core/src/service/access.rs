@@ -1,8 +1,10 @@
-//! Domains, SSH keys and who may act on an app (sharing and grants).
+//! Domains, SSH keys, and who may act on an object: sharing, grants and
+//! the level a user holds ([`crate::access`] is the rule).
 
 use uuid::Uuid;
 
 use super::{Berth, app_object};
+use crate::access;
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::rules::{self};
@@ -194,5 +196,24 @@ impl Berth {
         )
         .await;
         Ok(())
+    }
+}
+
+impl Berth {
+    /// [`access::level`] for an object whose grants are kept under the name `object`;
+    /// the grant is only looked up for users who do not own it.
+    pub(crate) async fn level_on(
+        &self,
+        actor: &User,
+        owner_id: i64,
+        object: &str,
+        public: bool,
+    ) -> CoreResult<Option<Level>> {
+        let granted = if access::owns(actor, owner_id) {
+            None
+        } else {
+            self.store.grant_level(object, actor.id).await?
+        };
+        Ok(access::level(actor, owner_id, granted, public))
     }
 }
