@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, OnConflict};
 use crate::model::*;
 use crate::pods::{PodDefinition, pod_meta};
 use crate::service::Berth;
@@ -72,12 +72,11 @@ impl Berth {
             created: t,
             updated: t,
         };
-        match self.store.create_template(&template).await {
-            Err(crate::store::StoreError::Conflict(_)) => {
-                Err(CoreError::Conflict(format!("template {id} already exists")))
-            }
-            other => other.map(|_| template).map_err(Into::into),
-        }
+        self.store
+            .create_template(&template)
+            .await
+            .on_conflict(|| CoreError::Conflict(format!("template {id} already exists")))?;
+        Ok(template)
     }
 
     pub async fn update_template(

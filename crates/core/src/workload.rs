@@ -111,27 +111,14 @@ impl Berth {
                 continue;
             }
             let app = App {
-                id: id.clone(),
-                uuid: Uuid::new_v4(),
-                owner_id: actor.id,
-                owner: actor.username.clone(),
-                kind: spec.kind,
                 desired: spec.desired,
                 structure: [(spec.proc_type.clone(), spec.count)].into(),
                 release: 2,
-                error: None,
                 stop_at: spec.stop_at,
                 meta: spec.meta.clone(),
-                created: t,
-                updated: t,
+                ..App::new(&id, actor, spec.kind, t)
             };
-            let config = Config {
-                uuid: Uuid::new_v4(),
-                app_id: id.clone(),
-                owner: actor.username.clone(),
-                values: spec.config.clone(),
-                created: t,
-            };
+            let config = Config::new(&id, &actor.username, spec.config.clone(), t);
             let build = Build {
                 uuid: Uuid::new_v4(),
                 app_id: id.clone(),
@@ -144,15 +131,15 @@ impl Berth {
                 entrypoint: spec.entrypoint.clone(),
                 created: t,
             };
-            let release = |version: i64, build: Option<Uuid>, summary: String| Release {
-                uuid: Uuid::new_v4(),
-                app_id: id.clone(),
-                owner: actor.username.clone(),
-                version,
-                build,
-                config: config.uuid,
-                summary,
-                created: t,
+            let release = |version: i64, build: Option<Uuid>, summary: String| {
+                Release::new(
+                    &id,
+                    &actor.username,
+                    version,
+                    (build, config.uuid),
+                    summary,
+                    t,
+                )
             };
             let releases = [
                 release(
@@ -285,18 +272,8 @@ impl Berth {
         count: i64,
     ) -> CoreResult<()> {
         let count = rules::validate_scale(proc_type, count)?;
-        self.change_app(app, |app: App| async move {
-            let app = &app;
-            let mut structure = app.structure.clone();
-            structure.insert(proc_type.to_string(), count);
-            Ok(DesiredChange {
-                expect_structure: Some(app.structure.clone()),
-                structure: Some(structure),
-                ..DesiredChange::new(&app.id, &actor.username)
-                    .event(format!("{} scaled {proc_type}={count}", actor.username))
-            })
-        })
-        .await?;
+        let counts = [(proc_type.to_string(), count)].into();
+        self.set_counts(actor, app, &counts).await?;
         Ok(())
     }
 

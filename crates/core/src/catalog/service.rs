@@ -13,11 +13,11 @@ use super::{
     RepoQuery, SearchField, SortKey,
 };
 use crate::access;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, OnConflict};
 use crate::image::ImageRef;
 use crate::model::{Level, Timestamp, User, now};
 use crate::service::Berth;
-use crate::store::{Page, StoreError};
+use crate::store::Page;
 
 #[derive(Debug, Clone, Default)]
 pub struct NewVersion {
@@ -141,22 +141,12 @@ fn by_precedence(mut versions: Vec<ImageVersion>) -> Vec<ImageVersion> {
     versions
 }
 
-fn repo_conflict(name: &str) -> impl Fn(StoreError) -> CoreError + '_ {
-    move |e| match e {
-        StoreError::Conflict(_) => {
-            CoreError::Conflict(format!("A container named {name} already exists."))
-        }
-        other => other.into(),
-    }
+fn repo_conflict(name: &str) -> impl FnOnce() -> CoreError + '_ {
+    move || CoreError::Conflict(format!("A container named {name} already exists."))
 }
 
-fn version_conflict(name: &str) -> impl Fn(StoreError) -> CoreError + '_ {
-    move |e| match e {
-        StoreError::Conflict(_) => {
-            CoreError::Conflict(format!("Version {name} already exists in this container."))
-        }
-        other => other.into(),
-    }
+fn version_conflict(name: &str) -> impl FnOnce() -> CoreError + '_ {
+    move || CoreError::Conflict(format!("Version {name} already exists in this container."))
 }
 
 impl Berth {
@@ -213,7 +203,7 @@ impl Berth {
         self.store
             .insert_repo(&repo, first.as_ref())
             .await
-            .map_err(repo_conflict(&name))
+            .on_conflict(repo_conflict(&name))
     }
 
     /// The repository with its live versions, newest first.
@@ -336,7 +326,7 @@ impl Berth {
         self.store
             .update_repo(&repo)
             .await
-            .map_err(repo_conflict(&name))?;
+            .on_conflict(repo_conflict(&name))?;
         Ok(repo)
     }
 
@@ -382,7 +372,7 @@ impl Berth {
         self.store
             .insert_version(&row)
             .await
-            .map_err(version_conflict(&new.name))
+            .on_conflict(version_conflict(&new.name))
     }
 
     pub async fn list_image_versions(
@@ -459,7 +449,7 @@ impl Berth {
         self.store
             .update_version(&v)
             .await
-            .map_err(version_conflict(&name))?;
+            .on_conflict(version_conflict(&name))?;
         Ok(v)
     }
 
@@ -585,6 +575,6 @@ impl Berth {
         self.store
             .insert_version(&row)
             .await
-            .map_err(version_conflict(&row.name))
+            .on_conflict(version_conflict(&row.name))
     }
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Berth, app_object};
 use crate::access;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, OnConflict};
 use crate::model::*;
 use crate::rules::{self};
 use crate::store::Page;
@@ -21,21 +21,18 @@ impl Berth {
             owner: actor.username.clone(),
             created: now(),
         };
-        match self.store.add_domain(&d).await {
-            Err(crate::store::StoreError::Conflict(_)) => Err(CoreError::Conflict(format!(
+        self.store.add_domain(&d).await.on_conflict(|| {
+            CoreError::Conflict(format!(
                 "Domain is already in use by another application: {domain}"
-            ))),
-            other => {
-                other?;
-                self.event(
-                    &app,
-                    &actor.username,
-                    &format!("{} added domain {domain}", actor.username),
-                )
-                .await;
-                Ok(d)
-            }
-        }
+            ))
+        })?;
+        self.event(
+            &app,
+            &actor.username,
+            &format!("{} added domain {domain}", actor.username),
+        )
+        .await;
+        Ok(d)
     }
 
     pub async fn list_domains(
@@ -80,12 +77,12 @@ impl Berth {
             fingerprint,
             created: now(),
         };
-        match self.store.add_key(actor.id, &key).await {
-            Err(crate::store::StoreError::Conflict(_)) => Err(CoreError::Conflict(
+        self.store.add_key(actor.id, &key).await.on_conflict(|| {
+            CoreError::Conflict(
                 "This key is already registered (same id or same public key)".into(),
-            )),
-            other => other.map(|_| key).map_err(Into::into),
-        }
+            )
+        })?;
+        Ok(key)
     }
 
     pub async fn list_keys(

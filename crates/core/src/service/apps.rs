@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Berth, app_object};
 use crate::access;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, OnConflict};
 use crate::model::*;
 use crate::rules::{self};
 use crate::runtime::{ContainerInfo, LABEL_APP, LABEL_INSTANCE};
@@ -43,52 +43,23 @@ impl Berth {
             None => self.free_app_id().await?,
         };
         let t = now();
-        let app = App {
-            id: id.clone(),
-            uuid: Uuid::new_v4(),
-            owner_id: actor.id,
-            owner: actor.username.clone(),
-            kind,
-            desired: Desired::On,
-            structure: Structure::new(),
-            release: 1,
-            error: None,
-            stop_at: None,
-            meta: serde_json::Value::Null,
-            created: t,
-            updated: t,
-        };
-        let config = Config {
-            uuid: Uuid::new_v4(),
-            app_id: id.clone(),
-            owner: actor.username.clone(),
-            values: ConfigValues::default(),
-            created: t,
-        };
+        let app = App::new(&id, actor, kind, t);
+        let config = Config::new(&id, &actor.username, ConfigValues::default(), t);
         let summary = format!("{} created initial release", actor.username);
-        let release = Release {
-            uuid: Uuid::new_v4(),
-            app_id: id.clone(),
-            owner: actor.username.clone(),
-            version: 1,
-            build: None,
-            config: config.uuid,
-            summary: summary.clone(),
-            created: t,
-        };
-        match self
-            .store
+        let release = Release::new(
+            &id,
+            &actor.username,
+            1,
+            (None, config.uuid),
+            summary.clone(),
+            t,
+        );
+        self.store
             .create_app(&app, &config, None, std::slice::from_ref(&release))
             .await
-        {
-            Ok(()) => {}
-            Err(crate::store::StoreError::Conflict(_)) => {
-                return Err(CoreError::Conflict(format!(
-                    "App with this id already exists: {id}"
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        }
+            .on_conflict(|| {
+                CoreError::Conflict(format!("App with this id already exists: {id}"))
+            })?;
         self.event(&app, &actor.username, &summary).await;
         Ok(app)
     }

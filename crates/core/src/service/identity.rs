@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::Berth;
 use crate::auth;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, OnConflict};
 use crate::model::*;
 
 impl Berth {
@@ -15,13 +15,14 @@ impl Berth {
             return Err(CoreError::invalid_email("email"));
         }
         let hash = auth::hash_password(password)?;
-        match self.store.create_user(username, email, &hash).await {
-            Ok(u) => Ok(u),
-            Err(crate::store::StoreError::Conflict(_)) => Err(CoreError::Conflict(format!(
-                "A user with that username already exists: {username}"
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        self.store
+            .create_user(username, email, &hash)
+            .await
+            .on_conflict(|| {
+                CoreError::Conflict(format!(
+                    "A user with that username already exists: {username}"
+                ))
+            })
     }
 
     /// Checks a password; on success returns the user. Failures never say which part was wrong.
