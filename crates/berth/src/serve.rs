@@ -104,7 +104,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         job_retention: std::time::Duration::from_secs(
             args.job_retention_hours.saturating_mul(3600),
         ),
-        data_dir: args.data_dir.clone(),
         ..Settings::default()
     };
     // Shared data sets are the folders an administrator places here.

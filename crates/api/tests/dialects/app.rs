@@ -48,7 +48,6 @@ impl TestApp {
         let signals = Arc::new(Signals::default());
         let settings = Settings {
             jwt_key: vec![7; 32],
-            data_dir: data_dir.path().to_path_buf(),
             converge_timeout: std::time::Duration::from_secs(10),
             ..Settings::default()
         };

@@ -35,8 +35,6 @@ pub struct Settings {
     pub jwt_key: Vec<u8>,
     /// Tenant named in JWT claims and Tapis answers.
     pub tenant: String,
-    /// Where data sets live (`<data_dir>/datasets`).
-    pub data_dir: std::path::PathBuf,
     /// How long a finished script job is kept (logs, diff, files) before it is removed.
     pub job_retention: Duration,
 }
@@ -50,7 +48,6 @@ impl Default for Settings {
             pull_timeout: Duration::from_secs(20),
             jwt_key: Vec::new(),
             tenant: "dev".into(),
-            data_dir: "./berth-data".into(),
             job_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
