@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use self::search::{column, push_where};
 use crate::rows::{self, Columns};
-use crate::{SqliteStore, backend, db_err, json, ts};
+use crate::{SqliteStore, Statement, backend, db_err, json, ts};
 
 mod search;
 
@@ -21,31 +21,53 @@ const REPO_SELECT: &str = "SELECT r.id, r.name, r.kind, r.readme, r.is_public, r
      r.owner_id, u.username AS owner, r.created, r.updated \
      FROM image_repos r JOIN users u ON u.id = r.owner_id";
 
+/// Binds a version's definition (image, command, parameters, links) in the
+/// column order `VERSION_DEFINITION` names.
+fn bind_definition<'q>(statement: Statement<'q>, v: &'q ImageVersion) -> Statement<'q> {
+    statement
+        .bind(&v.image_ref)
+        .bind(&v.image.registry)
+        .bind(&v.image.namespace)
+        .bind(&v.image.repository)
+        .bind(&v.image.tag)
+        .bind(&v.image.digest)
+        .bind(&v.command)
+        .bind(v.env_vars.as_ref().map(json))
+        .bind(&v.github_link)
+        .bind(v.helm_config.as_ref().map(json))
+}
+
+/// The columns [`bind_definition`] binds, in its order.
+const VERSION_DEFINITION: [&str; 10] = [
+    "image_ref",
+    "registry",
+    "namespace",
+    "repository",
+    "tag",
+    "digest",
+    "command",
+    "env_vars",
+    "github_link",
+    "helm_config",
+];
+
 async fn insert_version_on(conn: &mut SqliteConnection, v: &ImageVersion) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO image_versions (repo_id, name, image_ref, registry, namespace, repository, \
-         tag, digest, command, env_vars, github_link, helm_config, usage, status, created, updated) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(v.repo_id)
-    .bind(&v.name)
-    .bind(&v.image_ref)
-    .bind(&v.image.registry)
-    .bind(&v.image.namespace)
-    .bind(&v.image.repository)
-    .bind(&v.image.tag)
-    .bind(&v.image.digest)
-    .bind(&v.command)
-    .bind(v.env_vars.as_ref().map(json))
-    .bind(&v.github_link)
-    .bind(v.helm_config.as_ref().map(json))
-    .bind(v.usage)
-    .bind(v.status.code())
-    .bind(ts(v.created))
-    .bind(ts(v.updated))
-    .fetch_one(conn)
-    .await
-    .map_err(db_err)
+    let insert = format!(
+        "INSERT INTO image_versions (repo_id, name, {}, usage, status, created, updated) \
+         VALUES (?, ?, {}, ?, ?, ?, ?) RETURNING id",
+        VERSION_DEFINITION.join(", "),
+        ["?"; VERSION_DEFINITION.len()].join(", ")
+    );
+    let statement = sqlx::query(&insert).bind(v.repo_id).bind(&v.name);
+    let row = bind_definition(statement, v)
+        .bind(v.usage)
+        .bind(v.status.code())
+        .bind(ts(v.created))
+        .bind(ts(v.updated))
+        .fetch_one(conn)
+        .await
+        .map_err(db_err)?;
+    Columns::of("image_versions", &row).get("id")
 }
 
 impl SqliteStore {
@@ -273,29 +295,18 @@ impl CatalogStore for SqliteStore {
     }
 
     async fn update_version(&self, v: &ImageVersion) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE image_versions SET image_ref = ?, registry = ?, namespace = ?, repository = ?, \
-             tag = ?, digest = ?, command = ?, env_vars = ?, github_link = ?, helm_config = ?, \
-             status = ?, updated = ? WHERE id = ? AND repo_id = ?",
+        let update = format!(
+            "UPDATE image_versions SET {} = ?, status = ?, updated = ? WHERE id = ? AND repo_id = ?",
+            VERSION_DEFINITION.join(" = ?, ")
+        );
+        self.exec(
+            bind_definition(sqlx::query(&update), v)
+                .bind(v.status.code())
+                .bind(ts(v.updated))
+                .bind(v.id)
+                .bind(v.repo_id),
         )
-        .bind(&v.image_ref)
-        .bind(&v.image.registry)
-        .bind(&v.image.namespace)
-        .bind(&v.image.repository)
-        .bind(&v.image.tag)
-        .bind(&v.image.digest)
-        .bind(&v.command)
-        .bind(v.env_vars.as_ref().map(json))
-        .bind(&v.github_link)
-        .bind(v.helm_config.as_ref().map(json))
-        .bind(v.status.code())
-        .bind(ts(v.updated))
-        .bind(v.id)
-        .bind(v.repo_id)
-        .execute(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(())
     }
 
     async fn versions_by_image_ref(&self, image_ref: &str) -> StoreResult<Vec<ImageVersion>> {
