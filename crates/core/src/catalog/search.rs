@@ -9,6 +9,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::catalog::{
     CatalogStatus, Comparison, Condition, Operand, RepoKind, SearchField, SortKey, ValueKind,
 };
+use crate::model::rfc3339;
 
 pub const MAX_FILTERS: usize = 32;
 pub const MAX_FILTER_VALUES: usize = 100;
@@ -58,9 +59,7 @@ fn parse_instant(text: &str) -> Option<OffsetDateTime> {
 }
 
 fn instant_text(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_default()
+    rfc3339(t.to_offset(time::UtcOffset::UTC))
 }
 
 fn operand(field: SearchField, raw: &str) -> CoreResult<Operand> {
