@@ -301,8 +301,7 @@ pub async fn get_container_version_by_id(
     Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
-    let id = path.id("container_id")?;
-    let vid = path.id("version_id")?;
+    let (id, vid) = version_ids(&path)?;
     let v = s.berth.image_version(&user, id, vid).await?;
     Ok(ok(
         "Container version retrieved successfully",
@@ -317,8 +316,7 @@ pub async fn update_container_version(
     path: PathParams,
     body: Body,
 ) -> RcaResult<Response> {
-    let id = path.id("container_id")?;
-    let vid = path.id("version_id")?;
+    let (id, vid) = version_ids(&path)?;
     let o = body.fields_named("body")?;
     o.only(&["image_ref", "command", "env_vars", "github_link", "status"])?;
     let patch = VersionPatch {
@@ -345,10 +343,14 @@ pub async fn delete_container_version(
     Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
-    let id = path.id("container_id")?;
-    let vid = path.id("version_id")?;
+    let (id, vid) = version_ids(&path)?;
     s.berth.delete_image_version(&user, id, vid).await?;
     Ok(done("Container version deleted successfully"))
+}
+
+/// The container and version a version's path names.
+fn version_ids(path: &PathParams) -> Result<(i64, i64), CoreError> {
+    Ok((path.id("container_id")?, path.id("version_id")?))
 }
 
 // Request shapes of the catalog: numeric codes, labels, parameters, a
