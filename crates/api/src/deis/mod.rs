@@ -2,11 +2,15 @@
 
 mod apps;
 mod auth;
+mod builds;
+mod config;
+mod containers;
 mod domains;
 mod error;
 mod keys;
 mod paging;
 mod perms;
+mod releases;
 mod users;
 mod views;
 
@@ -57,30 +61,30 @@ pub fn routes() -> Router<AppState> {
         .route("/apps/{id}", get(apps::detail).delete(apps::destroy))
         .route(
             "/apps/{id}/builds",
-            get(apps::list_builds).post(apps::create_build),
+            get(builds::list_builds).post(builds::create_build),
         )
         .route(
             "/apps/{id}/config",
-            get(apps::config).post(apps::set_config),
+            get(config::config).post(config::set_config),
         )
-        .route("/apps/{id}/releases", get(apps::list_releases))
-        .route("/apps/{id}/releases/rollback", post(apps::rollback))
-        .route("/apps/{id}/releases/{version}", get(apps::release))
-        .route("/apps/{id}/containers", get(apps::containers))
-        .route("/apps/{id}/containers/restart", post(apps::restart))
+        .route("/apps/{id}/releases", get(releases::list_releases))
+        .route("/apps/{id}/releases/rollback", post(releases::rollback))
+        .route("/apps/{id}/releases/{version}", get(releases::release))
+        .route("/apps/{id}/containers", get(containers::containers))
+        .route("/apps/{id}/containers/restart", post(containers::restart))
         .route(
             "/apps/{id}/containers/{proc_type}",
-            get(apps::containers_of_type),
+            get(containers::containers_of_type),
         )
         .route(
             "/apps/{id}/containers/{proc_type}/restart",
-            post(apps::restart_type),
+            post(containers::restart_type),
         )
         .route(
             "/apps/{id}/containers/{proc_type}/{num}/restart",
-            post(apps::restart_one),
+            post(containers::restart_one),
         )
-        .route("/apps/{id}/scale", post(apps::scale))
+        .route("/apps/{id}/scale", post(containers::scale))
         .route("/apps/{id}/logs", get(apps::logs))
         .route("/apps/{id}/run", post(apps::run))
         .route(

@@ -1,11 +1,26 @@
 //! Domain objects rendered as Deis v1 JSON.
 
+use axum::Json;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use berth_core::model::*;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
 use berth_core::service::{Berth, LogEntry, LogSource};
 use berth_core::store::Page;
+
+/// A 201 for a change that made a release, naming it in the header the Deis CLI reads.
+pub fn release_created(body: Value, release: &Release) -> Response {
+    let mut res = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&release.version.to_string()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("deis-release"), v.clone());
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-deis-release"), v);
+    }
+    res
+}
 
 pub fn ts(t: Timestamp) -> String {
     t.format(&Rfc3339).unwrap_or_default()

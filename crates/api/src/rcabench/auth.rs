@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::Body;
 use super::error::RcaResult;
-use super::views::{self, reply};
+use super::views::{self, ok, reply};
 use crate::AppState;
 
 /// RCABench's own rule for new passwords; its client checks it too.
@@ -46,8 +46,7 @@ pub async fn login(State(s): State<AppState>, body: Body) -> RcaResult<Response>
         .await?;
     let (token, secret) = s.berth.issue_token(&user, Some(TOKEN_TTL)).await?;
     let expires = token.expires.map(views::time).unwrap_or_default();
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Login successful",
         json!({"token": secret, "expires_at": expires, "user": views::user(&user)}),
     ))

@@ -11,12 +11,10 @@ use berth_core::catalog::{
 use serde_json::{Value, json};
 
 use super::error::RcaResult;
-use super::views::{self, done, reply};
-use super::{Body, Caller, Params, PathParams};
+use super::views::{self, done, ok, reply};
+use super::{Body, Caller, DEFAULT_PAGE_SIZE, Params, PathParams, page_and_size};
 use crate::AppState;
 use crate::common::body::{Fields, must_be, scalar_text};
-
-const DEFAULT_PAGE_SIZE: i64 = 20;
 
 /// `POST /api/v2/containers` → 201; with `version`, its first version too.
 pub async fn create_container(
@@ -55,27 +53,26 @@ pub async fn list_containers(
     Caller { user, .. }: Caller,
     params: Params,
 ) -> RcaResult<Response> {
+    let (page, size) = page_and_size(&params)?;
     let query = RepoListQuery {
-        page: params.int("page")?.unwrap_or(1),
-        size: params.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
+        page,
+        size,
         kind: params
             .int("type")?
             .map(|c| kind_code("type", c))
             .transpose()?,
         is_public: params.flag("is_public")?,
-        status: params
-            .int("status")?
-            .map(|c| status_code("status", c))
-            .transpose()?,
+        status: status_code("status", params.int("status")?)?,
     };
     let page = s.berth.list_image_repos(&user, &query).await?;
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Containers retrieved successfully",
-        json!({
-            "items": page.items.iter().map(views::container).collect::<Vec<_>>(),
-            "pagination": views::pagination(query.page, query.size, page.total),
-        }),
+        views::paged(
+            page.items.iter().map(views::container).collect(),
+            query.page,
+            query.size,
+            page.total,
+        ),
     ))
 }
 
@@ -87,8 +84,7 @@ pub async fn get_container_by_id(
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
     let (repo, versions) = s.berth.image_repo_detail(&user, id).await?;
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Container retrieved successfully",
         views::container_detail(&repo, &versions),
     ))
@@ -107,19 +103,12 @@ pub async fn update_container(
     let patch = RepoPatch {
         readme: o.opt_string("readme")?,
         is_public: o.opt_bool("is_public")?,
-        status: o
-            .opt_int("status")?
-            .map(|c| status_code("status", c))
-            .transpose()?,
+        status: status_code("status", o.opt_int("status")?)?,
     };
     let repo = s.berth.update_image_repo(&user, id, patch).await?;
     let mut data = views::container(&repo);
     data["readme"] = json!(repo.readme);
-    Ok(reply(
-        StatusCode::OK,
-        "Container updated successfully",
-        data,
-    ))
+    Ok(ok("Container updated successfully", data))
 }
 
 /// `DELETE /api/v2/containers/{id}`: soft delete, the name is free again.
@@ -149,8 +138,7 @@ pub async fn update_container_labels(
         .berth
         .change_image_repo_labels(&user, id, add, remove)
         .await?;
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Container labels updated successfully",
         views::container(&repo),
     ))
@@ -254,16 +242,15 @@ pub async fn search_containers(
     } else {
         search.sort.clone()
     };
-    Ok(reply(
-        StatusCode::OK,
-        "Containers retrieved successfully",
-        json!({
-            "items": page.items.iter().map(views::container).collect::<Vec<_>>(),
-            "pagination": views::pagination(search.page, search.size, page.total),
-            "applied_filters": applied,
-            "applied_sort": sort.iter().map(views::sort).collect::<Vec<_>>(),
-        }),
-    ))
+    let mut data = views::paged(
+        page.items.iter().map(views::container).collect(),
+        search.page,
+        search.size,
+        page.total,
+    );
+    data["applied_filters"] = json!(applied);
+    data["applied_sort"] = json!(sort.iter().map(views::sort).collect::<Vec<_>>());
+    Ok(ok("Containers retrieved successfully", data))
 }
 
 /// `POST /api/v2/containers/{id}/versions` → 201.
@@ -291,23 +278,20 @@ pub async fn list_container_versions(
     params: Params,
 ) -> RcaResult<Response> {
     let id = path.id("container_id")?;
-    let page = params.int("page")?.unwrap_or(1);
-    let size = params.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE);
-    let status = params
-        .int("status")?
-        .map(|c| status_code("status", c))
-        .transpose()?;
+    let (page, size) = page_and_size(&params)?;
+    let status = status_code("status", params.int("status")?)?;
     let versions = s
         .berth
         .list_image_versions(&user, id, page, size, status)
         .await?;
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Container versions retrieved successfully",
-        json!({
-            "items": versions.items.iter().map(views::version).collect::<Vec<_>>(),
-            "pagination": views::pagination(page, size, versions.total),
-        }),
+        views::paged(
+            versions.items.iter().map(views::version).collect(),
+            page,
+            size,
+            versions.total,
+        ),
     ))
 }
 
@@ -317,11 +301,9 @@ pub async fn get_container_version_by_id(
     Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
-    let id = path.id("container_id")?;
-    let vid = path.id("version_id")?;
+    let (id, vid) = version_ids(&path)?;
     let v = s.berth.image_version(&user, id, vid).await?;
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Container version retrieved successfully",
         views::version_detail(&v),
     ))
@@ -334,8 +316,7 @@ pub async fn update_container_version(
     path: PathParams,
     body: Body,
 ) -> RcaResult<Response> {
-    let id = path.id("container_id")?;
-    let vid = path.id("version_id")?;
+    let (id, vid) = version_ids(&path)?;
     let o = body.fields_named("body")?;
     o.only(&["image_ref", "command", "env_vars", "github_link", "status"])?;
     let patch = VersionPatch {
@@ -347,14 +328,10 @@ pub async fn update_container_version(
             None
         },
         github_link: o.opt_string("github_link")?,
-        status: o
-            .opt_int("status")?
-            .map(|c| status_code("status", c))
-            .transpose()?,
+        status: status_code("status", o.opt_int("status")?)?,
     };
     let v = s.berth.update_image_version(&user, id, vid, patch).await?;
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Container version updated successfully",
         views::version_detail(&v),
     ))
@@ -366,10 +343,14 @@ pub async fn delete_container_version(
     Caller { user, .. }: Caller,
     path: PathParams,
 ) -> RcaResult<Response> {
-    let id = path.id("container_id")?;
-    let vid = path.id("version_id")?;
+    let (id, vid) = version_ids(&path)?;
     s.berth.delete_image_version(&user, id, vid).await?;
     Ok(done("Container version deleted successfully"))
+}
+
+/// The container and version a version's path names.
+fn version_ids(path: &PathParams) -> Result<(i64, i64), CoreError> {
+    Ok((path.id("container_id")?, path.id("version_id")?))
 }
 
 // Request shapes of the catalog: numeric codes, labels, parameters, a
@@ -380,27 +361,41 @@ fn kind_code(field: &str, code: i64) -> Result<RepoKind, CoreError> {
         .ok_or_else(|| must_be(field, "0 (algorithm), 1 (benchmark) or 2 (pedestal)"))
 }
 
-fn status_code(field: &str, code: i64) -> Result<CatalogStatus, CoreError> {
-    CatalogStatus::from_code(code)
-        .ok_or_else(|| must_be(field, "1 (enabled), 0 (disabled) or -1 (deleted)"))
+/// An optional status code, as the status it stands for.
+fn status_code(field: &str, code: Option<i64>) -> Result<Option<CatalogStatus>, CoreError> {
+    code.map(|code| {
+        CatalogStatus::from_code(code)
+            .ok_or_else(|| must_be(field, "1 (enabled), 0 (disabled) or -1 (deleted)"))
+    })
+    .transpose()
 }
 
-fn labels(o: &Fields, field: &str) -> Result<Vec<Label>, CoreError> {
+/// A list of objects at `field`, each read by `read`; absent or null is an
+/// empty list, anything but a list is refused as not `shape`.
+fn each_object<T>(
+    o: &Fields,
+    field: &str,
+    shape: &str,
+    read: impl Fn(Fields) -> Result<T, CoreError>,
+) -> Result<Vec<T>, CoreError> {
     let items = match o.get(field) {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
-        Some(_) => return Err(must_be(field, "a list of {key, value}")),
+        Some(_) => return Err(must_be(field, shape)),
     };
     items
         .iter()
-        .map(|item| {
-            let l = o.nested(item, field)?;
-            Ok(Label {
-                key: l.string("key")?,
-                value: l.opt_string("value")?.unwrap_or_default(),
-            })
-        })
+        .map(|item| read(o.nested(item, field)?))
         .collect()
+}
+
+fn labels(o: &Fields, field: &str) -> Result<Vec<Label>, CoreError> {
+    each_object(o, field, "a list of {key, value}", |l| {
+        Ok(Label {
+            key: l.string("key")?,
+            value: l.opt_string("value")?.unwrap_or_default(),
+        })
+    })
 }
 
 fn params(o: &Fields, field: &str) -> Result<Option<Vec<ParamSpec>>, CoreError> {
@@ -430,62 +425,44 @@ fn new_version(o: Fields) -> Result<NewVersion, CoreError> {
 }
 
 fn search_filters(o: &Fields) -> Result<Vec<RawFilter>, CoreError> {
-    let items = match o.get("filters") {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(must_be("filters", "a list of {field, operator, value}")),
-    };
-    items
-        .iter()
-        .map(|item| {
-            let f = o.nested(item, "filters")?;
-            f.only(&["field", "operator", "value", "values"])?;
-            let (value, mut values) = match f.get("value") {
-                None | Some(Value::Null) => (None, Vec::new()),
-                Some(Value::Array(list)) => (
-                    None,
-                    list.iter()
-                        .map(|v| scalar_text("filters", v))
-                        .collect::<Result<_, _>>()?,
-                ),
-                Some(v) => (Some(scalar_text("filters", v)?), Vec::new()),
-            };
-            match f.get("values") {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(list)) => {
-                    for v in list {
-                        values.push(scalar_text("filters", v)?);
-                    }
+    each_object(o, "filters", "a list of {field, operator, value}", |f| {
+        f.only(&["field", "operator", "value", "values"])?;
+        let (value, mut values) = match f.get("value") {
+            None | Some(Value::Null) => (None, Vec::new()),
+            Some(Value::Array(list)) => (
+                None,
+                list.iter()
+                    .map(|v| scalar_text("filters", v))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(v) => (Some(scalar_text("filters", v)?), Vec::new()),
+        };
+        match f.get("values") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(list)) => {
+                for v in list {
+                    values.push(scalar_text("filters", v)?);
                 }
-                Some(_) => return Err(must_be("filters", "values as a list")),
             }
-            Ok(RawFilter {
-                field: f.string("field")?,
-                operator: f.string("operator")?,
-                value,
-                values,
-            })
+            Some(_) => return Err(must_be("filters", "values as a list")),
+        }
+        Ok(RawFilter {
+            field: f.string("field")?,
+            operator: f.string("operator")?,
+            value,
+            values,
         })
-        .collect()
+    })
 }
 
 fn search_sort(o: &Fields) -> Result<Vec<RawSort>, CoreError> {
-    let items = match o.get("sort") {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(must_be("sort", "a list of {field, direction}")),
-    };
-    items
-        .iter()
-        .map(|item| {
-            let s = o.nested(item, "sort")?;
-            s.only(&["field", "direction"])?;
-            Ok(RawSort {
-                field: s.string("field")?,
-                direction: s.opt_string("direction")?.unwrap_or_else(|| "asc".into()),
-            })
+    each_object(o, "sort", "a list of {field, direction}", |s| {
+        s.only(&["field", "direction"])?;
+        Ok(RawSort {
+            field: s.string("field")?,
+            direction: s.opt_string("direction")?.unwrap_or_else(|| "asc".into()),
         })
-        .collect()
+    })
 }
 
 #[cfg(test)]

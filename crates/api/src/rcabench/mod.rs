@@ -48,6 +48,17 @@ pub type Body = common::Payload<RcaBench>;
 /// Query parameters; a malformed query string is a 400 in the envelope.
 pub type Params = common::Params<RcaBench>;
 
+/// Lists and searches count pages from 1, of this many items unless asked.
+const DEFAULT_PAGE_SIZE: i64 = 20;
+
+/// `page` and `size` from the query string, page 1 of the default size when absent.
+fn page_and_size(params: &Params) -> Result<(i64, i64), CoreError> {
+    Ok((
+        params.int("page")?.unwrap_or(1),
+        params.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
+    ))
+}
+
 /// Path parameters by name; a malformed path is a 400 in the envelope.
 pub type PathParams = common::PathParams<RcaBench>;
 

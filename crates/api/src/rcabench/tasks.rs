@@ -1,7 +1,6 @@
 //! Image builds and the tasks that run them.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::catalog::{BuildArgs, BuildRequest, TaskListQuery, TaskState};
@@ -9,12 +8,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::error::RcaResult;
-use super::views::{self, reply};
-use super::{Body, Caller, Params, PathParams};
+use super::views::{self, ok};
+use super::{Body, Caller, Params, PathParams, page_and_size};
 use crate::AppState;
 use crate::common::body::{Fields, must_be, scalar_text};
-
-const DEFAULT_PAGE_SIZE: i64 = 20;
 
 /// `POST /api/v2/containers/build` → 200 `{group_id, trace_id, task_id}` at
 /// once; the build runs in the background.
@@ -74,8 +71,7 @@ pub async fn build_container_image(
     };
     let submitted = s.berth.submit_build(&user, request).await?;
     let t = &submitted.task;
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Container build task submitted successfully",
         json!({
             "group_id": t.group_id.to_string(),
@@ -110,11 +106,7 @@ pub async fn get_task_by_id(
 ) -> RcaResult<Response> {
     let id = task_id(&path)?;
     let task = s.berth.task(&user, id).await?;
-    Ok(reply(
-        StatusCode::OK,
-        "Task retrieved successfully",
-        views::task_detail(&task),
-    ))
+    Ok(ok("Task retrieved successfully", views::task_detail(&task)))
 }
 
 /// `POST /api/v2/tasks/{task_id}/cancel`.
@@ -125,11 +117,7 @@ pub async fn cancel_task(
 ) -> RcaResult<Response> {
     let id = task_id(&path)?;
     let task = s.berth.cancel_task(&user, id).await?;
-    Ok(reply(
-        StatusCode::OK,
-        "Task cancelled",
-        views::task_detail(&task),
-    ))
+    Ok(ok("Task cancelled", views::task_detail(&task)))
 }
 
 fn uuid_param(params: &Params, name: &str) -> Result<Option<Uuid>, CoreError> {
@@ -155,21 +143,23 @@ pub async fn list_tasks(
                 .ok_or_else(|| CoreError::invalid_field("state", "not a task state"))?,
         ),
     };
+    let (page, size) = page_and_size(&params)?;
     let query = TaskListQuery {
-        page: params.int("page")?.unwrap_or(1),
-        size: params.int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
+        page,
+        size,
         state,
         group_id: uuid_param(&params, "group_id")?,
         trace_id: uuid_param(&params, "trace_id")?,
         kind: None,
     };
     let page = s.berth.tasks(&user, &query).await?;
-    Ok(reply(
-        StatusCode::OK,
+    Ok(ok(
         "Tasks retrieved successfully",
-        json!({
-            "items": page.items.iter().map(views::task).collect::<Vec<_>>(),
-            "pagination": views::pagination(query.page, query.size, page.total),
-        }),
+        views::paged(
+            page.items.iter().map(views::task).collect(),
+            query.page,
+            query.size,
+            page.total,
+        ),
     ))
 }

@@ -27,6 +27,11 @@ pub fn reply(status: StatusCode, message: &str, data: Value) -> Response {
         .into_response()
 }
 
+/// A 200 success.
+pub fn ok(message: &str, data: Value) -> Response {
+    reply(StatusCode::OK, message, data)
+}
+
 /// A success that carries no data (deletions).
 pub fn done(message: &str) -> Response {
     (
@@ -135,6 +140,11 @@ pub fn version_detail(v: &ImageVersion) -> Value {
         out["digest"] = json!(d);
     }
     out
+}
+
+/// One page of a list: its items and where it stands.
+pub fn paged(items: Vec<Value>, page: i64, size: i64, total: i64) -> Value {
+    json!({"items": items, "pagination": pagination(page, size, total)})
 }
 
 pub fn pagination(page: i64, size: i64, total: i64) -> Value {

@@ -120,17 +120,28 @@ async fn updated(s: &AppState, user: &User, app: App) -> TapisResult<Json<Value>
     Ok(ok("Pod updated successfully.", render(s, user, app).await?))
 }
 
-/// `grab_latest_template_tag`, which start and restart take.
-async fn grab_latest_template_tag_if_asked(
+/// Start and restart, the two that honour `grab_latest_template_tag`.
+enum Launch {
+    Start,
+    Restart,
+}
+
+/// Moves the pod to its template's latest tag first when asked, then launches it.
+async fn launch(
     s: &AppState,
     user: &User,
     id: &str,
     q: &HashMap<String, String>,
-) -> TapisResult<()> {
+    how: Launch,
+) -> TapisResult<Json<Value>> {
     if flag(q, "grab_latest_template_tag", false)? {
         s.berth.grab_latest_template_tag(user, id).await?;
     }
-    Ok(())
+    let app = match how {
+        Launch::Start => s.berth.start_pod(user, id).await?,
+        Launch::Restart => s.berth.restart_pod(user, id).await?,
+    };
+    updated(s, user, app).await
 }
 
 pub async fn start_pod(
@@ -139,9 +150,7 @@ pub async fn start_pod(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
-    grab_latest_template_tag_if_asked(&s, &user, &id, &q).await?;
-    let app = s.berth.start_pod(&user, &id).await?;
-    updated(&s, &user, app).await
+    launch(&s, &user, &id, &q, Launch::Start).await
 }
 
 pub async fn stop_pod(
@@ -159,9 +168,7 @@ pub async fn restart_pod(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Json<Value>> {
-    grab_latest_template_tag_if_asked(&s, &user, &id, &q).await?;
-    let app = s.berth.restart_pod(&user, &id).await?;
-    updated(&s, &user, app).await
+    launch(&s, &user, &id, &q, Launch::Restart).await
 }
 
 pub async fn get_pod_logs(

@@ -1,6 +1,5 @@
 //! Applications: list, create, inspect, update, start, stop, redeploy,
-//! logs and terminate under `/api/v1/application`, and the list paging and
-//! filters containers share.
+//! logs and terminate under `/api/v1/application`.
 
 use std::collections::HashMap;
 
@@ -16,13 +15,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::error::{TutumResult, wrong_state};
+use super::paging::filtered_page;
 use super::{Body, Caller, views};
 use crate::AppState;
 
 /// The one process type of an app made here (Deis's name for an image's own command).
 const PROC_TYPE: &str = rules::DEFAULT_PROC_TYPE;
-const DEFAULT_LIMIT: usize = 25;
-const MAX_LIMIT: usize = 100;
 
 /// An application by uuid: alive, or deleted in the last minutes.
 enum Found {
@@ -74,38 +72,6 @@ async fn render_live(s: &AppState, user: &User, app: App) -> TutumResult<Json<Va
     Ok(Json(render(s, user, Found::Live(Box::new(app))).await?))
 }
 
-pub fn paging(q: &HashMap<String, String>) -> (usize, usize) {
-    let offset = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
-    let limit = q
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .filter(|l| *l > 0)
-        .unwrap_or(DEFAULT_LIMIT)
-        .min(MAX_LIMIT);
-    (offset, limit)
-}
-
-/// Whether a rendered object passes Tutum's list filters.
-pub fn matches(
-    object: &Value,
-    filters: &[(&str, &str, bool)],
-    q: &HashMap<String, String>,
-) -> bool {
-    filters
-        .iter()
-        .all(|(param, field, prefix)| match q.get(*param) {
-            None => true,
-            Some(want) => {
-                let have = object[*field].as_str().unwrap_or_default();
-                if *prefix {
-                    have.starts_with(want.as_str())
-                } else {
-                    have == want
-                }
-            }
-        })
-}
-
 pub async fn list(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -130,12 +96,10 @@ pub async fn list(
         ("unique_name", "unique_name", false),
         ("state", "state", false),
     ];
-    objects.retain(|o| matches(o, &filters, &q));
-    let (offset, limit) = paging(&q);
-    Ok(Json(views::list(
+    Ok(Json(filtered_page(
         objects,
-        offset,
-        limit,
+        &filters,
+        &q,
         "/api/v1/application/",
     )))
 }
@@ -363,8 +327,28 @@ pub async fn update(
     if let Some(n) = target {
         s.berth.set_count(&user, &app, &proc_type, n).await?;
     }
-    let app = s.berth.app(&user, &app.id, Level::Read).await?;
-    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
+    accepted(&s, &user, &app).await
+}
+
+/// The answer to a change of an application: 202 with it as it is now.
+async fn accepted(s: &AppState, user: &User, app: &App) -> TutumResult<(StatusCode, Json<Value>)> {
+    let app = s.berth.app(user, &app.id, Level::Read).await?;
+    Ok((StatusCode::ACCEPTED, render_live(s, user, app).await?))
+}
+
+/// Start and stop: the application's desired state; stopping a stopped one is refused.
+async fn set_desired(
+    s: &AppState,
+    user: &User,
+    uuid: &str,
+    desired: Desired,
+) -> TutumResult<(StatusCode, Json<Value>)> {
+    let app = live(s, user, uuid).await?;
+    if desired == Desired::Off && app.desired == Desired::Off {
+        return Err(wrong_state("application", "Stopped"));
+    }
+    s.berth.set_desired(user, &app, desired).await?;
+    accepted(s, user, &app).await
 }
 
 pub async fn start(
@@ -372,10 +356,7 @@ pub async fn start(
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
-    let app = live(&s, &user, &uuid).await?;
-    s.berth.set_desired(&user, &app, Desired::On).await?;
-    let app = s.berth.app(&user, &app.id, Level::Read).await?;
-    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
+    set_desired(&s, &user, &uuid, Desired::On).await
 }
 
 pub async fn stop(
@@ -383,13 +364,7 @@ pub async fn stop(
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
 ) -> TutumResult<(StatusCode, Json<Value>)> {
-    let app = live(&s, &user, &uuid).await?;
-    if app.desired == Desired::Off {
-        return Err(wrong_state("application", "Stopped"));
-    }
-    s.berth.set_desired(&user, &app, Desired::Off).await?;
-    let app = s.berth.app(&user, &app.id, Level::Read).await?;
-    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
+    set_desired(&s, &user, &uuid, Desired::Off).await
 }
 
 /// Replaces every container; `{"tag": t}` switches the image to that tag first.
@@ -418,8 +393,7 @@ pub async fn redeploy(
             s.berth.redeploy(&user, &app).await?;
         }
     }
-    let app = s.berth.app(&user, &app.id, Level::Read).await?;
-    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
+    accepted(&s, &user, &app).await
 }
 
 pub async fn logs(

@@ -11,8 +11,8 @@ use berth_core::model::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::applications::{matches, paging};
 use super::error::{TutumResult, wrong_state};
+use super::paging::{filtered_page, passes};
 use super::{Caller, views};
 use crate::AppState;
 
@@ -56,11 +56,7 @@ pub async fn list(
         ];
         let app_matches = app_filters
             .iter()
-            .all(|(param, have, prefix)| match q.get(*param) {
-                None => true,
-                Some(want) if *prefix => have.starts_with(want.as_str()),
-                Some(want) => have == want,
-            });
+            .all(|(param, have, prefix)| passes(&q, param, have, *prefix));
         if !app_matches {
             continue;
         }
@@ -84,12 +80,10 @@ pub async fn list(
         ("uuid__startswith", "uuid", true),
         ("state", "state", false),
     ];
-    objects.retain(|o| matches(o, &filters, &q));
-    let (offset, limit) = paging(&q);
-    Ok(Json(views::list(
+    Ok(Json(filtered_page(
         objects,
-        offset,
-        limit,
+        &filters,
+        &q,
         "/api/v1/container/",
     )))
 }

@@ -5,6 +5,7 @@ mod applications;
 mod auth;
 mod containers;
 mod error;
+mod paging;
 mod views;
 
 use axum::Router;
