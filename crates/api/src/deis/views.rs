@@ -5,7 +5,6 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use berth_core::model::*;
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
 
 use berth_core::service::{Berth, LogEntry, LogSource};
 use berth_core::store::Page;
@@ -22,10 +21,6 @@ pub fn release_created(body: Value, release: &Release) -> Response {
     res
 }
 
-pub fn ts(t: Timestamp) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
 pub fn app(berth: &Berth, a: &App) -> Value {
     let mut v = json!({
         "id": a.id,
@@ -33,8 +28,8 @@ pub fn app(berth: &Berth, a: &App) -> Value {
         "owner": a.owner,
         "url": berth.app_url(a),
         "structure": a.structure,
-        "created": ts(a.created),
-        "updated": ts(a.updated),
+        "created": rfc3339(a.created),
+        "updated": rfc3339(a.updated),
     });
     if let Some(e) = &a.error {
         v["error"] = json!(e);
@@ -46,7 +41,7 @@ pub fn build(b: &Build) -> Value {
     json!({
         "app": b.app_id, "owner": b.owner, "uuid": b.uuid, "image": b.image,
         "procfile": b.procfile, "dockerfile": b.dockerfile, "sha": b.sha,
-        "created": ts(b.created), "updated": ts(b.created),
+        "created": rfc3339(b.created), "updated": rfc3339(b.created),
     })
 }
 
@@ -54,7 +49,7 @@ pub fn config(c: &Config) -> Value {
     json!({
         "app": c.app_id, "owner": c.owner, "uuid": c.uuid,
         "values": c.values.values, "memory": c.values.memory, "cpu": c.values.cpu, "tags": c.values.tags,
-        "created": ts(c.created), "updated": ts(c.created),
+        "created": rfc3339(c.created), "updated": rfc3339(c.created),
     })
 }
 
@@ -62,7 +57,7 @@ pub fn release(r: &Release) -> Value {
     json!({
         "app": r.app_id, "owner": r.owner, "uuid": r.uuid, "version": r.version,
         "build": r.build, "config": r.config, "summary": r.summary,
-        "created": ts(r.created), "updated": ts(r.created),
+        "created": rfc3339(r.created), "updated": rfc3339(r.created),
     })
 }
 
@@ -71,18 +66,18 @@ pub fn container(app: &App, i: &Instance) -> Value {
         "owner": app.owner, "app": app.id, "uuid": i.uuid,
         "release": format!("v{}", i.release), "type": i.proc_type, "num": i.num,
         "state": i.state.as_str(), "exit_code": i.exit_code, "message": i.message,
-        "created": ts(i.created), "updated": ts(i.updated),
+        "created": rfc3339(i.created), "updated": rfc3339(i.updated),
     })
 }
 
 pub fn domain(d: &Domain) -> Value {
-    json!({"app": d.app_id, "owner": d.owner, "domain": d.domain, "created": ts(d.created), "updated": ts(d.created)})
+    json!({"app": d.app_id, "owner": d.owner, "domain": d.domain, "created": rfc3339(d.created), "updated": rfc3339(d.created)})
 }
 
 pub fn key(k: &SshKey) -> Value {
     json!({
         "id": k.id, "uuid": k.uuid, "owner": k.owner, "public": k.public, "fingerprint": k.fingerprint,
-        "created": ts(k.created), "updated": ts(k.created),
+        "created": rfc3339(k.created), "updated": rfc3339(k.created),
     })
 }
 
@@ -91,7 +86,7 @@ pub fn user(u: &User) -> Value {
         "id": u.id, "username": u.username, "email": u.email,
         "is_superuser": u.is_admin, "is_staff": u.is_admin, "is_active": u.is_active,
         "first_name": "", "last_name": "", "groups": [], "user_permissions": [],
-        "date_joined": ts(u.created), "last_login": u.last_login.map(ts),
+        "date_joined": rfc3339(u.created), "last_login": u.last_login.map(rfc3339),
     })
 }
 

@@ -5,14 +5,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use berth_core::datasets::{Dataset, DatasetSummary};
 use berth_core::jobs::{ObservedJob, ScriptJob, StopOutcome};
+use berth_core::model::rfc3339;
 use berth_core::model::{JobState, Timestamp};
 use berth_core::runtime::{EngineState, FsChange, FsChangeKind};
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
 
 fn time(t: Option<Timestamp>) -> Value {
-    t.and_then(|t| t.format(&Rfc3339).ok())
-        .map_or(Value::Null, Value::String)
+    t.map(rfc3339).map_or(Value::Null, Value::String)
 }
 
 /// NDS knows four states: a job not yet running is UNKNOWN, a stopped one FAILED.

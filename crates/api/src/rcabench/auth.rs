@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use berth_core::CoreError;
+use berth_core::model::rfc3339;
 use serde_json::json;
 
 use super::Body;
@@ -45,7 +46,7 @@ pub async fn login(State(s): State<AppState>, body: Body) -> RcaResult<Response>
         .check_password(o.str("username")?, o.str("password")?)
         .await?;
     let (token, secret) = s.berth.issue_token(&user, Some(TOKEN_TTL)).await?;
-    let expires = token.expires.map(views::time).unwrap_or_default();
+    let expires = token.expires.map(rfc3339).unwrap_or_default();
     Ok(ok(
         "Login successful",
         json!({"token": secret, "expires_at": expires, "user": views::user(&user)}),

@@ -5,9 +5,9 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_core::catalog::{ImageRepo, ImageVersion, Label, RawFilter, RawSort, Task};
-use berth_core::model::{Timestamp, User};
+use berth_core::model::User;
+use berth_core::model::rfc3339;
 use serde_json::{Map, Value, json};
-use time::format_description::well_known::Rfc3339;
 
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -41,10 +41,6 @@ pub fn done(message: &str) -> Response {
         .into_response()
 }
 
-pub fn time(t: Timestamp) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
 pub fn user(u: &User) -> Value {
     json!({"id": u.id, "username": u.username, "email": u.email, "avatar": ""})
 }
@@ -66,8 +62,8 @@ pub fn container(r: &ImageRepo) -> Value {
         "labels": labels(&r.labels),
         "user_id": r.owner_id,
         "owner": r.owner,
-        "created_at": time(r.created),
-        "updated_at": time(r.updated),
+        "created_at": rfc3339(r.created),
+        "updated_at": rfc3339(r.updated),
     })
 }
 
@@ -85,8 +81,8 @@ pub fn version(v: &ImageVersion) -> Value {
         "image_ref": v.image_ref,
         "usage": v.usage,
         "status": v.status.as_str(),
-        "created_at": time(v.created),
-        "updated_at": time(v.updated),
+        "created_at": rfc3339(v.created),
+        "updated_at": rfc3339(v.updated),
     })
 }
 
@@ -183,8 +179,8 @@ pub fn task(t: &Task) -> Value {
         "execute_time": t.created.unix_timestamp(),
         "group_id": t.group_id.to_string(),
         "trace_id": t.trace_id.to_string(),
-        "created_at": time(t.created),
-        "updated_at": time(t.updated),
+        "created_at": rfc3339(t.created),
+        "updated_at": rfc3339(t.updated),
     })
 }
 
