@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use self::search::{column, push_where};
 use crate::rows::{self, Columns};
-use crate::{SqliteStore, Statement, backend, db_err, json, ts};
+use crate::{SqliteStore, Statement, backend, db_err, execute, json, ts};
 
 mod search;
 
@@ -85,7 +85,7 @@ impl SqliteStore {
         qb.push(") ORDER BY key, value");
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         for row in &rows {
-            let label = Columns::of("image_labels", row);
+            let label = Columns::of("image_repo_labels", row);
             let repo_id: i64 = label.get("repo_id")?;
             if let Some(r) = repos.iter_mut().find(|r| r.id == repo_id) {
                 r.labels.push(Label {
@@ -235,27 +235,24 @@ impl CatalogStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        for l in remove {
-            sqlx::query(
+        let changes = [
+            (
                 "DELETE FROM image_repo_labels WHERE repo_id = ? AND key = ? AND value = ?",
-            )
-            .bind(repo_id)
-            .bind(&l.key)
-            .bind(&l.value)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-        for l in add {
-            sqlx::query(
+                remove,
+            ),
+            (
                 "INSERT OR IGNORE INTO image_repo_labels (repo_id, key, value) VALUES (?, ?, ?)",
-            )
-            .bind(repo_id)
-            .bind(&l.key)
-            .bind(&l.value)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+                add,
+            ),
+        ];
+        for (statement, labels) in changes {
+            for l in labels {
+                let query = sqlx::query(statement)
+                    .bind(repo_id)
+                    .bind(&l.key)
+                    .bind(&l.value);
+                execute(&mut *tx, query).await?;
+            }
         }
         sqlx::query("UPDATE image_repos SET updated = ? WHERE id = ?")
             .bind(ts(now))
