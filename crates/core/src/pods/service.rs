@@ -1,0 +1,334 @@
+//! Use cases on Tapis pods: create, read, change, start, stop, restart,
+//! delete, logs, credentials and permissions.
+
+use serde_json::Value;
+
+use super::*;
+use crate::change::{DesiredChange, InstanceSet};
+use crate::error::{CoreError, CoreResult};
+use crate::service::{Berth, app_object};
+use crate::workload::{WorkloadChange, WorkloadSpec, desired_change};
+
+impl Berth {
+    /// Creates a pod from its definition (merged over its template, if any).
+    pub async fn create_pod(
+        &self,
+        actor: &User,
+        definition: PodDefinition,
+        template: Option<Value>,
+    ) -> CoreResult<App> {
+        definition.validate()?;
+        let derived = derive(&definition, template.as_ref())?;
+        let credentials = Credentials::generate(&definition.pod_id);
+        let on = derived.status_requested != "OFF";
+        let meta = PodMeta {
+            definition: definition.clone(),
+            derived: derived.clone(),
+            credentials: Some(credentials.clone()),
+            start_instance_ts: on.then(|| crate::model::rfc3339(now())),
+        };
+        let spec = WorkloadSpec {
+            name: definition.pod_id.clone(),
+            kind: AppKind::Pod,
+            image: derived.image.clone(),
+            command: derived.arguments.clone(),
+            entrypoint: derived.command.clone(),
+            proc_type: POD_PROC_TYPE.into(),
+            count: 1,
+            config: derived.config(&credentials)?,
+            desired: if on { Desired::On } else { Desired::Off },
+            exact_id: true,
+            meta: serde_json::to_value(&meta).map_err(CoreError::internal_from)?,
+            stop_at: if on {
+                derived
+                    .time_to_stop()
+                    .map(|s| now() + time::Duration::seconds(s))
+            } else {
+                None
+            },
+        };
+        let app = self.create_workload(actor, spec).await?;
+        self.event(
+            &app,
+            &actor.username,
+            &format!("{} created pod {}", actor.username, app.id),
+        )
+        .await;
+        Ok(app)
+    }
+
+    /// A pod the actor may act on at `need`; apps of other kinds are not pods.
+    pub async fn pod(&self, actor: &User, id: &str, need: Level) -> CoreResult<App> {
+        let not_found = || CoreError::not_found(format!("pod {id} not found"));
+        let app = self.app(actor, id, need).await.map_err(|e| match e {
+            CoreError::NotFound(_) => not_found(),
+            other => other,
+        })?;
+        if app.kind != AppKind::Pod {
+            return Err(not_found());
+        }
+        Ok(app)
+    }
+
+    /// The images pods may use: those the engine has.
+    pub async fn pod_images(&self) -> CoreResult<Vec<String>> {
+        self.runtime
+            .list_images()
+            .await
+            .map_err(CoreError::unavailable)
+    }
+
+    pub async fn pods(&self, actor: &User) -> CoreResult<Vec<App>> {
+        let apps = self.store.list_apps(actor, 0, i64::MAX).await?.items;
+        Ok(apps
+            .into_iter()
+            .filter(|a| a.kind == AppKind::Pod)
+            .collect())
+    }
+
+    /// Changes the stored definition; like Tapis, it applies on the next (re)start.
+    pub async fn update_pod(
+        &self,
+        actor: &User,
+        id: &str,
+        changes: &Map<String, Value>,
+    ) -> CoreResult<App> {
+        let app = self.pod(actor, id, Level::User).await?;
+        let mut meta = pod_meta(&app);
+        let mut definition =
+            serde_json::to_value(&meta.definition).map_err(CoreError::internal_from)?;
+        for (k, v) in changes {
+            if ["pod_id", "image", "template", "arguments", "compute_queue"].contains(&k.as_str()) {
+                return Err(CoreError::invalid_field(
+                    k,
+                    "cannot be changed on an existing pod",
+                ));
+            }
+            definition[k] = v.clone();
+        }
+        let definition: PodDefinition = serde_json::from_value(definition)
+            .map_err(|e| CoreError::invalid(format!("invalid pod fields: {e}")))?;
+        definition.validate()?;
+        let derived_json = merge_template(
+            &serde_json::to_value(&meta.derived).unwrap_or_default(),
+            &serde_json::to_value(&definition).unwrap_or_default(),
+        );
+        meta.derived = serde_json::from_value(derived_json).map_err(CoreError::internal_from)?;
+        meta.definition = definition;
+        self.save_pod_meta(actor, &app, &meta, "updated the pod definition")
+            .await?;
+        self.pod(actor, id, Level::Read).await
+    }
+
+    /// Applies the stored definition (a new release if it changed) and turns the pod on.
+    async fn apply_and_start(&self, actor: &User, app: &App, restart: bool) -> CoreResult<()> {
+        self.change_app(app, |app: App| async move {
+            let app = &app;
+            let mut meta = pod_meta(app);
+            let credentials = meta
+                .credentials
+                .clone()
+                .unwrap_or_else(|| Credentials::generate(&app.id));
+            let derived = meta.derived.clone();
+            let build = self.current_build(app).await?;
+            let config = self.current_config(app).await?;
+            let wanted = derived.config(&credentials)?;
+            let mut definition = WorkloadChange::default();
+            if build
+                .as_ref()
+                .is_none_or(|b| b.entrypoint != derived.command || b.command != derived.arguments)
+            {
+                definition.command = Some(derived.arguments.clone());
+                definition.entrypoint = Some(derived.command.clone());
+            }
+            if config.values != wanted {
+                definition.config = Some(wanted);
+            }
+            meta.start_instance_ts = Some(crate::model::rfc3339(now()));
+            let mut change = desired_change(actor, app, Desired::On);
+            if definition.is_empty() {
+                if restart {
+                    change.restart = Some(InstanceSet::All);
+                }
+            } else {
+                let release = self.workload_release(actor, app, &definition).await?;
+                change.events.insert(0, release.summary.clone());
+                change.expect_release = Some(app.release);
+                change.release = Some(release);
+            }
+            change.meta = Some(meta_value(&meta)?);
+            change.stop_at = Some(
+                derived
+                    .time_to_stop()
+                    .map(|s| now() + time::Duration::seconds(s)),
+            );
+            Ok(change)
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn start_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
+        let app = self.pod(actor, id, Level::User).await?;
+        let running = self
+            .store
+            .list_instances(Some(&app.id))
+            .await?
+            .iter()
+            .any(|i| {
+                matches!(
+                    i.state,
+                    InstanceState::Up | InstanceState::Starting | InstanceState::Created
+                )
+            });
+        if app.desired != Desired::Off && running {
+            return Err(CoreError::invalid(
+                "Pod must be in 'STOPPED' status to start; it is running (use restart)",
+            ));
+        }
+        self.apply_and_start(actor, &app, false).await?;
+        self.pod(actor, id, Level::Read).await
+    }
+
+    /// Stores a pod's definitions and records who changed them and how.
+    async fn save_pod_meta(
+        &self,
+        actor: &User,
+        app: &App,
+        meta: &PodMeta,
+        change: &str,
+    ) -> CoreResult<()> {
+        let meta = &meta_value(meta)?;
+        self.change_app(app, |app: App| async move {
+            let app = &app;
+            Ok(DesiredChange {
+                meta: Some(meta.clone()),
+                ..DesiredChange::new(&app.id, &actor.username)
+                    .event(format!("{} {change}", actor.username))
+            })
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Re-derives a templated pod from the newest version of its template's
+    /// tag (`grab_latest_template_tag`); the next start or restart runs it.
+    pub async fn grab_latest_template_tag(&self, actor: &User, id: &str) -> CoreResult<()> {
+        let app = self.pod(actor, id, Level::User).await?;
+        let mut meta = pod_meta(&app);
+        if meta.definition.template.is_empty() {
+            return Ok(());
+        }
+        let (name, tag, _) = crate::templates::parse_template_ref(&meta.definition.template);
+        let latest = format!("{name}:{tag}");
+        let template = self
+            .resolve_template(actor, &latest)
+            .await
+            .map_err(|e| match e {
+                CoreError::NotFound(m) => CoreError::invalid_field("template", m),
+                other => other,
+            })?;
+        let derived = derive(&meta.definition, Some(&template))?;
+        if derived == meta.derived {
+            return Ok(());
+        }
+        meta.derived = derived;
+        self.save_pod_meta(
+            actor,
+            &app,
+            &meta,
+            &format!("took the latest version of template {latest}"),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn restart_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
+        let app = self.pod(actor, id, Level::User).await?;
+        self.apply_and_start(actor, &app, true).await?;
+        self.pod(actor, id, Level::Read).await
+    }
+
+    pub async fn stop_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
+        let app = self.pod(actor, id, Level::User).await?;
+        self.change_app(&app, |app: App| async move {
+            let app = &app;
+            Ok(DesiredChange {
+                stop_at: Some(None),
+                ..desired_change(actor, app, Desired::Off)
+            })
+        })
+        .await?;
+        self.pod(actor, id, Level::Read).await
+    }
+
+    pub async fn delete_pod(&self, actor: &User, id: &str) -> CoreResult<()> {
+        let app = self.pod(actor, id, Level::Admin).await?;
+        self.delete_app(actor, &app).await
+    }
+
+    /// The pod's container output (without prefixes) and its action log.
+    pub async fn pod_logs(&self, actor: &User, id: &str) -> CoreResult<(String, Vec<String>)> {
+        let app = self.pod(actor, id, Level::Read).await?;
+        let instances = self.store.list_instances(Some(&app.id)).await?;
+        let mut logs = String::new();
+        if let Some(instance) = instances
+            .iter()
+            .filter(|i| i.engine_id.is_some())
+            .max_by_key(|i| i.release)
+        {
+            logs = self.instance_logs(instance, 10_000).await?;
+        }
+        let actions = self
+            .store
+            .list_events(&app_object(&app), 1000)
+            .await?
+            .into_iter()
+            .map(|e| format!("{}: {}", crate::model::rfc3339(e.created), e.message))
+            .collect();
+        Ok((logs, actions))
+    }
+
+    /// Who holds what on the pod: the owner, then everyone granted.
+    pub async fn pod_permissions(
+        &self,
+        actor: &User,
+        id: &str,
+    ) -> CoreResult<Vec<(String, Level)>> {
+        let app = self.pod(actor, id, Level::Read).await?;
+        self.grant_list(&app_object(&app), &app.owner).await
+    }
+
+    pub async fn set_pod_permission(
+        &self,
+        actor: &User,
+        id: &str,
+        username: &str,
+        level: &str,
+    ) -> CoreResult<Vec<(String, Level)>> {
+        let app = self.pod(actor, id, Level::Admin).await?;
+        let level = self
+            .set_grant(&app_object(&app), app.owner_id, username, level)
+            .await?;
+        let what = format!(
+            "{} gave {username} {} on the pod",
+            actor.username,
+            level.as_str()
+        );
+        self.event(&app, &actor.username, &what).await;
+        self.grant_list(&app_object(&app), &app.owner).await
+    }
+
+    /// Removes a grant; the owner, the last ADMIN, cannot be removed.
+    pub async fn delete_pod_permission(
+        &self,
+        actor: &User,
+        id: &str,
+        username: &str,
+    ) -> CoreResult<Vec<(String, Level)>> {
+        let app = self.pod(actor, id, Level::Admin).await?;
+        self.remove_grant(&app_object(&app), &app.owner, username)
+            .await?;
+        self.grant_list(&app_object(&app), &app.owner).await
+    }
+}
