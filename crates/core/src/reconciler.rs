@@ -3,7 +3,7 @@
 //! state and every Berth container, plans per app ([`crate::plan`]) and acts.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -65,6 +65,15 @@ pub struct Reconciler {
     store: Arc<dyn Store>,
     runtime: Arc<dyn Runtime>,
     signals: Arc<Signals>,
+    pulls: Arc<Mutex<HashMap<String, Pull>>>,
+}
+
+/// An image pull running beside the passes, or one that failed and has not
+/// been reported to an instance yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pull {
+    Running,
+    Failed,
 }
 
 impl Reconciler {
@@ -73,6 +82,7 @@ impl Reconciler {
             store,
             runtime,
             signals,
+            pulls: Arc::default(),
         }
     }
 
@@ -284,11 +294,12 @@ impl Reconciler {
             Err(e) => return self.record_error(row, e).await,
         };
         let spec = instance_spec(app_id, row, &build, &config);
-        let mut created = self.runtime.create(&spec).await;
+        let created = self.runtime.create(&spec).await;
         if let Err(RuntimeError::ImageNotFound(_)) = &created
-            && self.runtime.pull(&spec.image, PULL_TIMEOUT).await.is_ok()
+            && self.pull_in_background(&spec.image) == Pull::Running
         {
-            created = self.runtime.create(&spec).await;
+            // The row waits, as it is; the pull wakes the next pass.
+            return Ok(());
         }
         let id = match created {
             Ok(id) => id,
@@ -306,6 +317,44 @@ impl Reconciler {
             Err(e) => return self.record_error(row, e.into()).await,
         };
         self.start(row, &id).await
+    }
+
+    /// Pulls a missing image outside the pass, one pull per image, so that
+    /// an image that is slow or impossible to pull delays only the instances
+    /// that need it. Returns `Failed` once for a pull that failed, so that an
+    /// instance reports it (and its backoff schedules the next try).
+    fn pull_in_background(&self, image: &str) -> Pull {
+        let mut pulls = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+        match pulls.get(image).copied() {
+            Some(Pull::Running) => Pull::Running,
+            Some(Pull::Failed) => {
+                pulls.remove(image);
+                Pull::Failed
+            }
+            None => {
+                pulls.insert(image.to_string(), Pull::Running);
+                let (runtime, signals, pulls) = (
+                    self.runtime.clone(),
+                    self.signals.clone(),
+                    self.pulls.clone(),
+                );
+                let image = image.to_string();
+                tokio::spawn(async move {
+                    let pulled = runtime.pull(&image, PULL_TIMEOUT).await;
+                    if let Err(e) = &pulled {
+                        tracing::warn!(%image, error = %e, "image pull failed");
+                    }
+                    let mut pulls = pulls.lock().unwrap_or_else(|e| e.into_inner());
+                    match pulled {
+                        Ok(()) => pulls.remove(&image),
+                        Err(_) => pulls.insert(image, Pull::Failed),
+                    };
+                    drop(pulls);
+                    signals.wake();
+                });
+                Pull::Running
+            }
+        }
     }
 
     async fn start(&self, row: &Instance, container_id: &str) -> Result<(), ReconcileError> {
