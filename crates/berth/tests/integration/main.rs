@@ -7,6 +7,7 @@
 mod bad_input;
 mod builds;
 mod concurrency;
+mod engine_restart;
 mod harness;
 mod isolation;
 mod lifecycle;
