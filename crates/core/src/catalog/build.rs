@@ -425,21 +425,11 @@ pub(super) async fn submit(
 ) -> CoreResult<BuildSubmission> {
     let task_id = Uuid::new_v4();
     let plan = plan(actor, task_id, &req)?;
-    // A build must not replace an image others rely on (busybox:latest…):
-    // an existing tag may only be rebuilt through a catalog version that
-    // records it, by someone who may change that version — administrators
-    // included, so base images are out of reach of every build.
-    let exists = berth
-        .runtime
-        .image_exists(&plan.image)
-        .await
-        .map_err(CoreError::unavailable)?;
-    if exists && !berth.records_image(actor, &plan.image).await? {
-        return Err(CoreError::Conflict(format!(
-            "image {} already exists and none of your containers records it",
-            plan.image
-        )));
-    }
+    // A build must not replace an image others rely on (busybox:latest,
+    // another user's build): refused here, before any task exists.
+    berth
+        .claim_build_target(actor, &plan.image, &plan.parsed)
+        .await?;
     let t = now();
     let task = Task {
         id: task_id,
