@@ -11,6 +11,7 @@
 
 mod build;
 mod ownership;
+mod reach;
 pub mod search;
 pub mod semver;
 mod service;

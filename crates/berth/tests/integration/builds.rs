@@ -51,7 +51,8 @@ fn log_has(task: &Value, text: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_build_interrupted_by_sigkill_runs_again_and_completes_after_restart() {
-    let mut server = Server::start().await;
+    // The repository is on this host, which the operator must allow.
+    let mut server = Server::start_with_env(&[("BERTH_BUILD_ALLOW_LOCAL_SOURCES", "true")]).await;
     let (mut api, _) = Api::sign_up(&server.url, &unique_username("builder")).await;
     let repo = tempfile::tempdir().expect("cannot make a temp dir");
     slow_build_repository(repo.path());

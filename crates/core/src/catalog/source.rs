@@ -61,13 +61,25 @@ pub struct Checkout {
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub token: Option<String>,
+    /// Whether this host's paths, `file://` URLs and redirects may be followed.
+    pub allow_local: bool,
+    /// `host:port:address` git must connect to for an http(s) URL.
+    pub resolve: Option<String>,
 }
 
-fn git() -> Command {
+fn git(allow_local: bool) -> Command {
     let mut cmd = Command::new("git");
     cmd.env("GIT_TERMINAL_PROMPT", "0")
-        // Only transports that cannot run commands on this host.
-        .env("GIT_ALLOW_PROTOCOL", "file:git:http:https")
+        // Only transports that cannot run commands on this host, and no
+        // local files unless the operator allows them.
+        .env(
+            "GIT_ALLOW_PROTOCOL",
+            if allow_local {
+                "file:git:http:https"
+            } else {
+                "git:http:https"
+            },
+        )
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
@@ -99,7 +111,14 @@ async fn run_git(mut cmd: Command, timeout: Duration) -> CoreResult<String> {
 /// Clones the repository into `dest` (which must not exist yet); returns
 /// what git printed.
 pub async fn clone(spec: &Checkout, dest: &Path, timeout: Duration) -> CoreResult<String> {
-    let mut cmd = git();
+    let mut cmd = git(spec.allow_local);
+    if !spec.allow_local {
+        // A redirect could lead to an address that was never checked.
+        cmd.args(["-c", "http.followRedirects=false"]);
+    }
+    if let Some(resolve) = &spec.resolve {
+        cmd.arg("-c").arg(format!("http.curloptResolve={resolve}"));
+    }
     if let Some(token) = &spec.token
         && spec.url.starts_with("https://")
     {
@@ -128,7 +147,7 @@ pub async fn clone(spec: &Checkout, dest: &Path, timeout: Duration) -> CoreResul
     cmd.arg("--").arg(&spec.url).arg(dest);
     let mut out = run_git(cmd, timeout).await?;
     if let Some(commit) = &spec.commit {
-        let mut checkout = git();
+        let mut checkout = git(spec.allow_local);
         checkout.arg("-C").arg(dest).args([
             "checkout",
             "--quiet",
