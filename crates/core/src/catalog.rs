@@ -10,6 +10,7 @@
 //! `source` the one place that touches the file system and the `git` CLI.
 
 mod build;
+mod dockerfile;
 mod ownership;
 mod reach;
 pub mod search;

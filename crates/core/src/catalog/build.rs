@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::reach;
 use super::source::{self, Checkout, Workdir};
 use super::validate::validate_text;
 use super::{BuildArgs, TASK_KIND_BUILD, Task, TaskState};
+use super::{dockerfile, reach};
 use crate::archive::{LeavesTree, normal_parts};
 use crate::error::{CoreError, CoreResult};
 use crate::image::{self, ImageRef};
@@ -28,6 +28,8 @@ use crate::service::Berth;
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 /// Memory of each build step's container unless the request says otherwise.
 pub const DEFAULT_BUILD_MEMORY: i64 = 1 << 30;
+/// CPU time of each build step's container, in CPUs.
+pub const DEFAULT_BUILD_CPUS: f64 = 1.0;
 /// The engine takes the limit as a 32-bit number of bytes.
 const MAX_BUILD_MEMORY: i64 = i32::MAX as i64;
 const MAX_BUILD_ARGS: usize = 64;
@@ -361,6 +363,8 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest, allow_local: bool) -> C
             build_args: req.build_args.clone(),
             no_cache: req.no_cache,
             memory_bytes: Some(memory_limit(req.memory.as_deref())?),
+            cpus: Some(DEFAULT_BUILD_CPUS),
+            no_network: false,
             labels: BTreeMap::from([(LABEL_BUILD_TASK.to_string(), task_id.to_string())]),
         },
         image,
@@ -571,10 +575,11 @@ async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
         plan.context_dir.clone(),
         plan.dockerfile.clone(),
     );
-    let (context, dockerfile) =
+    let (context, dockerfile, text) =
         tokio::task::spawn_blocking(move || source::pack_context(&dir, &sub, &ctx, &file))
             .await
             .map_err(|e| Failure::Error(format!("packing the context failed: {e}")))??;
+    let needs = dockerfile::review(&text, plan.checkout.allow_local).await?;
     log(
         berth,
         id,
@@ -587,6 +592,7 @@ async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
 
     let options = BuildOptions {
         dockerfile,
+        no_network: !needs.run_steps,
         ..plan.options.clone()
     };
     let (lines_tx, mut lines) = mpsc::channel::<String>(256);

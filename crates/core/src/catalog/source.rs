@@ -176,7 +176,8 @@ fn inside(root: &Path, relative: &str, field: &str) -> CoreResult<PathBuf> {
     }
 }
 
-/// The build context as a tar archive and the Dockerfile's path in it.
+/// The build context as a tar archive, the Dockerfile's path in it and its
+/// text (lossily decoded, for the checks made before building).
 /// `sub_path`, `context_dir` and `dockerfile` are normalised relative paths;
 /// the latter two are relative to `sub_path`.
 pub fn pack_context(
@@ -184,7 +185,7 @@ pub fn pack_context(
     sub_path: &str,
     context_dir: &str,
     dockerfile: &str,
-) -> CoreResult<(Vec<u8>, String)> {
+) -> CoreResult<(Vec<u8>, String, String)> {
     let base_rel = sub_path.to_string();
     let join = |a: &str, b: &str| match (a.is_empty(), b.is_empty()) {
         (true, _) => b.to_string(),
@@ -217,13 +218,14 @@ pub fn pack_context(
     add_tree(&mut archive, &context, Path::new(""), &mut budget)
         .map_err(|e| CoreError::Failed(format!("cannot pack the build context: {e}")))?;
 
+    let bytes = std::fs::read(&dockerfile_path)
+        .map_err(|e| CoreError::invalid_field("dockerfile_path", e.to_string()))?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let in_context = super::build::path_within(context_dir, dockerfile)
         .filter(|rel| std::fs::symlink_metadata(context.join(rel)).is_ok_and(|m| m.is_file()));
     let dockerfile_in_archive = match in_context {
         Some(rel) => rel,
         None => {
-            let bytes = std::fs::read(&dockerfile_path)
-                .map_err(|e| CoreError::invalid_field("dockerfile_path", e.to_string()))?;
             let mut header = tar::Header::new_gnu();
             header.set_size(bytes.len() as u64);
             header.set_mode(0o644);
@@ -237,7 +239,7 @@ pub fn pack_context(
     let tar = archive
         .into_inner()
         .map_err(|e| CoreError::Failed(format!("cannot pack the build context: {e}")))?;
-    Ok((tar, dockerfile_in_archive))
+    Ok((tar, dockerfile_in_archive, text))
 }
 
 /// Adds `dir` recursively under `prefix`, skipping `.git` and anything
@@ -304,7 +306,7 @@ mod tests {
     #[test]
     fn packs_the_context_without_git_or_followed_links() {
         let w = tree();
-        let (tar, dockerfile) = pack_context(w.path(), "", "", "Dockerfile").unwrap();
+        let (tar, dockerfile, _) = pack_context(w.path(), "", "", "Dockerfile").unwrap();
         assert_eq!(dockerfile, "Dockerfile");
         let n = names(&tar);
         assert!(n.contains(&"app/hello.txt".to_string()), "{n:?}");
@@ -322,10 +324,10 @@ mod tests {
     #[test]
     fn dockerfile_outside_the_context_is_added() {
         let w = tree();
-        let (tar, dockerfile) = pack_context(w.path(), "", "app", "Dockerfile").unwrap();
+        let (tar, dockerfile, _) = pack_context(w.path(), "", "app", "Dockerfile").unwrap();
         assert_eq!(dockerfile, EXTERNAL_DOCKERFILE);
         assert!(names(&tar).contains(&EXTERNAL_DOCKERFILE.to_string()));
-        let (_, dockerfile) = pack_context(w.path(), "app", "", "sub/Dockerfile").unwrap();
+        let (_, dockerfile, _) = pack_context(w.path(), "app", "", "sub/Dockerfile").unwrap();
         assert_eq!(dockerfile, "sub/Dockerfile");
     }
 
