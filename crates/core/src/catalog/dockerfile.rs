@@ -240,7 +240,7 @@ mod tests {
         let found = instructions(text);
         assert_eq!(found.len(), 3);
         assert_eq!(found[1].keyword, "RUN");
-        assert_eq!(found[1].args, "echo a    && echo b");
+        assert_eq!(found[1].args, "echo a  && echo b");
         assert_eq!(add_sources(&found[2].args), vec!["http://x/y".to_string()]);
         assert_eq!(
             add_sources(r#"["https://a/b", "c", "/d"]"#),
