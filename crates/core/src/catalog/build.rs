@@ -579,7 +579,7 @@ async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
         tokio::task::spawn_blocking(move || source::pack_context(&dir, &sub, &ctx, &file))
             .await
             .map_err(|e| Failure::Error(format!("packing the context failed: {e}")))??;
-    let needs = dockerfile::review(&text, plan.checkout.allow_local).await?;
+    let needs = dockerfile::review(&text).await?;
     log(
         berth,
         id,

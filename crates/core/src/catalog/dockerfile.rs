@@ -176,9 +176,10 @@ pub struct NetworkNeeds {
 }
 
 /// Checks the Dockerfile's URL sources and says whether its steps need the
-/// network. A URL `ADD` must name a public host (unless local sources are
-/// allowed) and cannot hide it behind a variable.
-pub async fn review(text: &str, allow_local: bool) -> CoreResult<NetworkNeeds> {
+/// network. A URL `ADD` must name a public host and cannot hide it behind a
+/// variable; `--build-allow-local-sources` concerns git sources only, since
+/// the engine fetches these from the host's own network.
+pub async fn review(text: &str) -> CoreResult<NetworkNeeds> {
     let refuse = |why: String| CoreError::invalid_field("dockerfile", why);
     let mut run_steps = false;
     for i in instructions(text).iter().map(effective) {
@@ -186,9 +187,6 @@ pub async fn review(text: &str, allow_local: bool) -> CoreResult<NetworkNeeds> {
             "RUN" => run_steps |= run_needs_network(&i.args),
             "ADD" => {
                 for source in add_sources(&i.args).iter().filter(|s| fetches(s)) {
-                    if allow_local {
-                        continue;
-                    }
                     if source.contains('$') {
                         return Err(refuse(format!(
                             "ADD {source}: a URL source cannot use variables"
@@ -267,19 +265,16 @@ mod tests {
             "FROM busybox\nADD http://${HOST}/x /x\n",
             "FROM busybox\nADD ftp://example.com/x /x\n",
         ] {
-            assert!(review(text, false).await.is_err(), "{text}");
+            assert!(review(text).await.is_err(), "{text}");
         }
-        let local = "FROM busybox\nADD http://127.0.0.1/x /x\n";
-        assert!(review(local, true).await.is_ok());
+        assert!(
+            review("FROM busybox\nADD https://8.8.8.8/x /x\n")
+                .await
+                .is_ok()
+        );
         let quiet = "FROM busybox\nCOPY a /a\nADD b.tar /b\nRUN echo hi\n";
-        assert_eq!(
-            review(quiet, false).await,
-            Ok(NetworkNeeds { run_steps: false })
-        );
+        assert_eq!(review(quiet).await, Ok(NetworkNeeds { run_steps: false }));
         let pip = "FROM python\nRUN pip install x\n";
-        assert_eq!(
-            review(pip, false).await,
-            Ok(NetworkNeeds { run_steps: true })
-        );
+        assert_eq!(review(pip).await, Ok(NetworkNeeds { run_steps: true }));
     }
 }
