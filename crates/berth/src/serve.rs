@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// Hours a finished NDS job (its logs, diff and files) is kept before it is removed.
     #[arg(long, env = "BERTH_JOB_RETENTION_HOURS", default_value_t = 168)]
     pub job_retention_hours: u64,
+    /// Let image builds clone from this host's paths, `file://` URLs and
+    /// loopback, link-local or private addresses (off: remote URLs only).
+    #[arg(long, env = "BERTH_BUILD_ALLOW_LOCAL_SOURCES")]
+    pub build_allow_local_sources: bool,
 }
 
 fn init_logging() {
@@ -104,6 +108,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         job_retention: std::time::Duration::from_secs(
             args.job_retention_hours.saturating_mul(3600),
         ),
+        build_allow_local_sources: args.build_allow_local_sources,
         ..Settings::default()
     };
     // Shared data sets are the folders an administrator places here.

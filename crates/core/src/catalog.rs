@@ -10,6 +10,9 @@
 //! `source` the one place that touches the file system and the `git` CLI.
 
 mod build;
+mod dockerfile;
+mod ownership;
+mod reach;
 pub mod search;
 pub mod semver;
 mod service;
@@ -18,13 +21,14 @@ mod tasks;
 pub mod validate;
 
 pub use build::{BuildRequest, BuildSubmission};
+pub use ownership::image_key;
 pub use search::{RawFilter, RawSort};
 pub use semver::SemVer;
 pub use service::{NewRepo, NewVersion, RepoListQuery, RepoPatch, RepoSearch, VersionPatch};
 pub use tasks::TaskListQuery;
 // The catalog's data types live in the model, below the store that keeps them.
 pub use crate::model::catalog::{
-    BuildArgs, CatalogStatus, Comparison, Condition, ImageRepo, ImageVersion, Label, Operand,
-    ParamSpec, RepoKind, RepoQuery, SearchField, SortKey, TASK_KIND_BUILD, Task, TaskFilter,
-    TaskState,
+    BuildArgs, BuiltImage, CatalogStatus, Comparison, Condition, ImageRepo, ImageVersion, Label,
+    Operand, ParamSpec, RepoKind, RepoQuery, SearchField, SortKey, TASK_KIND_BUILD, Task,
+    TaskFilter, TaskState,
 };

@@ -227,7 +227,7 @@ pub trait Runtime: Send + Sync {
 }
 
 /// How to build an image from a tar build context.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BuildOptions {
     /// The `name:tag` the image gets.
     pub tag: String,
@@ -240,5 +240,9 @@ pub struct BuildOptions {
     pub no_cache: bool,
     /// Memory limit of each build step's container.
     pub memory_bytes: Option<i64>,
+    /// CPU time each build step's container may use, in CPUs (1.0 is one).
+    pub cpus: Option<f64>,
+    /// Whether build steps run with no network at all.
+    pub no_network: bool,
     pub labels: BTreeMap<String, String>,
 }

@@ -91,7 +91,7 @@ impl Berth {
         rules::validate_proc_type(&spec.proc_type)?;
         rules::validate_scale(&spec.proc_type, i64::from(spec.count))?;
         validate_config(&spec.config)?;
-        self.require_image(&spec.image).await?;
+        self.require_image(actor, &spec.image).await?;
         self.note_image_used(&spec.image).await;
         let base = if spec.exact_id {
             rules::validate_app_id(&spec.name)?;
@@ -318,7 +318,7 @@ impl Berth {
                     .clone()
                     .ok_or_else(|| CoreError::invalid("the app has no image yet"))?;
                 let image = change.image.clone().unwrap_or(base.image.clone());
-                self.require_image(&image).await?;
+                self.require_image(actor, &image).await?;
                 Some(Build {
                     uuid: Uuid::new_v4(),
                     image,

@@ -70,6 +70,16 @@ async fn insert_version_on(conn: &mut SqliteConnection, v: &ImageVersion) -> Sto
     Columns::of("image_versions", &row).get("id")
 }
 
+fn built_image(row: &sqlx::sqlite::SqliteRow) -> StoreResult<BuiltImage> {
+    let c = Columns::of("built_images", row);
+    Ok(BuiltImage {
+        image: c.get("image")?,
+        owner_id: c.get("owner_id")?,
+        repo_id: c.get("repo_id")?,
+        created: c.ts("created")?,
+    })
+}
+
 impl SqliteStore {
     async fn attach_labels(&self, repos: &mut [ImageRepo]) -> StoreResult<()> {
         if repos.is_empty() {
@@ -327,6 +337,54 @@ impl CatalogStore for SqliteStore {
         .await
         .map_err(db_err)?;
         Ok(done.rows_affected())
+    }
+
+    async fn claim_built_image(
+        &self,
+        image: &str,
+        owner_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<BuiltImage> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO built_images (image, owner_id, repo_id, created) \
+             VALUES (?, ?, NULL, ?)",
+        )
+        .bind(image)
+        .bind(owner_id)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        self.get_built_image(image)
+            .await?
+            .ok_or_else(|| backend("claimed image record vanished"))
+    }
+
+    async fn get_built_image(&self, image: &str) -> StoreResult<Option<BuiltImage>> {
+        let row = sqlx::query("SELECT * FROM built_images WHERE image = ?")
+            .bind(image)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(built_image).transpose()
+    }
+
+    async fn list_built_images(&self) -> StoreResult<Vec<BuiltImage>> {
+        let rows = sqlx::query("SELECT * FROM built_images ORDER BY image")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(built_image).collect()
+    }
+
+    async fn set_built_image_repo(&self, image: &str, repo_id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE built_images SET repo_id = ? WHERE image = ?")
+            .bind(repo_id)
+            .bind(image)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 
     async fn insert_task(&self, t: &Task) -> StoreResult<()> {

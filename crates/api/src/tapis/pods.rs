@@ -262,9 +262,12 @@ pub async fn delete_pod_permission(
     ))
 }
 
-/// The images pods may use: what the engine has.
-pub async fn get_images(State(s): State<AppState>, _: Caller) -> TapisResult<Json<Value>> {
-    let images = s.berth.pod_images().await?;
+/// The images the caller's pods may use.
+pub async fn get_images(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+) -> TapisResult<Json<Value>> {
+    let images = s.berth.pod_images(&user).await?;
     let tenant = &s.berth.settings.tenant;
     let result: Vec<Value> = images
         .iter()

@@ -37,6 +37,11 @@ impl TestApp {
     /// A fresh app whose first user (the administrator) is already taken,
     /// so every user a test signs up is an ordinary one.
     pub async fn start() -> TestApp {
+        TestApp::start_with(Settings::default()).await
+    }
+
+    /// Like [`TestApp::start`], over `settings` (its key and timeout set here).
+    pub async fn start_with(settings: Settings) -> TestApp {
         let data_dir = tempfile::tempdir().expect("cannot make a temp dir");
         let url = format!("sqlite://{}/berth.db", data_dir.path().display());
         let store: Arc<dyn Store> = Arc::new(
@@ -49,7 +54,7 @@ impl TestApp {
         let settings = Settings {
             jwt_key: vec![7; 32],
             converge_timeout: std::time::Duration::from_secs(10),
-            ..Settings::default()
+            ..settings
         };
         let datasets = Arc::new(berth_store::datasets::FolderDatasets::new(
             data_dir.path().join("datasets"),

@@ -4,6 +4,7 @@
 
 mod app;
 mod deis;
+mod images;
 mod nds;
 mod rcabench;
 mod refusals;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::source::{self, Checkout, Workdir};
 use super::validate::validate_text;
 use super::{BuildArgs, TASK_KIND_BUILD, Task, TaskState};
+use super::{dockerfile, reach};
 use crate::archive::{LeavesTree, normal_parts};
 use crate::error::{CoreError, CoreResult};
 use crate::image::{self, ImageRef};
@@ -27,6 +28,8 @@ use crate::service::Berth;
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 /// Memory of each build step's container unless the request says otherwise.
 pub const DEFAULT_BUILD_MEMORY: i64 = 1 << 30;
+/// CPU time of each build step's container, in CPUs.
+pub const DEFAULT_BUILD_CPUS: f64 = 1.0;
 /// The engine takes the limit as a 32-bit number of bytes.
 const MAX_BUILD_MEMORY: i64 = i32::MAX as i64;
 const MAX_BUILD_ARGS: usize = 64;
@@ -96,10 +99,11 @@ pub fn validate_build_image_name(name: &str) -> CoreResult<ImageRef> {
     })
 }
 
-/// Where `git clone` may fetch from: http(s), git and file URLs, absolute
-/// local paths, or `owner/name` meaning that repository on GitHub. Other
-/// transports (ssh, `ext::`, which runs commands) are refused.
-pub fn git_source(raw: &str) -> CoreResult<String> {
+/// Where `git clone` may fetch from: https, http and git URLs, or
+/// `owner/name` meaning that repository on GitHub; when the operator allows
+/// local sources, also `file://` URLs and absolute paths on this host.
+/// Other transports (ssh, `ext::`, which runs commands) are refused.
+pub fn git_source(raw: &str, allow_local: bool) -> CoreResult<String> {
     let bad = |why: &str| CoreError::invalid_field("github_repository", format!("{raw:?}: {why}"));
     let text = raw.trim();
     if text.is_empty() || text.len() > 2048 {
@@ -111,14 +115,26 @@ pub fn git_source(raw: &str) -> CoreResult<String> {
     if text.contains("::") {
         return Err(bad("remote helpers are not allowed"));
     }
+    let local_refused = "repositories on this host are not allowed; use a remote https URL";
     if let Some((scheme, rest)) = text.split_once("://") {
         return match scheme.to_ascii_lowercase().as_str() {
-            "http" | "https" | "git" | "file" if !rest.is_empty() => Ok(text.to_string()),
-            _ => Err(bad("use an http, https, git or file URL")),
+            "http" | "https" | "git" if !rest.is_empty() => {
+                if reach::url_host(text).is_none() {
+                    return Err(bad("the URL names no host"));
+                }
+                Ok(text.to_string())
+            }
+            "file" if !rest.is_empty() && allow_local => Ok(text.to_string()),
+            "file" => Err(bad(local_refused)),
+            _ => Err(bad("use an https, http or git URL")),
         };
     }
     if text.starts_with('/') {
-        return Ok(text.to_string());
+        return if allow_local {
+            Ok(text.to_string())
+        } else {
+            Err(bad(local_refused))
+        };
     }
     let is_github_name = |s: &str| {
         !s.is_empty()
@@ -131,8 +147,41 @@ pub fn git_source(raw: &str) -> CoreResult<String> {
             let name = name.strip_suffix(".git").unwrap_or(name);
             Ok(format!("https://github.com/{owner}/{name}.git"))
         }
-        _ => Err(bad("use a URL, an absolute path or owner/name")),
+        _ => Err(bad("use a URL or owner/name")),
     }
+}
+
+/// Checks that a remote source's host resolves to public addresses only
+/// (unless local sources are allowed); for http(s), returns the `host:port:
+/// address` git should connect to, so that a second resolution cannot
+/// lead it elsewhere.
+async fn source_address(url: &str, allow_local: bool) -> CoreResult<Option<String>> {
+    if allow_local {
+        return Ok(None);
+    }
+    let Some((host, port)) = reach::url_host(url) else {
+        return Err(CoreError::invalid_field(
+            "github_repository",
+            "the URL names no host",
+        ));
+    };
+    let scheme = url
+        .split_once("://")
+        .map_or("", |(s, _)| s)
+        .to_ascii_lowercase();
+    let port = port.unwrap_or(match scheme.as_str() {
+        "http" => 80,
+        "git" => 9418,
+        _ => 443,
+    });
+    let addresses = reach::public_addresses("github_repository", &host, port).await?;
+    if scheme != "http" && scheme != "https" {
+        return Ok(None);
+    }
+    Ok(addresses.first().map(|ip| match ip {
+        std::net::IpAddr::V4(v4) => format!("{host}:{port}:{v4}"),
+        std::net::IpAddr::V6(v6) => format!("{host}:{port}:[{v6}]"),
+    }))
 }
 
 /// A branch or tag name git would accept, and that cannot pass for an option.
@@ -237,7 +286,7 @@ fn memory_limit(text: Option<&str>) -> CoreResult<i64> {
     Ok(bytes)
 }
 
-fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
+fn plan(actor: &User, task_id: Uuid, req: &BuildRequest, allow_local: bool) -> CoreResult<Plan> {
     let name = req.image_name.trim();
     validate_build_image_name(name)?;
     let tag = req
@@ -254,7 +303,7 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
     }
     let image = format!("{name}:{tag}");
     let parsed = ImageRef::parse(&image)?;
-    let url = git_source(&req.repository)?;
+    let url = git_source(&req.repository, allow_local)?;
     let branch = req.branch.clone().filter(|b| !b.is_empty());
     if let Some(b) = &branch {
         validate_git_ref("github_branch", b)?;
@@ -301,6 +350,8 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
             branch,
             commit,
             token: req.token.clone().filter(|t| !t.is_empty()),
+            allow_local,
+            resolve: None,
         },
         sub_path,
         context_dir,
@@ -312,6 +363,8 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
             build_args: req.build_args.clone(),
             no_cache: req.no_cache,
             memory_bytes: Some(memory_limit(req.memory.as_deref())?),
+            cpus: Some(DEFAULT_BUILD_CPUS),
+            no_network: false,
             labels: BTreeMap::from([(LABEL_BUILD_TASK.to_string(), task_id.to_string())]),
         },
         image,
@@ -379,12 +432,15 @@ pub(super) async fn resume_interrupted(berth: &Arc<Berth>) -> CoreResult<()> {
         return Ok(());
     }
     let users = berth.store.list_users().await?;
+    let allow_local = berth.settings.build_allow_local_sources;
     for task in tasks {
         // Whatever the killed run left in its directory is stale.
         Workdir::discard(&workdir_name(task.id));
         let owner = users.iter().find(|u| u.id == task.owner_id);
         let resumed = match (owner, request_from_payload(&task.payload)) {
-            (Some(owner), Some(req)) => plan(owner, task.id, &req).map_err(|e| e.to_string()),
+            (Some(owner), Some(req)) => {
+                plan(owner, task.id, &req, allow_local).map_err(|e| e.to_string())
+            }
             (None, _) => Err("its owner no longer exists".to_string()),
             (_, None) => Err(
                 "interrupted by a server restart; the build used an access token, which is \
@@ -424,22 +480,14 @@ pub(super) async fn submit(
     req: BuildRequest,
 ) -> CoreResult<BuildSubmission> {
     let task_id = Uuid::new_v4();
-    let plan = plan(actor, task_id, &req)?;
-    // A build must not replace an image others rely on (busybox:latest…):
-    // an existing tag may only be rebuilt through a catalog version that
-    // records it, by someone who may change that version — administrators
-    // included, so base images are out of reach of every build.
-    let exists = berth
-        .runtime
-        .image_exists(&plan.image)
-        .await
-        .map_err(CoreError::unavailable)?;
-    if exists && !berth.records_image(actor, &plan.image).await? {
-        return Err(CoreError::Conflict(format!(
-            "image {} already exists and none of your containers records it",
-            plan.image
-        )));
-    }
+    let allow_local = berth.settings.build_allow_local_sources;
+    let plan = plan(actor, task_id, &req, allow_local)?;
+    source_address(&plan.checkout.url, allow_local).await?;
+    // A build must not replace an image others rely on (busybox:latest,
+    // another user's build): refused here, before any task exists.
+    berth
+        .claim_build_target(actor, &plan.image, &plan.parsed)
+        .await?;
     let t = now();
     let task = Task {
         id: task_id,
@@ -512,7 +560,12 @@ async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
     let work = Workdir::create(&workdir_name(id))?;
     let checkout_dir = work.path().join("src");
     log(berth, id, &format!("cloning {}\n", plan.checkout.url)).await?;
-    let git_output = source::clone(&plan.checkout, &checkout_dir, BUILD_TIMEOUT).await?;
+    // Resolved again: the host's addresses may have changed since submission.
+    let checkout = Checkout {
+        resolve: source_address(&plan.checkout.url, plan.checkout.allow_local).await?,
+        ..plan.checkout.clone()
+    };
+    let git_output = source::clone(&checkout, &checkout_dir, BUILD_TIMEOUT).await?;
     if !git_output.trim().is_empty() {
         log(berth, id, &format!("{}\n", git_output.trim_end())).await?;
     }
@@ -522,10 +575,11 @@ async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
         plan.context_dir.clone(),
         plan.dockerfile.clone(),
     );
-    let (context, dockerfile) =
+    let (context, dockerfile, text) =
         tokio::task::spawn_blocking(move || source::pack_context(&dir, &sub, &ctx, &file))
             .await
             .map_err(|e| Failure::Error(format!("packing the context failed: {e}")))??;
+    let needs = dockerfile::review(&text).await?;
     log(
         berth,
         id,
@@ -538,6 +592,7 @@ async fn execute(berth: &Berth, plan: &Plan) -> Result<Value, Failure> {
 
     let options = BuildOptions {
         dockerfile,
+        no_network: !needs.run_steps,
         ..plan.options.clone()
     };
     let (lines_tx, mut lines) = mpsc::channel::<String>(256);
@@ -593,6 +648,7 @@ mod tests {
 
     #[test]
     fn git_sources() {
+        let git_source = |raw: &str| super::git_source(raw, true);
         assert_eq!(git_source("/tmp/repo").unwrap(), "/tmp/repo");
         assert_eq!(git_source("file:///tmp/repo").unwrap(), "file:///tmp/repo");
         assert_eq!(
@@ -621,6 +677,34 @@ mod tests {
         ] {
             assert!(git_source(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn local_sources_need_the_operator_setting() {
+        for local in ["/tmp/repo", "file:///tmp/repo", "FILE:///tmp/repo"] {
+            assert!(git_source(local, false).is_err(), "{local}");
+            assert!(git_source(local, true).is_ok(), "{local}");
+        }
+        assert!(git_source("https://example.com/a/b.git", false).is_ok());
+        assert!(git_source("git://example.com/a/b.git", false).is_ok());
+    }
+
+    #[tokio::test]
+    async fn sources_on_local_addresses_are_refused_unless_allowed() {
+        for url in [
+            "https://127.0.0.1/a.git",
+            "http://localhost:8080/a.git",
+            "git://[::1]/a.git",
+            "https://169.254.169.254/latest",
+            "http://10.0.0.1/a.git",
+        ] {
+            assert!(source_address(url, false).await.is_err(), "{url}");
+            assert_eq!(source_address(url, true).await, Ok(None), "{url}");
+        }
+        assert_eq!(
+            source_address("https://8.8.8.8/a.git", false).await,
+            Ok(Some("8.8.8.8:443:8.8.8.8".into()))
+        );
     }
 
     #[test]

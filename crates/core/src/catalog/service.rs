@@ -90,7 +90,7 @@ fn can_change(actor: &User, repo: &ImageRepo) -> bool {
     access::owns(actor, repo.owner_id)
 }
 
-fn can_see(actor: &User, repo: &ImageRepo) -> bool {
+pub(super) fn can_see(actor: &User, repo: &ImageRepo) -> bool {
     level_on_repo(actor, repo).is_some()
 }
 
@@ -480,21 +480,10 @@ impl Berth {
         }
     }
 
-    /// Whether a live version of a container the actor may change has this image reference.
-    pub(super) async fn records_image(&self, actor: &User, image: &str) -> CoreResult<bool> {
-        for v in self.store.versions_by_image_ref(image).await? {
-            if let Some(repo) = self.store.get_repo(v.repo_id).await?
-                && can_change(actor, &repo)
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    /// After a build of `image` (`name:tag`): the versions with that
-    /// reference are touched, or a new version is added to the repository
-    /// named after the image (created if there is none).
+    /// After a build of `image` (`name:tag`): the owner's version with that
+    /// reference is touched, or a new version is added to the owner's
+    /// repository named after the image (created if there is none). The
+    /// image is tied to that repository.
     pub(super) async fn record_built_image(
         &self,
         owner: &User,
@@ -503,23 +492,18 @@ impl Berth {
         github_link: &str,
     ) -> CoreResult<ImageVersion> {
         let t = now();
-        for mut v in self.store.versions_by_image_ref(image).await? {
-            let Some(repo) = self.store.get_repo(v.repo_id).await? else {
-                continue;
-            };
-            if !can_change(owner, &repo) {
-                continue;
-            }
+        if let Some((_, mut v)) = self.own_version_of(owner, image).await? {
             v.updated = t;
             if !github_link.is_empty() {
                 v.github_link = github_link.to_string();
             }
             self.store.update_version(&v).await?;
+            self.note_built_image_repo(image, v.repo_id).await?;
             return Ok(v);
         }
         let repo_name = parsed.repository.clone();
         let repo = match self.store.live_repo_by_name(&repo_name).await? {
-            Some(repo) if can_change(owner, &repo) => repo,
+            Some(repo) if repo.owner_id == owner.id => repo,
             Some(_) => {
                 return Err(CoreError::Forbidden(format!(
                     "container {repo_name} belongs to another user"
@@ -572,9 +556,12 @@ impl Berth {
             },
             t,
         )?;
-        self.store
+        let version = self
+            .store
             .insert_version(&row)
             .await
-            .on_conflict(version_conflict(&row.name))
+            .on_conflict(version_conflict(&row.name))?;
+        self.note_built_image_repo(image, version.repo_id).await?;
+        Ok(version)
     }
 }

@@ -61,13 +61,25 @@ pub struct Checkout {
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub token: Option<String>,
+    /// Whether this host's paths, `file://` URLs and redirects may be followed.
+    pub allow_local: bool,
+    /// `host:port:address` git must connect to for an http(s) URL.
+    pub resolve: Option<String>,
 }
 
-fn git() -> Command {
+fn git(allow_local: bool) -> Command {
     let mut cmd = Command::new("git");
     cmd.env("GIT_TERMINAL_PROMPT", "0")
-        // Only transports that cannot run commands on this host.
-        .env("GIT_ALLOW_PROTOCOL", "file:git:http:https")
+        // Only transports that cannot run commands on this host, and no
+        // local files unless the operator allows them.
+        .env(
+            "GIT_ALLOW_PROTOCOL",
+            if allow_local {
+                "file:git:http:https"
+            } else {
+                "git:http:https"
+            },
+        )
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
@@ -99,7 +111,14 @@ async fn run_git(mut cmd: Command, timeout: Duration) -> CoreResult<String> {
 /// Clones the repository into `dest` (which must not exist yet); returns
 /// what git printed.
 pub async fn clone(spec: &Checkout, dest: &Path, timeout: Duration) -> CoreResult<String> {
-    let mut cmd = git();
+    let mut cmd = git(spec.allow_local);
+    if !spec.allow_local {
+        // A redirect could lead to an address that was never checked.
+        cmd.args(["-c", "http.followRedirects=false"]);
+    }
+    if let Some(resolve) = &spec.resolve {
+        cmd.arg("-c").arg(format!("http.curloptResolve={resolve}"));
+    }
     if let Some(token) = &spec.token
         && spec.url.starts_with("https://")
     {
@@ -128,7 +147,7 @@ pub async fn clone(spec: &Checkout, dest: &Path, timeout: Duration) -> CoreResul
     cmd.arg("--").arg(&spec.url).arg(dest);
     let mut out = run_git(cmd, timeout).await?;
     if let Some(commit) = &spec.commit {
-        let mut checkout = git();
+        let mut checkout = git(spec.allow_local);
         checkout.arg("-C").arg(dest).args([
             "checkout",
             "--quiet",
@@ -157,7 +176,8 @@ fn inside(root: &Path, relative: &str, field: &str) -> CoreResult<PathBuf> {
     }
 }
 
-/// The build context as a tar archive and the Dockerfile's path in it.
+/// The build context as a tar archive, the Dockerfile's path in it and its
+/// text (lossily decoded, for the checks made before building).
 /// `sub_path`, `context_dir` and `dockerfile` are normalised relative paths;
 /// the latter two are relative to `sub_path`.
 pub fn pack_context(
@@ -165,7 +185,7 @@ pub fn pack_context(
     sub_path: &str,
     context_dir: &str,
     dockerfile: &str,
-) -> CoreResult<(Vec<u8>, String)> {
+) -> CoreResult<(Vec<u8>, String, String)> {
     let base_rel = sub_path.to_string();
     let join = |a: &str, b: &str| match (a.is_empty(), b.is_empty()) {
         (true, _) => b.to_string(),
@@ -198,13 +218,14 @@ pub fn pack_context(
     add_tree(&mut archive, &context, Path::new(""), &mut budget)
         .map_err(|e| CoreError::Failed(format!("cannot pack the build context: {e}")))?;
 
+    let bytes = std::fs::read(&dockerfile_path)
+        .map_err(|e| CoreError::invalid_field("dockerfile_path", e.to_string()))?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let in_context = super::build::path_within(context_dir, dockerfile)
         .filter(|rel| std::fs::symlink_metadata(context.join(rel)).is_ok_and(|m| m.is_file()));
     let dockerfile_in_archive = match in_context {
         Some(rel) => rel,
         None => {
-            let bytes = std::fs::read(&dockerfile_path)
-                .map_err(|e| CoreError::invalid_field("dockerfile_path", e.to_string()))?;
             let mut header = tar::Header::new_gnu();
             header.set_size(bytes.len() as u64);
             header.set_mode(0o644);
@@ -218,7 +239,7 @@ pub fn pack_context(
     let tar = archive
         .into_inner()
         .map_err(|e| CoreError::Failed(format!("cannot pack the build context: {e}")))?;
-    Ok((tar, dockerfile_in_archive))
+    Ok((tar, dockerfile_in_archive, text))
 }
 
 /// Adds `dir` recursively under `prefix`, skipping `.git` and anything
@@ -285,7 +306,7 @@ mod tests {
     #[test]
     fn packs_the_context_without_git_or_followed_links() {
         let w = tree();
-        let (tar, dockerfile) = pack_context(w.path(), "", "", "Dockerfile").unwrap();
+        let (tar, dockerfile, _) = pack_context(w.path(), "", "", "Dockerfile").unwrap();
         assert_eq!(dockerfile, "Dockerfile");
         let n = names(&tar);
         assert!(n.contains(&"app/hello.txt".to_string()), "{n:?}");
@@ -303,10 +324,10 @@ mod tests {
     #[test]
     fn dockerfile_outside_the_context_is_added() {
         let w = tree();
-        let (tar, dockerfile) = pack_context(w.path(), "", "app", "Dockerfile").unwrap();
+        let (tar, dockerfile, _) = pack_context(w.path(), "", "app", "Dockerfile").unwrap();
         assert_eq!(dockerfile, EXTERNAL_DOCKERFILE);
         assert!(names(&tar).contains(&EXTERNAL_DOCKERFILE.to_string()));
-        let (_, dockerfile) = pack_context(w.path(), "app", "", "sub/Dockerfile").unwrap();
+        let (_, dockerfile, _) = pack_context(w.path(), "app", "", "sub/Dockerfile").unwrap();
         assert_eq!(dockerfile, "sub/Dockerfile");
     }
 

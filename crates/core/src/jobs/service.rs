@@ -72,7 +72,7 @@ impl Berth {
             Some(name) => Some(self.dataset_dir(actor, name).await?),
             None => None,
         };
-        self.require_image(&image).await?;
+        self.require_image(actor, &image).await?;
         self.purge_expired_script_jobs().await;
 
         let job = ScriptJob {
@@ -487,7 +487,8 @@ impl Berth {
     }
 
     /// The images jobs can run in, as (name, tag): what the engine has,
-    /// and the enabled versions of the catalog the actor can see.
+    /// and the enabled versions of the catalog the actor can see, less the
+    /// built images the actor may not use.
     pub async fn script_job_images(&self, actor: &User) -> CoreResult<Vec<(String, String)>> {
         let mut references = self
             .runtime
@@ -517,6 +518,7 @@ impl Berth {
                 break;
             }
         }
+        let references = self.usable_images(actor, references).await?;
         let mut images: Vec<(String, String)> = references
             .iter()
             .map(|r| {

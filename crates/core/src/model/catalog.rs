@@ -397,3 +397,15 @@ pub struct SortKey {
     pub field: SearchField,
     pub descending: bool,
 }
+
+/// An image tag Berth built: its owner, the only user whose builds may
+/// replace it, and the catalog repository whose visibility says who may use
+/// it (none until a build of it has completed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltImage {
+    /// `name:tag`.
+    pub image: String,
+    pub owner_id: i64,
+    pub repo_id: Option<i64>,
+    pub created: Timestamp,
+}

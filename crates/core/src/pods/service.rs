@@ -70,12 +70,15 @@ impl Berth {
         Ok(app)
     }
 
-    /// The images pods may use: those the engine has.
-    pub async fn pod_images(&self) -> CoreResult<Vec<String>> {
-        self.runtime
+    /// The images the actor's pods may use: those the engine has, less
+    /// the built images the actor may not use.
+    pub async fn pod_images(&self, actor: &User) -> CoreResult<Vec<String>> {
+        let images = self
+            .runtime
             .list_images()
             .await
-            .map_err(CoreError::unavailable)
+            .map_err(CoreError::unavailable)?;
+        self.usable_images(actor, images).await
     }
 
     pub async fn pods(&self, actor: &User) -> CoreResult<Vec<App>> {

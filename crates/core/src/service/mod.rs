@@ -37,6 +37,9 @@ pub struct Settings {
     pub tenant: String,
     /// How long a finished script job is kept (logs, diff, files) before it is removed.
     pub job_retention: Duration,
+    /// Whether image builds may clone from host paths, `file://` URLs and
+    /// loopback, link-local or private addresses.
+    pub build_allow_local_sources: bool,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             jwt_key: Vec::new(),
             tenant: "dev".into(),
             job_retention: Duration::from_secs(7 * 24 * 3600),
+            build_allow_local_sources: false,
         }
     }
 }

@@ -53,14 +53,22 @@ impl Berth {
         }
     }
 
-    /// Makes sure the engine has the image, pulling where a registry is in reach.
-    pub async fn require_image(&self, image: &str) -> CoreResult<()> {
+    /// Makes sure the engine has the image, pulling where a registry is in
+    /// reach, and that the actor may use it: an image built from a catalog
+    /// repository they cannot read does not exist for them.
+    pub async fn require_image(&self, actor: &User, image: &str) -> CoreResult<()> {
         // Checked here, so the engine never sees a malformed reference (it
         // answers those with an error that reads like an outage).
         crate::image::ImageRef::parse(image).map_err(|e| match e {
             CoreError::Invalid { message, .. } => CoreError::invalid_field("image", message),
             other => other,
         })?;
+        if !self.may_use_image(actor, image).await? {
+            return Err(CoreError::invalid_field(
+                "image",
+                format!("image {image} not found on the engine"),
+            ));
+        }
         let present = self
             .runtime
             .image_exists(image)
@@ -95,7 +103,7 @@ impl Berth {
                 ));
             }
         }
-        self.require_image(image).await?;
+        self.require_image(actor, image).await?;
         self.note_image_used(image).await;
         let build = Build {
             uuid: Uuid::new_v4(),

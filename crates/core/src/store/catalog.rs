@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{Page, StoreResult};
 use crate::model::Timestamp;
 use crate::model::catalog::{
-    ImageRepo, ImageVersion, Label, RepoQuery, Task, TaskFilter, TaskState,
+    BuiltImage, ImageRepo, ImageVersion, Label, RepoQuery, Task, TaskFilter, TaskState,
 };
 
 #[async_trait]
@@ -45,6 +45,20 @@ pub trait CatalogStore: Send + Sync {
     async fn versions_by_image_ref(&self, image_ref: &str) -> StoreResult<Vec<ImageVersion>>;
     /// Counts one more use of every live version with that image reference.
     async fn bump_version_usage(&self, image_ref: &str) -> StoreResult<u64>;
+
+    /// Records `image` as built by `owner_id` unless it is already
+    /// recorded; returns the record as it stands afterwards.
+    async fn claim_built_image(
+        &self,
+        image: &str,
+        owner_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<BuiltImage>;
+    async fn get_built_image(&self, image: &str) -> StoreResult<Option<BuiltImage>>;
+    /// Every recorded built image.
+    async fn list_built_images(&self) -> StoreResult<Vec<BuiltImage>>;
+    /// Ties a built image to the catalog repository its build recorded.
+    async fn set_built_image_repo(&self, image: &str, repo_id: i64) -> StoreResult<()>;
 
     async fn insert_task(&self, task: &Task) -> StoreResult<()>;
     async fn get_task(&self, id: Uuid) -> StoreResult<Option<Task>>;

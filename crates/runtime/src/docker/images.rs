@@ -1,5 +1,6 @@
 //! Images on the engine: whether one is there, pulling, listing tags and
-//! building from a tar context with the classic builder.
+//! building from a tar context with the classic builder, each step limited
+//! in memory and CPU and, when it fetches nothing, cut off the network.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -58,6 +59,9 @@ pub(super) async fn list(runtime: &DockerRuntime) -> Result<Vec<String>, Runtime
     Ok(tags)
 }
 
+/// The CPU quota's accounting period.
+const CPU_PERIOD_MICROS: i32 = 100_000;
+
 pub(super) async fn build(
     runtime: &DockerRuntime,
     context_tar: Vec<u8>,
@@ -77,6 +81,13 @@ pub(super) async fn build(
         memory: options
             .memory_bytes
             .map(|m| m.clamp(0, i64::from(i32::MAX)) as i32),
+        cpuperiod: options.cpus.map(|_| CPU_PERIOD_MICROS),
+        cpuquota: options.cpus.map(|cpus| {
+            (cpus * f64::from(CPU_PERIOD_MICROS)).clamp(1000.0, f64::from(i32::MAX)) as i32
+        }),
+        // Steps that fetch nothing get no network: nothing on this host or
+        // its networks is in their reach.
+        networkmode: options.no_network.then(|| "none".to_string()),
         buildargs: strings(&options.build_args),
         labels: strings(&options.labels),
         target: options.target.clone().unwrap_or_default(),
