@@ -312,6 +312,8 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest) -> CoreResult<Plan> {
             build_args: req.build_args.clone(),
             no_cache: req.no_cache,
             memory_bytes: Some(memory_limit(req.memory.as_deref())?),
+            // The server's default share.
+            cpu_shares: None,
             labels: BTreeMap::from([(LABEL_BUILD_TASK.to_string(), task_id.to_string())]),
         },
         image,

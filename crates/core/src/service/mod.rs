@@ -18,6 +18,7 @@ use crate::datasets::Datasets;
 use crate::model::*;
 use crate::runtime::Runtime;
 use crate::signals::Signals;
+use crate::spec::ContainerLimits;
 use crate::store::Store;
 
 pub use changes::Applied;
@@ -37,6 +38,8 @@ pub struct Settings {
     pub tenant: String,
     /// How long a finished script job is kept (logs, diff, files) before it is removed.
     pub job_retention: Duration,
+    /// The resource limits per-app settings may tighten but not exceed.
+    pub limits: ContainerLimits,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             jwt_key: Vec::new(),
             tenant: "dev".into(),
             job_retention: Duration::from_secs(7 * 24 * 3600),
+            limits: ContainerLimits::default(),
         }
     }
 }
