@@ -7,6 +7,7 @@
 mod bad_input;
 mod builds;
 mod concurrency;
+mod hardening;
 mod harness;
 mod isolation;
 mod lifecycle;
