@@ -4,6 +4,7 @@
 
 mod app;
 mod deis;
+mod limits;
 mod nds;
 mod rcabench;
 mod refusals;
