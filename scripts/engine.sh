@@ -39,6 +39,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 }
 
+# Berth gives every owner a bridge of its own: room for 4096 of them (the
+# engine's default pools hold about 30).
 launch_dockerd() {
   say "starting dockerd on $PRIV_HOST${*:+ $*} (log: $LOG)"
   # After a kill -9 these pidfiles are stale and may name zombies, which
@@ -52,6 +54,7 @@ launch_dockerd() {
     --data-root /var/lib/berth-docker \
     --exec-root "$PRIV_DIR/exec" \
     --pidfile "$PIDFILE" \
+    --default-address-pool base=10.208.0.0/12,size=24 \
     ${BERTH_DOCKERD_FLAGS:-} "$@" \
     </dev/null >>"$LOG" 2>&1 3>&- &
 }

@@ -55,6 +55,7 @@ cleanup() {
     ids=$(docker ps -aq --filter "label=berth.server=$SID")
     # shellcheck disable=SC2086  # a list of ids
     [[ -n $ids ]] && docker rm -f $ids >/dev/null
+    docker network prune -f --filter "label=berth.server=$SID" >/dev/null
   fi
   declare -F cleanup_extra >/dev/null && cleanup_extra
   rm -rf "$WORK"

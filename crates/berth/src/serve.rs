@@ -46,6 +46,63 @@ pub struct ServeArgs {
     /// loopback, link-local or private addresses (off: remote URLs only).
     #[arg(long, env = "BERTH_BUILD_ALLOW_LOCAL_SOURCES")]
     pub build_allow_local_sources: bool,
+    /// Memory limit of a container whose app sets none (like 512m).
+    #[arg(long, env = "BERTH_DEFAULT_MEMORY", default_value = "512m")]
+    pub default_memory: String,
+    /// The most memory any container may have; larger per-app limits are refused.
+    #[arg(long, env = "BERTH_MAX_MEMORY", default_value = "4g")]
+    pub max_memory: String,
+    /// CPU share of a container whose app sets none.
+    #[arg(long, env = "BERTH_DEFAULT_CPU_SHARES", default_value_t = 1024)]
+    pub default_cpu_shares: i64,
+    /// The most processes and threads one container may run at once.
+    #[arg(long, env = "BERTH_PIDS_LIMIT", default_value_t = 512)]
+    pub pids_limit: i64,
+    /// Size at which a container's log file rotates (like 10m).
+    #[arg(long, env = "BERTH_LOG_MAX_SIZE", default_value = "10m")]
+    pub log_max_size: String,
+    /// How many rotated log files a container keeps.
+    #[arg(long, env = "BERTH_LOG_MAX_FILE", default_value_t = 3)]
+    pub log_max_file: u32,
+    /// Host address published container ports bind to.
+    #[arg(long, env = "BERTH_PUBLISH_ADDRESS", default_value = "127.0.0.1")]
+    pub publish_address: std::net::IpAddr,
+}
+
+impl ServeArgs {
+    /// The limits and confinement every container gets.
+    fn engine_policy(&self) -> anyhow::Result<berth_runtime::EnginePolicy> {
+        let memory = |flag: &str, text: &str| {
+            berth_core::rules::parse_memory(text).with_context(|| format!("--{flag}"))
+        };
+        let (default_memory, max_memory) = (
+            memory("default-memory", &self.default_memory)?,
+            memory("max-memory", &self.max_memory)?,
+        );
+        if default_memory > max_memory {
+            bail!("--default-memory is above --max-memory");
+        }
+        if self.pids_limit < 1 || !(2..=262_144).contains(&self.default_cpu_shares) {
+            bail!("--pids-limit must be positive and --default-cpu-shares within 2..=262144");
+        }
+        let size_digits = self
+            .log_max_size
+            .trim_end_matches(['k', 'm', 'g', 'K', 'M', 'G']);
+        if size_digits.parse::<u64>().map_or(true, |n| n == 0) {
+            bail!("--log-max-size must be a size like 10m");
+        }
+        Ok(berth_runtime::EnginePolicy {
+            limits: berth_core::spec::ContainerLimits {
+                default_memory: Some(default_memory),
+                max_memory: Some(max_memory),
+                default_cpu_shares: Some(self.default_cpu_shares),
+                pids_limit: Some(self.pids_limit),
+            },
+            log_max_size: self.log_max_size.clone(),
+            log_max_file: self.log_max_file.max(1),
+            publish_address: self.publish_address.to_string(),
+        })
+    }
 }
 
 fn init_logging() {
@@ -85,7 +142,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot open database {url}"))?,
     );
     let server_id = server_id(&args.data_dir)?;
-    let runtime: Arc<dyn Runtime> = Arc::new(berth_runtime::DockerRuntime::connect(&server_id)?);
+    let policy = args.engine_policy()?;
+    let limits = policy.limits.clone();
+    let runtime: Arc<dyn Runtime> =
+        Arc::new(berth_runtime::DockerRuntime::connect(&server_id)?.with_policy(policy));
     match runtime.ping().await {
         Ok(v) => tracing::info!(engine = %v, "engine answers"),
         Err(e) => tracing::warn!(error = %e, "engine does not answer yet; will keep trying"),
@@ -108,6 +168,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         job_retention: std::time::Duration::from_secs(
             args.job_retention_hours.saturating_mul(3600),
         ),
+        limits,
         build_allow_local_sources: args.build_allow_local_sources,
         ..Settings::default()
     };

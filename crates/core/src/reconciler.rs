@@ -293,7 +293,18 @@ impl Reconciler {
             Ok(parts) => parts,
             Err(e) => return self.record_error(row, e).await,
         };
-        let spec = instance_spec(app_id, row, &build, &config);
+        let owner_id = match self.store.get_app(app_id).await? {
+            Some(app) => app.owner_id,
+            None => {
+                return self
+                    .record_error(
+                        row,
+                        ReconcileError::MissingPart(format!("app {app_id} is gone")),
+                    )
+                    .await;
+            }
+        };
+        let spec = instance_spec(app_id, owner_id, row, &build, &config);
         let created = self.runtime.create(&spec).await;
         if let Err(RuntimeError::ImageNotFound(_)) = &created
             && self.pull_in_background(&spec.image) == Pull::Running

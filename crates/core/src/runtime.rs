@@ -17,6 +17,17 @@ pub const LABEL_PROC: &str = "berth.proc";
 pub const LABEL_NUM: &str = "berth.num";
 pub const LABEL_JOB: &str = "berth.job";
 
+/// Every `berth.*` label core reads. A container gets each of them, empty
+/// when unused, so that labels an image carries never show through.
+pub const BERTH_LABELS: [&str; 6] = [
+    LABEL_APP,
+    LABEL_INSTANCE,
+    LABEL_RELEASE,
+    LABEL_PROC,
+    LABEL_NUM,
+    LABEL_JOB,
+];
+
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum RuntimeError {
     #[error("no such container: {0}")]
@@ -57,6 +68,11 @@ pub struct ContainerSpec {
     pub cpu_shares: Option<i64>,
     /// A hard CPU limit in billionths of a CPU.
     pub nano_cpus: Option<i64>,
+    /// The most processes (and threads) the container may have at once.
+    pub pids_limit: Option<i64>,
+    /// The user whose private network the container joins, so that
+    /// different owners' containers cannot reach each other.
+    pub owner: Option<i64>,
     pub working_dir: Option<String>,
     /// Ports to publish on engine-chosen host ports.
     pub ports: Vec<PortSpec>,
@@ -178,7 +194,7 @@ pub trait Runtime: Send + Sync {
     async fn remove(&self, id: &str) -> Result<(), RuntimeError>;
     async fn inspect(&self, id: &str) -> Result<ContainerInfo, RuntimeError>;
     /// Containers (running or not) that carry every given label; a `None`
-    /// value matches any value of that label.
+    /// value matches any non-empty value of that label.
     async fn list(
         &self,
         labels: &[(&str, Option<&str>)],
@@ -244,5 +260,7 @@ pub struct BuildOptions {
     pub cpus: Option<f64>,
     /// Whether build steps run with no network at all.
     pub no_network: bool,
+    /// CPU share of each build step's container.
+    pub cpu_shares: Option<i64>,
     pub labels: BTreeMap<String, String>,
 }

@@ -91,6 +91,9 @@ impl Berth {
         rules::validate_proc_type(&spec.proc_type)?;
         rules::validate_scale(&spec.proc_type, i64::from(spec.count))?;
         validate_config(&spec.config)?;
+        self.settings
+            .limits
+            .check_memory_sizes(spec.config.memory.values())?;
         self.require_image(actor, &spec.image).await?;
         self.note_image_used(&spec.image).await;
         let base = if spec.exact_id {
@@ -334,6 +337,9 @@ impl Berth {
         let new_config = match &change.config {
             Some(values) => {
                 validate_config(values)?;
+                self.settings
+                    .limits
+                    .check_memory_sizes(values.memory.values())?;
                 Some(Config {
                     uuid: Uuid::new_v4(),
                     app_id: app.id.clone(),

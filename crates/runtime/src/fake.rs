@@ -140,7 +140,7 @@ fn unsupported(what: &str) -> RuntimeError {
 fn matches(c: &ContainerInfo, labels: &[(&str, Option<&str>)]) -> bool {
     labels.iter().all(|(key, value)| match value {
         Some(v) => c.label(key) == Some(*v),
-        None => c.labels.contains_key(*key),
+        None => c.label(key).is_some_and(|v| !v.is_empty()),
     })
 }
 

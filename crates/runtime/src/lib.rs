@@ -5,6 +5,6 @@ pub mod docker;
 #[cfg(feature = "fake")]
 pub mod fake;
 
-pub use docker::DockerRuntime;
+pub use docker::{DockerRuntime, EnginePolicy};
 #[cfg(feature = "fake")]
 pub use fake::FakeRuntime;

@@ -44,8 +44,8 @@ pub fn check_engine(image: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Removes every container carrying `label` (`key=value`) and returns how
-/// many went. A create a dead server sent just before it died may land a
+/// Removes every container carrying `label` (`key=value`), then the unused
+/// networks carrying it, and returns how many containers went. A create a dead server sent just before it died may land a
 /// while later (seconds, on a busy engine), so it stops only after 1.5 s
 /// without any, or after 10 s.
 pub fn remove_labelled(label: &str) -> usize {
@@ -68,6 +68,10 @@ pub fn remove_labelled(label: &str) -> usize {
             }
         }
         std::thread::sleep(Duration::from_millis(500));
+    }
+    // The owners' networks of those containers go with them.
+    if let Err(e) = docker(&["network", "prune", "-f", "--filter", &filter]) {
+        eprintln!("cleanup: {e}");
     }
     removed
 }

@@ -11,6 +11,7 @@ use berth_core::reconciler::Reconciler;
 use berth_core::runtime::Runtime;
 use berth_core::service::{Berth, Settings};
 use berth_core::signals::Signals;
+use berth_core::spec::ContainerLimits;
 use berth_core::store::Store;
 use berth_runtime::FakeRuntime;
 use serde_json::Value;
@@ -20,6 +21,8 @@ use tower::ServiceExt;
 
 /// The image the fake engine has.
 pub const IMAGE: &str = "busybox:latest";
+/// The operator's memory maximum, above which per-app limits are refused.
+pub const MAX_MEMORY: i64 = 8 << 30;
 /// Password of every test user.
 pub const PASSWORD: &str = "opensesame-42";
 /// Large enough for any answer these tests read.
@@ -54,6 +57,10 @@ impl TestApp {
         let settings = Settings {
             jwt_key: vec![7; 32],
             converge_timeout: std::time::Duration::from_secs(10),
+            limits: ContainerLimits {
+                max_memory: Some(MAX_MEMORY),
+                ..ContainerLimits::default()
+            },
             ..settings
         };
         let datasets = Arc::new(berth_store::datasets::FolderDatasets::new(

@@ -5,6 +5,7 @@
 mod app;
 mod deis;
 mod images;
+mod limits;
 mod nds;
 mod rcabench;
 mod refusals;

@@ -365,6 +365,8 @@ fn plan(actor: &User, task_id: Uuid, req: &BuildRequest, allow_local: bool) -> C
             memory_bytes: Some(memory_limit(req.memory.as_deref())?),
             cpus: Some(DEFAULT_BUILD_CPUS),
             no_network: false,
+            // The server's default share.
+            cpu_shares: None,
             labels: BTreeMap::from([(LABEL_BUILD_TASK.to_string(), task_id.to_string())]),
         },
         image,

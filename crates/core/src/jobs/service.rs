@@ -114,6 +114,7 @@ impl Berth {
                 })
                 .into_iter()
                 .collect(),
+            owner: Some(actor.id),
             ..ContainerSpec::default()
         };
         let archive = script_archive(&script_name, &request.script)?;

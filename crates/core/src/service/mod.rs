@@ -18,6 +18,7 @@ use crate::datasets::Datasets;
 use crate::model::*;
 use crate::runtime::Runtime;
 use crate::signals::Signals;
+use crate::spec::ContainerLimits;
 use crate::store::Store;
 
 pub use changes::Applied;
@@ -40,6 +41,8 @@ pub struct Settings {
     /// Whether image builds may clone from host paths, `file://` URLs and
     /// loopback, link-local or private addresses.
     pub build_allow_local_sources: bool,
+    /// The resource limits per-app settings may tighten but not exceed.
+    pub limits: ContainerLimits,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
             tenant: "dev".into(),
             job_retention: Duration::from_secs(7 * 24 * 3600),
             build_allow_local_sources: false,
+            limits: ContainerLimits::default(),
         }
     }
 }

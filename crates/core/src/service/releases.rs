@@ -188,6 +188,9 @@ impl Berth {
                 let previous = self.current_release(app).await?;
                 let base = self.current_config(app).await?;
                 let values = rules::merge_config(&base.values, patch)?;
+                self.settings
+                    .limits
+                    .check_memory_sizes(patch.memory.values().flatten())?;
                 let config = Config::new(&app.id, &actor.username, values, now());
                 let summary = format!(
                     "{} {}",

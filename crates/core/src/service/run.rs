@@ -52,6 +52,7 @@ impl Berth {
                 (LABEL_APP.to_string(), app.id.clone()),
                 (LABEL_JOB.to_string(), job.uuid.to_string()),
             ]),
+            owner: Some(app.owner_id),
             ..ContainerSpec::default()
         };
         let result = self.run_container(&spec, self.settings.run_timeout).await;

@@ -1,37 +1,51 @@
 //! A container's life on the engine: creating it from a [`ContainerSpec`]
-//! (with the server label, ports, mounts and limits), starting, stopping,
-//! waiting for and removing it.
+//! (with the server label, ports, mounts, network and the driver's policy),
+//! starting, stopping, waiting for and removing it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use berth_core::model::PortSpec;
-use berth_core::runtime::{ContainerSpec, RuntimeError};
+use berth_core::runtime::{BERTH_LABELS, ContainerSpec, RuntimeError};
 use bollard::errors::Error as BollardError;
-use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, PortBinding};
+use bollard::models::{
+    ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount, MountType, PortBinding,
+};
 use bollard::query_parameters::{
     CreateContainerOptions, RemoveContainerOptions, StopContainerOptions, WaitContainerOptions,
 };
 use futures::StreamExt;
 
-use super::{DockerRuntime, LABEL_SERVER, classify, has_status, info};
+use super::{DockerRuntime, LABEL_SERVER, classify, has_status, info, networks};
+
+/// Capabilities no workload needs: raw sockets (ARP and packet spoofing on
+/// the bridge) and device nodes.
+const DROPPED_CAPABILITIES: [&str; 2] = ["NET_RAW", "MKNOD"];
 
 pub(super) async fn create(
     runtime: &DockerRuntime,
     spec: &ContainerSpec,
 ) -> Result<String, RuntimeError> {
+    let policy = &runtime.policy;
+    let spec = &policy.limits.apply(spec);
+    let network = match spec.owner {
+        Some(owner) => Some(networks::ensure(runtime, owner).await?),
+        None => None,
+    };
     let port_key = |p: &PortSpec| format!("{}/{}", p.inner, p.protocol);
+    // Every label Berth reads is set here, so an image's own never shows through.
+    let labels = BERTH_LABELS
+        .iter()
+        .map(|k| (k.to_string(), String::new()))
+        .chain(spec.labels.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .chain([(LABEL_SERVER.to_string(), runtime.server.clone())])
+        .collect();
     let body = ContainerCreateBody {
         image: Some(spec.image.clone()),
         cmd: spec.cmd.clone(),
         entrypoint: spec.entrypoint.clone(),
         env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
-        labels: Some(
-            spec.labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .chain([(LABEL_SERVER.to_string(), runtime.server.clone())])
-                .collect(),
-        ),
+        labels: Some(labels),
         working_dir: spec.working_dir.clone(),
         exposed_ports: (!spec.ports.is_empty()).then(|| spec.ports.iter().map(port_key).collect()),
         host_config: Some(HostConfig {
@@ -40,6 +54,17 @@ pub(super) async fn create(
             memory: spec.memory_bytes,
             cpu_shares: spec.cpu_shares,
             nano_cpus: spec.nano_cpus,
+            pids_limit: spec.pids_limit,
+            log_config: Some(HostConfigLogConfig {
+                typ: Some("json-file".into()),
+                config: Some(HashMap::from([
+                    ("max-size".to_string(), policy.log_max_size.clone()),
+                    ("max-file".to_string(), policy.log_max_file.to_string()),
+                ])),
+            }),
+            security_opt: Some(vec!["no-new-privileges:true".into()]),
+            cap_drop: Some(DROPPED_CAPABILITIES.iter().map(|c| c.to_string()).collect()),
+            network_mode: network,
             // Berth restarts crashed instances itself, with backoff.
             restart_policy: None,
             // An empty host port lets the engine choose a free one.
@@ -48,7 +73,7 @@ pub(super) async fn create(
                     .iter()
                     .map(|p| {
                         let binding = PortBinding {
-                            host_ip: None,
+                            host_ip: Some(policy.publish_address.clone()),
                             host_port: Some(String::new()),
                         };
                         (port_key(p), Some(vec![binding]))

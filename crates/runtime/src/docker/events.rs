@@ -17,14 +17,25 @@ pub(super) fn watch(
         filters: Some(filters),
         ..EventsOptions::default()
     };
-    let stream = runtime.docker.events(Some(options)).map(|ev| {
-        let ev = ev.map_err(engine)?;
-        let actor = ev.actor.unwrap_or_default();
-        Ok(EngineEvent {
-            container_id: actor.id.unwrap_or_default(),
-            action: ev.action.unwrap_or_default(),
-            labels: actor.attributes.unwrap_or_default().into_iter().collect(),
+    let stream = runtime
+        .docker
+        .events(Some(options))
+        .map(|ev| {
+            let ev = ev.map_err(engine)?;
+            let actor = ev.actor.unwrap_or_default();
+            Ok(EngineEvent {
+                container_id: actor.id.unwrap_or_default(),
+                action: ev.action.unwrap_or_default(),
+                labels: actor.attributes.unwrap_or_default().into_iter().collect(),
+            })
         })
-    });
+        // Every container carries the label; those of no app have it empty.
+        .filter(|ev: &Result<EngineEvent, RuntimeError>| {
+            let keep = match ev {
+                Ok(ev) => ev.labels.get(LABEL_APP).is_some_and(|app| !app.is_empty()),
+                Err(_) => true,
+            };
+            futures::future::ready(keep)
+        });
     stream.boxed()
 }

@@ -80,6 +80,10 @@ pub(super) async fn build(
         forcerm: true,
         memory: options
             .memory_bytes
+            .map(|m| match runtime.policy.limits.max_memory {
+                Some(max) => m.min(max),
+                None => m,
+            })
             .map(|m| m.clamp(0, i64::from(i32::MAX)) as i32),
         cpuperiod: options.cpus.map(|_| CPU_PERIOD_MICROS),
         cpuquota: options.cpus.map(|cpus| {
@@ -88,6 +92,10 @@ pub(super) async fn build(
         // Steps that fetch nothing get no network: nothing on this host or
         // its networks is in their reach.
         networkmode: options.no_network.then(|| "none".to_string()),
+        cpushares: options
+            .cpu_shares
+            .or(runtime.policy.limits.default_cpu_shares)
+            .map(|c| c.clamp(0, i64::from(i32::MAX)) as i32),
         buildargs: strings(&options.build_args),
         labels: strings(&options.labels),
         target: options.target.clone().unwrap_or_default(),

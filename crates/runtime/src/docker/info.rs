@@ -1,6 +1,6 @@
 //! What the engine says about containers, read into [`ContainerInfo`]: one
 //! container by inspection, or every container of this server that carries
-//! some labels; their states, exit codes and published ports.
+//! some labels (a label asked for by presence must not be empty); their states, exit codes and published ports.
 
 use std::collections::BTreeMap;
 
@@ -110,6 +110,13 @@ pub(super) async fn list(
                 node: Some(runtime.node.clone()),
                 ports: published_ports(&c.ports.unwrap_or_default()),
             }
+        })
+        // Every container carries every Berth label, empty when unused: a
+        // label asked for by presence must have a value.
+        .filter(|c| {
+            labels
+                .iter()
+                .all(|(k, v)| v.is_some() || c.label(k).is_some_and(|v| !v.is_empty()))
         })
         .collect())
 }

@@ -2,7 +2,8 @@
 //! Berth installation, how engine errors map onto [`RuntimeError`], and the
 //! [`Runtime`] implementation, which hands each call to the module for its
 //! concept (container life, container info, exec, logs, events, files,
-//! stats, images).
+//! stats, images, owners' networks); and the [`EnginePolicy`] every
+//! container it creates gets.
 
 mod containers;
 mod events;
@@ -11,6 +12,7 @@ mod files;
 mod images;
 mod info;
 mod logs;
+mod networks;
 mod stats;
 
 use std::collections::HashMap;
@@ -22,6 +24,7 @@ use berth_core::runtime::{
     BuildOptions, ContainerInfo, ContainerSpec, ContainerStats, EngineEvent, ExecOutput, FsChange,
     LogLine, Runtime, RuntimeError,
 };
+use berth_core::spec::ContainerLimits;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use futures::stream::BoxStream;
@@ -36,6 +39,33 @@ pub struct DockerRuntime {
     docker: Docker,
     node: String,
     server: String,
+    policy: EnginePolicy,
+    network_lock: tokio::sync::Mutex<()>,
+}
+
+/// What every container this driver creates gets, whatever its spec says:
+/// the server's resource limits, a capped log, no privilege escalation,
+/// no raw sockets or device nodes, and ports published on one address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnginePolicy {
+    pub limits: ContainerLimits,
+    /// The json-file log's size before it rotates, like `10m`.
+    pub log_max_size: String,
+    /// How many rotated log files are kept.
+    pub log_max_file: u32,
+    /// The host address published ports bind to.
+    pub publish_address: String,
+}
+
+impl Default for EnginePolicy {
+    fn default() -> Self {
+        EnginePolicy {
+            limits: ContainerLimits::default(),
+            log_max_size: "10m".into(),
+            log_max_file: 3,
+            publish_address: "127.0.0.1".into(),
+        }
+    }
 }
 
 impl DockerRuntime {
@@ -51,7 +81,14 @@ impl DockerRuntime {
             docker,
             node,
             server: server.to_string(),
+            policy: EnginePolicy::default(),
+            network_lock: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The same driver, giving every container `policy`.
+    pub fn with_policy(self, policy: EnginePolicy) -> Self {
+        DockerRuntime { policy, ..self }
     }
 
     fn scoped_filters(&self, labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
