@@ -13,7 +13,9 @@ use serde_json::json;
 use crate::harness::{Api, IMAGE, Server, unique_username, wait_until};
 
 /// A dockerd of this test's own: its socket, data and exec roots in a temp
-/// dir, no bridge (the test's containers only sleep), no iptables rules.
+/// dir, no bridge (the test's containers only sleep), no iptables rules, and
+/// a network namespace of its own — a dockerd started with `--bridge none`
+/// in the host's namespace deletes the shared engine's `docker0`.
 struct PrivateEngine {
     root: tempfile::TempDir,
     dockerd: Mutex<Option<Child>>,
@@ -35,8 +37,8 @@ impl PrivateEngine {
     fn start(&self) {
         let dir = self.root.path();
         let log = std::fs::File::create(dir.join("dockerd.log")).expect("cannot make the log");
-        let child = Command::new("dockerd")
-            .arg("--host")
+        let child = Command::new("unshare")
+            .args(["--net", "dockerd", "--host"])
             .arg(self.host())
             .arg("--data-root")
             .arg(dir.join("data"))
