@@ -10,6 +10,7 @@ mod concurrency;
 mod harness;
 mod isolation;
 mod lifecycle;
+mod memory;
 mod nds_datasets;
 mod nds_jobs;
 mod restart;
