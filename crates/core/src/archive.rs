@@ -1,14 +1,21 @@
 //! Files going into and out of containers, which the engine moves as tar
 //! archives: the one confiner of '/'-separated paths, the one reader of an
 //! engine's archive and the one writer of archives to unpack in a
-//! container, and [`Download`], what a client gets for a path.
+//! container, and [`Download`], what a client gets for a path. Archives
+//! that can be large are read as they stream ([`StreamedArchive`]): names
+//! and headers only, or one file's bytes passed on, never the whole.
 //!
 //! Errors here are plain I/O errors or [`LeavesTree`]; each caller says in
 //! its own words what went wrong, since the words differ by API.
 
 use std::io::{self, Read};
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio::sync::mpsc;
+
 use crate::model::now;
+use crate::runtime::ArchiveChunks;
 
 /// A path that `..` would lead out of the tree it is given in. `..` is
 /// refused rather than resolved: no request names anything outside the
@@ -46,6 +53,15 @@ pub fn absolute_path(base: &str, path: &str) -> Result<String, LeavesTree> {
 pub enum Download {
     File { name: String, bytes: Vec<u8> },
     Directory { name: String, tar: Vec<u8> },
+}
+
+/// A download as it streams: a file's bytes, or a directory as the tar
+/// archive the engine makes of it.
+pub struct StreamedDownload {
+    /// The last part of the path (empty for `/`).
+    pub name: String,
+    pub directory: bool,
+    pub body: BoxStream<'static, io::Result<Vec<u8>>>,
 }
 
 /// What an archived entry is, as far as a download cares.
@@ -95,12 +111,16 @@ impl ArchiveEntry {
     }
 }
 
-fn read_entry<R: Read>(mut entry: tar::Entry<'_, R>) -> io::Result<ArchiveEntry> {
-    let path = entry
+fn entry_path<R: Read>(entry: &tar::Entry<'_, R>) -> io::Result<String> {
+    Ok(entry
         .path()?
         .to_string_lossy()
         .trim_end_matches('/')
-        .to_string();
+        .to_string())
+}
+
+fn read_entry<R: Read>(mut entry: tar::Entry<'_, R>) -> io::Result<ArchiveEntry> {
+    let path = entry_path(&entry)?;
     let header = entry.header().clone();
     let kind = EntryKind::of(&header);
     let mut bytes = Vec::new();
@@ -129,6 +149,97 @@ pub fn first_entry(tar_bytes: &[u8]) -> io::Result<Option<ArchiveEntry>> {
     match archive.entries()?.next() {
         Some(entry) => read_entry(entry?).map(Some),
         None => Ok(None),
+    }
+}
+
+/// Each entry of an archive in order, its file bytes skipped unread.
+pub fn for_each_head<R: Read>(reader: R, mut each: impl FnMut(ArchiveEntry)) -> io::Result<()> {
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries()? {
+        let entry = entry?;
+        let header = entry.header().clone();
+        each(ArchiveEntry {
+            path: entry_path(&entry)?,
+            kind: EntryKind::of(&header),
+            header,
+            bytes: Vec::new(),
+        });
+    }
+    Ok(())
+}
+
+/// The bytes of an archive's first entry, sent to `out` a piece at a time
+/// as they are read. Blocks: run it on a blocking thread.
+pub fn send_first_file<R: Read>(
+    reader: R,
+    out: &mpsc::Sender<io::Result<Vec<u8>>>,
+) -> io::Result<()> {
+    let mut archive = tar::Archive::new(reader);
+    let Some(entry) = archive.entries()?.next() else {
+        return Ok(());
+    };
+    let mut entry = entry?;
+    loop {
+        let mut piece = vec![0u8; PIECE_BYTES];
+        let n = entry.read(&mut piece)?;
+        if n == 0 {
+            return Ok(());
+        }
+        piece.truncate(n);
+        if out.blocking_send(Ok(piece)).is_err() {
+            // The client went away.
+            return Ok(());
+        }
+    }
+}
+
+const PIECE_BYTES: usize = 64 << 10;
+
+/// A blocking [`Read`] of an archive that arrives as chunks: a task
+/// forwards the chunks over a short channel, so at most a few chunks are
+/// held at a time. Read it on a blocking thread.
+pub struct StreamedArchive {
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl StreamedArchive {
+    /// Starts forwarding `chunks`; needs a Tokio runtime. Dropping the
+    /// reader stops the forwarding and drops the engine's stream.
+    pub fn new(mut chunks: ArchiveChunks) -> StreamedArchive {
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Some(chunk) = chunks.next().await {
+                let failed = chunk.is_err();
+                if tx.send(chunk.map_err(io::Error::other)).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        StreamedArchive {
+            chunks: rx,
+            chunk: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl Read for StreamedArchive {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.chunks.blocking_recv() {
+                Some(chunk) => {
+                    self.chunk = chunk?;
+                    self.at = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -252,6 +363,68 @@ pub(crate) mod tests {
         assert_eq!(named("job/"), "job");
         // The engine archives `/` as an entry named `/`.
         assert_eq!(named("/"), "root");
+    }
+
+    fn chunked(tar: &[u8], size: usize) -> ArchiveChunks {
+        let chunks: Vec<Result<Vec<u8>, crate::runtime::RuntimeError>> =
+            tar.chunks(size).map(|c| Ok(c.to_vec())).collect();
+        futures::stream::iter(chunks).boxed()
+    }
+
+    #[tokio::test]
+    async fn streamed_archives_are_read_a_chunk_at_a_time() {
+        let tar = tar_of(&[
+            ("out/", tar::EntryType::Directory, b""),
+            ("out/r.txt", tar::EntryType::Regular, &[7u8; 3000]),
+            ("out/s.txt", tar::EntryType::Regular, b"x"),
+        ]);
+        let reader = StreamedArchive::new(chunked(&tar, 100));
+        let heads = tokio::task::spawn_blocking(move || {
+            let mut heads = Vec::new();
+            for_each_head(reader, |e| heads.push((e.path, e.kind, e.bytes.len()))).map(|()| heads)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            heads,
+            [
+                ("out".to_string(), EntryKind::Directory, 0),
+                ("out/r.txt".to_string(), EntryKind::File, 0),
+                ("out/s.txt".to_string(), EntryKind::File, 0),
+            ]
+        );
+
+        let file = tar_of(&[("r.txt", tar::EntryType::Regular, &[7u8; 200_000])]);
+        let reader = StreamedArchive::new(chunked(&file, 4096));
+        let (tx, mut rx) = mpsc::channel(2);
+        let sender = tokio::task::spawn_blocking(move || send_first_file(reader, &tx));
+        let mut bytes = Vec::new();
+        let mut pieces = 0;
+        while let Some(piece) = rx.recv().await {
+            let piece = piece.unwrap();
+            assert!(piece.len() <= PIECE_BYTES);
+            bytes.extend(piece);
+            pieces += 1;
+        }
+        sender.await.unwrap().unwrap();
+        assert_eq!(bytes, vec![7u8; 200_000]);
+        assert!(pieces >= 4);
+    }
+
+    #[tokio::test]
+    async fn an_engine_failure_mid_stream_is_a_read_error() {
+        let tar = tar_of(&[("r.txt", tar::EntryType::Regular, &[7u8; 3000])]);
+        let broken = futures::stream::iter(vec![
+            Ok(tar[..1024].to_vec()),
+            Err(crate::runtime::RuntimeError::Engine("gone".into())),
+        ])
+        .boxed();
+        let reader = StreamedArchive::new(broken);
+        let read = tokio::task::spawn_blocking(move || for_each_head(reader, |_| {}))
+            .await
+            .unwrap();
+        assert!(read.unwrap_err().to_string().contains("gone"));
     }
 
     #[test]

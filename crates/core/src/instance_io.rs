@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::archive::{self, ArchiveEntry, Download, EntryKind, LeavesTree, NewEntry};
+use futures::StreamExt;
+
+use crate::archive::{self, ArchiveEntry, EntryKind, LeavesTree, NewEntry, StreamedDownload};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 use crate::runtime::RuntimeError;
@@ -76,52 +78,60 @@ fn entry_kind(kind: EntryKind) -> &'static str {
     }
 }
 
-/// The listing of what the engine archived for `target`: the entries of
-/// a directory, or the one file.
-fn listing(target: &str, entries: &[ArchiveEntry]) -> Vec<FileEntry> {
-    let Some(root) = entries.first() else {
-        return Vec::new();
-    };
+/// Builds the listing of what the engine archives for `target`, one
+/// archived entry at a time: the entries of a directory, or the one file.
+#[derive(Default)]
+struct Listing {
+    /// The path the archive's first entry stands for, and its depth.
+    root: Option<(EntryKind, usize)>,
+    entries: Vec<FileEntry>,
+}
+
+impl Listing {
+    fn add(&mut self, target: &str, e: &ArchiveEntry) {
+        let depth = e.path.split('/').count();
+        match self.root {
+            None => {
+                self.root = Some((e.kind, depth));
+                if e.kind != EntryKind::Directory {
+                    self.entries.push(file_entry(target, e));
+                }
+            }
+            Some((EntryKind::Directory, root_depth)) if depth == root_depth + 1 => {
+                self.entries.push(file_entry(target, e));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// An archived entry as listed: the archive's paths start at `target`'s
+/// last part, so its parent comes first.
+fn file_entry(target: &str, e: &ArchiveEntry) -> FileEntry {
     let parent = target.rsplit_once('/').map_or("", |(p, _)| p);
-    let to_entry = |e: &ArchiveEntry| FileEntry {
+    let joined = format!("{parent}/{}", e.path);
+    FileEntry {
         name: e.name_or(""),
-        path: format!("{parent}/{}", e.path),
+        path: archive::absolute_path("/", &joined).unwrap_or(joined),
         kind: entry_kind(e.kind),
         size: e.header.size().unwrap_or(0),
         modified: Timestamp::from_unix_timestamp(e.header.mtime().unwrap_or(0) as i64)
             .unwrap_or_else(|_| now()),
         permissions: mode_text(e.header.mode().unwrap_or(0)),
-    };
-    if root.kind != EntryKind::Directory {
-        return vec![to_entry(root)];
     }
-    let depth = root.path.split('/').count() + 1;
-    entries
-        .iter()
-        .filter(|e| e.path.split('/').count() == depth)
-        .map(to_entry)
-        .collect()
 }
 
-/// What a download of `target` yields, from the engine's archive of it.
-/// Links are refused: their target could lie anywhere.
-fn download_of(target: &str, tar: Vec<u8>) -> CoreResult<Download> {
-    let mut entries = archive::entries(&tar).map_err(unreadable)?;
-    if entries.is_empty() {
-        return Err(CoreError::not_found(format!("{target} not found")));
-    }
-    let root = entries.swap_remove(0);
-    let name = root.name_or("");
-    match root.kind {
-        EntryKind::Link => Err(CoreError::Forbidden(format!(
-            "{target} is a link; links are not followed"
-        ))),
-        EntryKind::Directory => Ok(Download::Directory { name, tar }),
-        EntryKind::File | EntryKind::Other => Ok(Download::File {
-            name,
-            bytes: root.bytes,
-        }),
-    }
+/// The listing of an archive of `target` read as it streams, no file's
+/// bytes kept.
+fn listing<R: std::io::Read>(target: &str, tar: R) -> std::io::Result<Vec<FileEntry>> {
+    let mut listing = Listing::default();
+    archive::for_each_head(tar, |e| listing.add(target, &e))?;
+    Ok(listing.entries)
+}
+
+/// The last part of a confined path; empty for `/`.
+fn last_part(target: &str) -> String {
+    target.rsplit('/').next().unwrap_or("").to_string()
 }
 
 impl Berth {
@@ -218,13 +228,10 @@ impl Berth {
         let file_name = file_name.rsplit('/').next().unwrap_or(file_name);
         let mut target = container_path("/", dest)?;
         let is_dir = dest.ends_with('/')
-            || match self.runtime.get_archive(&engine_id, &target).await {
-                Ok(tar) => archive::entries(&tar)
-                    .map_err(unreadable)?
-                    .first()
-                    .is_some_and(|e| e.kind == EntryKind::Directory),
-                Err(_) => false,
-            };
+            || matches!(
+                self.runtime.stat_path(&engine_id, &target).await,
+                Ok(stat) if stat.kind == EntryKind::Directory
+            );
         if is_dir {
             if file_name.is_empty() || file_name == "." || file_name == ".." {
                 return Err(CoreError::invalid_field(
@@ -257,42 +264,98 @@ impl Berth {
         Ok(target)
     }
 
-    /// The engine's archive of `path` in the app's running instance, and
-    /// the confined path it archived.
-    async fn archive_at(
+    /// The running instance of an app the actor may read, and the confined
+    /// path `path` names in it.
+    async fn path_in_pod(
         &self,
         actor: &User,
         id: &str,
         path: &str,
-    ) -> CoreResult<(String, Vec<u8>)> {
+    ) -> CoreResult<(String, String)> {
         let app = self.app(actor, id, Level::Read).await?;
         let (_, engine_id) = self.running_instance(&app).await?;
         let target = container_path("/", path)?;
-        let tar = self
-            .runtime
-            .get_archive(&engine_id, &target)
-            .await
-            .map_err(|e| runtime_error(&target, e))?;
-        Ok((target, tar))
+        Ok((engine_id, target))
     }
 
-    /// The entries of a directory (or the one file) at `path`.
+    /// The engine's archive of `target` as it streams.
+    async fn archive_reader(
+        &self,
+        engine_id: &str,
+        target: &str,
+    ) -> CoreResult<archive::StreamedArchive> {
+        let chunks = self
+            .runtime
+            .archive_stream(engine_id, target)
+            .await
+            .map_err(|e| runtime_error(target, e))?;
+        Ok(archive::StreamedArchive::new(chunks))
+    }
+
+    /// The entries of a directory (or the one file) at `path`. The archive
+    /// is read as it streams and no file's bytes are kept.
     pub async fn list_files(
         &self,
         actor: &User,
         id: &str,
         path: &str,
     ) -> CoreResult<Vec<FileEntry>> {
-        let (target, tar) = self.archive_at(actor, id, path).await?;
-        let entries = archive::entries(&tar).map_err(unreadable)?;
-        Ok(listing(&target, &entries))
+        let (engine_id, target) = self.path_in_pod(actor, id, path).await?;
+        let tar = self.archive_reader(&engine_id, &target).await?;
+        tokio::task::spawn_blocking(move || listing(&target, tar))
+            .await
+            .map_err(|e| CoreError::internal("listing files", e))?
+            .map_err(unreadable)
     }
 
-    /// A file's bytes, or a directory as a tar. Links are refused: their
-    /// target could lie anywhere.
-    pub async fn download(&self, actor: &User, id: &str, path: &str) -> CoreResult<Download> {
-        let (target, tar) = self.archive_at(actor, id, path).await?;
-        download_of(&target, tar)
+    /// A file's bytes, or a directory as a tar, streamed as the engine
+    /// sends them. Links are refused: their target could lie anywhere.
+    pub async fn download(
+        &self,
+        actor: &User,
+        id: &str,
+        path: &str,
+    ) -> CoreResult<StreamedDownload> {
+        let (engine_id, target) = self.path_in_pod(actor, id, path).await?;
+        let stat = self
+            .runtime
+            .stat_path(&engine_id, &target)
+            .await
+            .map_err(|e| runtime_error(&target, e))?;
+        let name = last_part(&target);
+        if stat.kind == EntryKind::Link {
+            return Err(CoreError::Forbidden(format!(
+                "{target} is a link; links are not followed"
+            )));
+        }
+        if stat.kind == EntryKind::Directory {
+            let chunks = self
+                .runtime
+                .archive_stream(&engine_id, &target)
+                .await
+                .map_err(|e| runtime_error(&target, e))?;
+            return Ok(StreamedDownload {
+                name,
+                directory: true,
+                body: chunks.map(|c| c.map_err(std::io::Error::other)).boxed(),
+            });
+        }
+        // A device or a pipe holds no bytes to hand out, but is not refused.
+        let tar = self.archive_reader(&engine_id, &target).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = archive::send_first_file(tar, &tx) {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        Ok(StreamedDownload {
+            name,
+            directory: false,
+            body: futures::stream::unfold(rx, |mut rx| async {
+                rx.recv().await.map(|piece| (piece, rx))
+            })
+            .boxed(),
+        })
     }
 }
 
@@ -336,55 +399,6 @@ mod tests {
     }
 
     #[test]
-    fn downloads_hand_out_files_and_directories_but_not_links() {
-        let file = tar_of(&[("hostname", tar::EntryType::Regular, b"box\n")]);
-        assert_eq!(
-            download_of("/etc/hostname", file).unwrap(),
-            Download::File {
-                name: "hostname".into(),
-                bytes: b"box\n".to_vec()
-            }
-        );
-        let dir = tar_of(&[
-            ("etc/", tar::EntryType::Directory, b""),
-            ("etc/group", tar::EntryType::Regular, b"x"),
-        ]);
-        assert!(
-            matches!(download_of("/etc", dir), Ok(Download::Directory { name, .. }) if name == "etc")
-        );
-        let root = tar_of(&[("/", tar::EntryType::Directory, b"")]);
-        assert!(
-            matches!(download_of("/", root), Ok(Download::Directory { name, .. }) if name.is_empty())
-        );
-        // A device holds no bytes to hand out, but is not refused.
-        let dev = tar_of(&[("null", tar::EntryType::Char, b"")]);
-        assert_eq!(
-            download_of("/dev/null", dev).unwrap(),
-            Download::File {
-                name: "null".into(),
-                bytes: Vec::new()
-            }
-        );
-        for link in [tar::EntryType::Symlink, tar::EntryType::Link] {
-            let tar = tar_of(&[("sh", link, b"")]);
-            assert_eq!(
-                download_of("/bin/sh", tar),
-                Err(CoreError::Forbidden(
-                    "/bin/sh is a link; links are not followed".into()
-                ))
-            );
-        }
-        assert_eq!(
-            download_of("/gone", vec![0u8; 1024]),
-            Err(CoreError::not_found("/gone not found"))
-        );
-        assert!(matches!(
-            download_of("/x", b"not a tar, not at all, no".repeat(30)),
-            Err(CoreError::Internal(m)) if m.to_string().starts_with("unreadable archive from the engine: ")
-        ));
-    }
-
-    #[test]
     fn listings_show_a_directory_one_level_deep() {
         let dir = tar_of(&[
             ("etc/", tar::EntryType::Directory, b""),
@@ -393,7 +407,7 @@ mod tests {
             ("etc/ssl/certs", tar::EntryType::Regular, b"y"),
             ("etc/mtab", tar::EntryType::Symlink, b""),
         ]);
-        let listed = listing("/etc", &archive::entries(&dir).unwrap());
+        let listed = listing("/etc", dir.as_slice()).unwrap();
         let seen: Vec<(&str, &str, &str)> = listed
             .iter()
             .map(|e| (e.name.as_str(), e.path.as_str(), e.kind))
@@ -407,7 +421,7 @@ mod tests {
             ]
         );
         let file = tar_of(&[("hostname", tar::EntryType::Regular, b"box")]);
-        let listed = listing("/etc/hostname", &archive::entries(&file).unwrap());
+        let listed = listing("/etc/hostname", file.as_slice()).unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(
             (
@@ -417,7 +431,26 @@ mod tests {
             ),
             ("/etc/hostname", 3, "rw-r--r--")
         );
-        assert!(listing("/x", &[]).is_empty());
+        assert!(listing("/x", &[0u8; 1024][..]).unwrap().is_empty());
+        assert!(listing("/x", &b"not a tar, not at all, no".repeat(30)[..]).is_err());
+    }
+
+    #[test]
+    fn entries_under_the_root_have_one_leading_slash() {
+        // The engine archives `/` as `/`, then `/big`, `/etc`, `/etc/hosts`.
+        let root = tar_of(&[
+            ("/", tar::EntryType::Directory, b""),
+            ("/big", tar::EntryType::Regular, b"0000"),
+            ("/etc/", tar::EntryType::Directory, b""),
+            ("/etc/hosts", tar::EntryType::Regular, b"x"),
+        ]);
+        let listed = listing("/", root.as_slice()).unwrap();
+        let seen: Vec<(&str, &str)> = listed
+            .iter()
+            .map(|e| (e.name.as_str(), e.path.as_str()))
+            .collect();
+        assert_eq!(seen, [("big", "/big"), ("etc", "/etc")]);
+        assert_eq!(listed[0].size, 4);
     }
 
     #[test]

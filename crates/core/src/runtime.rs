@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use thiserror::Error;
 
+use crate::archive::EntryKind;
 use crate::model::{PortSpec, PublishedPort, Timestamp};
 
 pub const LABEL_APP: &str = "berth.app";
@@ -40,6 +41,8 @@ pub enum RuntimeError {
     Timeout(String),
     #[error("engine: {0}")]
     Engine(String),
+    #[error("too large: {0}")]
+    TooLarge(String),
 }
 
 /// An engine failure as a use case reports it: what is missing is missing,
@@ -142,8 +145,22 @@ pub enum LogStream {
     Stderr,
 }
 
+/// The most bytes of an archive [`Runtime::get_archive`] holds in memory.
+pub const HELD_ARCHIVE_BYTES: usize = 256 << 20;
+
+/// An archive as it streams from the engine.
+pub type ArchiveChunks = BoxStream<'static, Result<Vec<u8>, RuntimeError>>;
+
+/// What a path in a container is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathStat {
+    pub kind: EntryKind,
+    pub size: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecOutput {
+    /// The tail of each stream, as [`crate::output_tail::OutputTail`] keeps it.
     pub stdout: String,
     pub stderr: String,
     pub exit_code: i64,
@@ -153,7 +170,8 @@ pub struct ExecOutput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutput {
     pub exit_code: i64,
-    /// stdout and stderr as the engine interleaved them.
+    /// stdout and stderr as the engine interleaved them, the tail only
+    /// (see [`crate::output_tail`]).
     pub output: String,
 }
 
@@ -226,8 +244,16 @@ pub trait Runtime: Send + Sync {
     /// Unpacks a tar archive into directory `dir` of the container.
     async fn put_archive(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), RuntimeError>;
     /// A tar archive of `path` in the container (a file, or a directory and
-    /// everything under it); `NotFound` if the path does not exist.
+    /// everything under it), held whole; `NotFound` if the path does not
+    /// exist, `TooLarge` past [`HELD_ARCHIVE_BYTES`].
     async fn get_archive(&self, id: &str, path: &str) -> Result<Vec<u8>, RuntimeError>;
+    /// The same archive in chunks as the engine sends it, for readers that
+    /// never hold it whole; `NotFound` (before any chunk) if the path does
+    /// not exist.
+    async fn archive_stream(&self, id: &str, path: &str) -> Result<ArchiveChunks, RuntimeError>;
+    /// What `path` is in the container, its last part not followed if it
+    /// is a link; `NotFound` if it does not exist. Reads no contents.
+    async fn stat_path(&self, id: &str, path: &str) -> Result<PathStat, RuntimeError>;
     /// The container's filesystem changes against its image.
     async fn diff(&self, id: &str) -> Result<Vec<FsChange>, RuntimeError>;
     /// Resource use from two samples a moment apart (running containers only).

@@ -330,6 +330,16 @@ impl Runtime for FakeRuntime {
         Err(unsupported("reading files"))
     }
 
+    async fn archive_stream(&self, id: &str, _path: &str) -> Result<ArchiveChunks, RuntimeError> {
+        self.inspect_now(id)?;
+        Err(unsupported("reading files"))
+    }
+
+    async fn stat_path(&self, id: &str, _path: &str) -> Result<PathStat, RuntimeError> {
+        self.inspect_now(id)?;
+        Err(unsupported("reading files"))
+    }
+
     async fn diff(&self, id: &str) -> Result<Vec<FsChange>, RuntimeError> {
         self.inspect_now(id)?;
         Ok(Vec::new())

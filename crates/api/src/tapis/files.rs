@@ -1,5 +1,5 @@
 //! Inside a running pod: exec commands, upload a file, list files and
-//! download a file or directory.
+//! download a file or directory (streamed to the client as it is read).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,7 +10,6 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use berth_core::archive::Download;
 use serde_json::{Value, json};
 
 use super::error::TapisResult;
@@ -165,11 +164,13 @@ async fn fetch(
     id: &str,
     path: &str,
 ) -> TapisResult<Response> {
-    let (name, bytes, kind) = match s.berth.download(user, id, path).await? {
-        Download::File { name, bytes } => (name, bytes, "application/octet-stream"),
-        Download::Directory { name, tar } => (format!("{name}.tar"), tar, "application/x-tar"),
+    let download = s.berth.download(user, id, path).await?;
+    let (name, kind) = if download.directory {
+        (format!("{}.tar", download.name), "application/x-tar")
+    } else {
+        (download.name, "application/octet-stream")
     };
-    let mut res = HttpBody::from(bytes).into_response();
+    let mut res = HttpBody::from_stream(download.body).into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     let disposition = format!("attachment; filename=\"{}\"", name.replace('"', ""));

@@ -12,6 +12,7 @@ mod hardening;
 mod harness;
 mod isolation;
 mod lifecycle;
+mod memory;
 mod nds_datasets;
 mod nds_jobs;
 mod restart;

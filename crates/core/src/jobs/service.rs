@@ -299,22 +299,17 @@ impl Berth {
         Ok(out)
     }
 
-    /// stdout and stderr of the job so far, as the engine interleaved them.
+    /// stdout and stderr of the job so far, as the engine interleaved them
+    /// (the tail only, see [`crate::output_tail`]).
     pub async fn script_job_output(&self, actor: &User, container_id: &str) -> CoreResult<String> {
-        use futures::StreamExt;
         let observed = self.script_job_by_container(actor, container_id).await?;
         let container = container_of(&observed)?;
-        let mut lines = self
+        let lines = self
             .runtime
             .logs(&container.id, None, false)
             .await
             .map_err(CoreError::from)?;
-        let mut output = String::new();
-        while let Some(line) = lines.next().await {
-            output.push_str(&line.map_err(CoreError::from)?.text);
-            output.push('\n');
-        }
-        Ok(output)
+        Ok(crate::output_tail::log_tail(lines).await?)
     }
 
     pub async fn stop_script_job(

@@ -6,10 +6,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::Berth;
-use futures::StreamExt;
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
+use crate::output_tail::log_tail;
 use crate::runtime::{ContainerSpec, LABEL_APP, LABEL_JOB, RuntimeError};
 use crate::spec::{release_env, shell_command};
 
@@ -92,8 +92,8 @@ impl Berth {
         Ok((r.exit_code, r.output))
     }
 
-    /// Creates, starts and waits for a container, returns its output and
-    /// always removes it.
+    /// Creates, starts and waits for a container, returns the tail of its
+    /// output and always removes it.
     pub async fn run_container(
         &self,
         spec: &ContainerSpec,
@@ -105,15 +105,10 @@ impl Berth {
             let code = tokio::time::timeout(timeout, self.runtime.wait(&id))
                 .await
                 .map_err(|_| RuntimeError::Timeout(format!("after {} s", timeout.as_secs())))??;
-            let mut output = String::new();
-            let mut stream = self.runtime.logs(&id, None, false).await?;
-            while let Some(line) = stream.next().await {
-                output.push_str(&line?.text);
-                output.push('\n');
-            }
+            let output = self.runtime.logs(&id, None, false).await?;
             Ok(crate::runtime::RunOutput {
                 exit_code: code,
-                output,
+                output: log_tail(output).await?,
             })
         }
         .await;

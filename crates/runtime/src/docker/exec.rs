@@ -1,8 +1,9 @@
-//! Running a command in a container, collecting its output and exit code
-//! within a timeout.
+//! Running a command in a container, collecting the bounded tail of its
+//! output and its exit code within a timeout.
 
 use std::time::Duration;
 
+use berth_core::output_tail::OutputTail;
 use berth_core::runtime::{ExecOutput, LogStream, RuntimeError};
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::ExecConfig;
@@ -29,8 +30,8 @@ pub(super) async fn run(
         .await
         .map_err(|e| classify(e, id))?;
     let run = async {
-        let mut stdout = String::new();
-        let mut stderr = String::new();
+        let mut stdout = OutputTail::default();
+        let mut stderr = OutputTail::default();
         if let StartExecResults::Attached { mut output, .. } = runtime
             .docker
             .start_exec(&exec.id, None::<StartExecOptions>)
@@ -39,10 +40,9 @@ pub(super) async fn run(
         {
             while let Some(chunk) = output.next().await {
                 let (stream, bytes) = split_frame(chunk.map_err(engine)?);
-                let text = String::from_utf8_lossy(&bytes);
                 match stream {
-                    LogStream::Stderr => stderr.push_str(&text),
-                    LogStream::Stdout => stdout.push_str(&text),
+                    LogStream::Stderr => stderr.push(&bytes),
+                    LogStream::Stdout => stdout.push(&bytes),
                 }
             }
         }
@@ -53,8 +53,8 @@ pub(super) async fn run(
             .await
             .map_err(engine)?;
         Ok(ExecOutput {
-            stdout,
-            stderr,
+            stdout: stdout.into_text(),
+            stderr: stderr.into_text(),
             exit_code: inspect.exit_code.unwrap_or(-1),
         })
     };

@@ -21,8 +21,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use berth_core::model::Timestamp;
 use berth_core::runtime::{
-    BuildOptions, ContainerInfo, ContainerSpec, ContainerStats, EngineEvent, ExecOutput, FsChange,
-    LogLine, Runtime, RuntimeError,
+    ArchiveChunks, BuildOptions, ContainerInfo, ContainerSpec, ContainerStats, EngineEvent,
+    ExecOutput, FsChange, LogLine, PathStat, Runtime, RuntimeError,
 };
 use berth_core::spec::ContainerLimits;
 use bollard::Docker;
@@ -224,6 +224,14 @@ impl Runtime for DockerRuntime {
 
     async fn get_archive(&self, id: &str, path: &str) -> Result<Vec<u8>, RuntimeError> {
         files::get_archive(self, id, path).await
+    }
+
+    async fn archive_stream(&self, id: &str, path: &str) -> Result<ArchiveChunks, RuntimeError> {
+        files::archive_stream(self, id, path).await
+    }
+
+    async fn stat_path(&self, id: &str, path: &str) -> Result<PathStat, RuntimeError> {
+        files::stat_path(self, id, path).await
     }
 
     async fn diff(&self, id: &str) -> Result<Vec<FsChange>, RuntimeError> {
