@@ -7,5 +7,6 @@ mod deis;
 mod nds;
 mod rcabench;
 mod refusals;
+mod shares;
 mod tapis;
 mod tutum;
