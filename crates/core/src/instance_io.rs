@@ -156,7 +156,7 @@ impl Berth {
         total: Duration,
         fail_on_non_success: bool,
     ) -> CoreResult<Vec<CommandOutcome>> {
-        let app = self.app(actor, id, Level::User).await?;
+        let app = self.app(actor, id, Level::Admin).await?;
         if commands.is_empty() || commands.iter().any(|c| c.is_empty() || c[0].is_empty()) {
             return Err(CoreError::invalid_field(
                 "commands",
@@ -223,7 +223,7 @@ impl Berth {
         file_name: &str,
         bytes: Vec<u8>,
     ) -> CoreResult<String> {
-        let app = self.app(actor, id, Level::User).await?;
+        let app = self.app(actor, id, Level::Admin).await?;
         let (_, engine_id) = self.running_instance(&app).await?;
         let file_name = file_name.rsplit('/').next().unwrap_or(file_name);
         let mut target = container_path("/", dest)?;
@@ -272,7 +272,7 @@ impl Berth {
         id: &str,
         path: &str,
     ) -> CoreResult<(String, String)> {
-        let app = self.app(actor, id, Level::Read).await?;
+        let app = self.app(actor, id, Level::Admin).await?;
         let (_, engine_id) = self.running_instance(&app).await?;
         let target = container_path("/", path)?;
         Ok((engine_id, target))

@@ -177,7 +177,7 @@ impl Berth {
         tag: &str,
         commit_message: &str,
     ) -> CoreResult<TemplateTag> {
-        let app = self.pod(actor, pod_id, Level::Read).await?;
+        let app = self.pod(actor, pod_id, Level::Admin).await?;
         let mut definition =
             serde_json::to_value(pod_meta(&app).derived).map_err(CoreError::internal_from)?;
         if let Some(obj) = definition.as_object_mut() {
@@ -194,7 +194,7 @@ impl Berth {
         actor: &User,
         id: &str,
     ) -> CoreResult<Vec<(String, Level)>> {
-        let t = self.template(actor, id, Level::Read).await?;
+        let t = self.template(actor, id, Level::User).await?;
         self.grant_list(&template_object(id), &t.owner).await
     }
 

@@ -102,6 +102,18 @@ impl IdentityStore for SqliteStore {
             )
             .await?;
         }
+        // Template grants name the template, not a row that cascades: they
+        // go with the user's templates, or the next template of that name
+        // would inherit them.
+        execute(
+            &mut *tx,
+            sqlx::query(
+                "DELETE FROM grants WHERE object IN \
+                 (SELECT 'template:' || template_id FROM templates WHERE owner_id = ?)",
+            )
+            .bind(user_id),
+        )
+        .await?;
         execute(
             &mut *tx,
             sqlx::query("DELETE FROM users WHERE id = ?").bind(user_id),

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use berth_core::model::User;
 use berth_core::store::{StoreResult, TemplateStore};
-use berth_core::templates::{Template, TemplateTag};
+use berth_core::templates::{Template, TemplateTag, template_object};
 
 use crate::{SqliteStore, db_err, execute, json, rows, ts};
 
@@ -12,8 +12,12 @@ const TEMPLATE_COLUMNS: &str =
 
 #[async_trait]
 impl TemplateStore for SqliteStore {
+    /// A new template starts with no grants, even if a template of that
+    /// name once existed and left some behind.
     async fn create_template(&self, t: &Template) -> StoreResult<()> {
-        self.exec(
+        let mut tx = self.write_tx().await?;
+        execute(
+            &mut *tx,
             sqlx::query(
                 "INSERT INTO templates (template_id, owner_id, description, metatags, archive_message, created, updated) \
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -26,7 +30,15 @@ impl TemplateStore for SqliteStore {
             .bind(ts(t.created))
             .bind(ts(t.updated)),
         )
-        .await
+        .await?;
+        execute(
+            &mut *tx,
+            sqlx::query("DELETE FROM grants WHERE object = ?")
+                .bind(template_object(&t.template_id)),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
     }
 
     async fn get_template(&self, id: &str) -> StoreResult<Option<Template>> {
@@ -68,7 +80,7 @@ impl TemplateStore for SqliteStore {
         let mut tx = self.write_tx().await?;
         execute(
             &mut *tx,
-            sqlx::query("DELETE FROM grants WHERE object = ?").bind(format!("template:{id}")),
+            sqlx::query("DELETE FROM grants WHERE object = ?").bind(template_object(id)),
         )
         .await?;
         execute(

@@ -73,10 +73,13 @@ fn image_tag(image: &str) -> String {
     format!("/api/v1/image/{repo}/tag/{tag}/")
 }
 
-fn envvars(config: &Config) -> Vec<Value> {
-    config
-        .values
-        .values
+/// The config as environment variables. Tutum views carry no caller
+/// level, so a pod's secrets are always hidden here: its own Tapis routes
+/// serve them at their levels.
+fn envvars(app: &App, config: &Config) -> Vec<Value> {
+    let mut values = config.values.values.clone();
+    berth_core::pods::hide_secrets(app, Level::Read, &mut values);
+    values
         .iter()
         .map(|(k, v)| json!({"key": k, "value": v, "origin": "USER"}))
         .collect()
@@ -129,7 +132,7 @@ fn definition(
     m.insert("run_command".into(), json!(command));
     m.insert("entrypoint".into(), json!(entrypoint));
     m.insert("container_size".into(), json!(size_of(config, proc_type)));
-    m.insert("container_envvars".into(), json!(envvars(config)));
+    m.insert("container_envvars".into(), json!(envvars(app, config)));
     m.insert("autorestart".into(), json!(policy_name(policy.restart)));
     m.insert(
         "autodestroy".into(),

@@ -9,5 +9,6 @@ mod limits;
 mod nds;
 mod rcabench;
 mod refusals;
+mod shares;
 mod tapis;
 mod tutum;

@@ -330,6 +330,68 @@ pub fn pod_meta(app: &App) -> PodMeta {
     serde_json::from_value(app.meta.clone()).unwrap_or_default()
 }
 
+/// What a config value shows in place of a secret its reader may not see.
+pub const HIDDEN_SECRET: &str = "********";
+
+/// The config keys of `values` that carry a pod's secrets, each with the
+/// level that may read it, as the Tapis routes serving them: the
+/// credentials as `/credentials` (USER), a value with a secret filled in
+/// as `derived?resolve_secrets` (ADMIN). Other apps have none.
+pub fn secret_config_keys(app: &App, values: &BTreeMap<String, String>) -> BTreeMap<String, Level> {
+    if app.kind != AppKind::Pod {
+        return BTreeMap::new();
+    }
+    let meta = pod_meta(app);
+    let mut keys = BTreeMap::from([
+        ("user_username".to_string(), Level::User),
+        ("user_password".to_string(), Level::User),
+    ]);
+    let secrets = meta
+        .credentials
+        .as_ref()
+        .map(Credentials::secrets)
+        .unwrap_or_default();
+    // The stored config follows the definition of the last start, so both
+    // definitions count, and so does any value holding the password itself.
+    for env in [
+        &meta.definition.environment_variables,
+        &meta.derived.environment_variables,
+    ] {
+        for (k, v) in env {
+            let fills_secret = v
+                .as_str()
+                .is_some_and(|text| interpolate_secrets(text, &secrets).0 != text);
+            if fills_secret && values.contains_key(k) {
+                keys.insert(k.clone(), Level::Admin);
+            }
+        }
+    }
+    if let Some(credentials) = meta
+        .credentials
+        .as_ref()
+        .filter(|c| !c.user_password.is_empty())
+    {
+        for (k, v) in values {
+            if k != "user_password" && v.contains(&credentials.user_password) {
+                keys.insert(k.clone(), Level::Admin);
+            }
+        }
+    }
+    keys
+}
+
+/// Replaces with [`HIDDEN_SECRET`] each of a pod's secret config values
+/// that `level` may not read.
+pub fn hide_secrets(app: &App, level: Level, values: &mut BTreeMap<String, String>) {
+    for (key, need) in secret_config_keys(app, values) {
+        if level < need
+            && let Some(v) = values.get_mut(&key)
+        {
+            *v = HIDDEN_SECRET.to_string();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

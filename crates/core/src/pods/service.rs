@@ -172,7 +172,7 @@ impl Berth {
     }
 
     pub async fn start_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
-        let app = self.pod(actor, id, Level::User).await?;
+        let app = self.pod(actor, id, Level::Admin).await?;
         let running = self
             .store
             .list_instances(Some(&app.id))
@@ -247,13 +247,13 @@ impl Berth {
     }
 
     pub async fn restart_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
-        let app = self.pod(actor, id, Level::User).await?;
+        let app = self.pod(actor, id, Level::Admin).await?;
         self.apply_and_start(actor, &app, true).await?;
         self.pod(actor, id, Level::Read).await
     }
 
     pub async fn stop_pod(&self, actor: &User, id: &str) -> CoreResult<App> {
-        let app = self.pod(actor, id, Level::User).await?;
+        let app = self.pod(actor, id, Level::Admin).await?;
         self.change_app(&app, |app: App| async move {
             let app = &app;
             Ok(DesiredChange {
@@ -298,7 +298,7 @@ impl Berth {
         actor: &User,
         id: &str,
     ) -> CoreResult<Vec<(String, Level)>> {
-        let app = self.pod(actor, id, Level::Read).await?;
+        let app = self.pod(actor, id, Level::User).await?;
         self.grant_list(&app_object(&app), &app.owner).await
     }
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::Berth;
 use super::changes::roll_to;
+use super::{Berth, app_object};
 use crate::change::{DesiredChange, NewRelease};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
@@ -170,9 +170,26 @@ impl Berth {
         Ok(self.store.list_builds(&app.id, offset, limit).await?)
     }
 
+    /// The app's config as `actor` may read it: a pod's secrets are hidden
+    /// below the level its own routes ask for them.
     pub async fn config(&self, actor: &User, id: &str) -> CoreResult<Config> {
         let app = self.app(actor, id, Level::Read).await?;
-        self.current_config(&app).await
+        let config = self.current_config(&app).await?;
+        self.readable_config(actor, &app, config).await
+    }
+
+    async fn readable_config(
+        &self,
+        actor: &User,
+        app: &App,
+        mut config: Config,
+    ) -> CoreResult<Config> {
+        let level = self
+            .level_on(actor, app.owner_id, &app_object(app), false)
+            .await?
+            .unwrap_or(Level::Read);
+        crate::pods::hide_secrets(app, level, &mut config.values.values);
+        Ok(config)
     }
 
     pub async fn set_config(
@@ -217,6 +234,7 @@ impl Berth {
             .and_then(|r| r.new_config.clone())
             .ok_or_else(|| CoreError::Internal("a config change without a config".into()))?;
         let release = self.deploy(actor, &app, applied).await?;
+        let config = self.readable_config(actor, &app, config).await?;
         Ok((config, release))
     }
 
