@@ -259,6 +259,7 @@ impl Berth {
 
     /// Turns the app on or off; returns at once.
     pub async fn set_desired(&self, actor: &User, app: &App, desired: Desired) -> CoreResult<()> {
+        self.may_run(actor, app).await?;
         self.change_app(app, |app: App| async move {
             Ok(desired_change(actor, &app, desired))
         })
@@ -274,6 +275,7 @@ impl Berth {
         proc_type: &str,
         count: i64,
     ) -> CoreResult<()> {
+        self.may_run(actor, app).await?;
         let count = rules::validate_scale(proc_type, count)?;
         let counts = [(proc_type.to_string(), count)].into();
         self.set_counts(actor, app, &counts).await?;
@@ -365,6 +367,7 @@ impl Berth {
 
     /// Replaces every instance with a fresh one of the same definition.
     pub async fn redeploy(&self, actor: &User, app: &App) -> CoreResult<Release> {
+        self.may_run(actor, app).await?;
         let applied = self
             .change_app(app, |app: App| async move {
                 let app = &app;
@@ -419,6 +422,7 @@ impl Berth {
         instance: &Instance,
         stopped: bool,
     ) -> CoreResult<()> {
+        self.may_run(actor, app).await?;
         if !stopped && app.desired == Desired::Off {
             return Err(CoreError::invalid(
                 "cannot perform the operation: the application is stopped; start it first",
@@ -448,6 +452,7 @@ impl Berth {
         app: &App,
         instance: &Instance,
     ) -> CoreResult<()> {
+        self.may_run(actor, app).await?;
         self.store.destroy_instance(instance.uuid).await?;
         let name = format!("{}.{}", instance.proc_type, instance.num);
         self.event(

@@ -290,3 +290,25 @@ async fn a_template_made_again_under_a_cancelled_owners_name_keeps_no_grants() {
         json!(["mallory:ADMIN"])
     );
 }
+
+#[tokio::test]
+async fn a_pod_user_may_not_run_scale_or_restart_it_through_deis_either() {
+    let app = TestApp::start().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    running_pod(&app, &alice).await;
+    share_pod(&app, &alice, "bob", "USER").await;
+    let refused = json!({"detail": NOT_PERMITTED});
+    for (path, body) in [
+        ("/v1/apps/mypod/run", json!({"command": "env"})),
+        ("/v1/apps/mypod/scale", json!({"pod": 0})),
+        ("/v1/apps/mypod/containers/restart", json!({})),
+    ] {
+        app.call(Method::POST, path)
+            .auth("token", &bob)
+            .json(&body)
+            .send()
+            .await
+            .is(StatusCode::FORBIDDEN, refused.clone());
+    }
+}

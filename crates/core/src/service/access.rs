@@ -213,4 +213,14 @@ impl Berth {
         };
         Ok(access::level(actor, owner_id, granted, public))
     }
+
+    /// Starting, stopping, restarting, scaling or running commands in a pod
+    /// needs ADMIN on it, as Tapis asks, whichever dialect the request comes
+    /// through; an app needs USER, as it already had to have.
+    pub(crate) async fn may_run(&self, actor: &User, app: &App) -> CoreResult<()> {
+        if app.kind == AppKind::Pod {
+            self.app(actor, &app.id, Level::Admin).await?;
+        }
+        Ok(())
+    }
 }

@@ -17,6 +17,7 @@ impl Berth {
     /// Runs a command line in a one-off container of the current release with its config.
     pub async fn run(&self, actor: &User, id: &str, command: &str) -> CoreResult<(i64, String)> {
         let app = self.app(actor, id, Level::User).await?;
+        self.may_run(actor, &app).await?;
         if command.trim().is_empty() {
             return Err(CoreError::blank_field("command"));
         }

@@ -21,6 +21,7 @@ impl Berth {
         counts: &BTreeMap<String, u32>,
     ) -> CoreResult<()> {
         let app = self.app(actor, id, Level::User).await?;
+        self.may_run(actor, &app).await?;
         if counts.is_empty() {
             return Err(CoreError::invalid(
                 "Invalid scaling format: give {\"type\": count}",
@@ -118,6 +119,7 @@ impl Berth {
         num: Option<u32>,
     ) -> CoreResult<Vec<Instance>> {
         let app = self.app(actor, id, Level::User).await?;
+        self.may_run(actor, &app).await?;
         let targets: Vec<Instance> = self
             .instances(actor, id, proc_type)
             .await?
