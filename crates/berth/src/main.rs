@@ -1,7 +1,9 @@
 //! The `berth` binary: `berth serve` runs the control plane; every other
 //! subcommand is the CLI client.
 
+mod admin;
 mod bench;
+mod listener;
 mod serve;
 
 use std::process::ExitCode;
@@ -28,6 +30,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Measure Berth against the bare engine and print one table.
     Bench(bench::BenchArgs),
+    /// Manage the server's accounts directly in its data dir.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     #[command(flatten)]
     Client(berth_cli::Command),
 }
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => report(serve::run(args).await),
             Command::Bench(args) => report(bench::run(args).await),
+            Command::Admin(command) => report(admin::run(command).await),
             Command::Client(command) => berth_cli::execute(command, cli.json).await,
         }
     })

@@ -90,12 +90,27 @@ impl<D> fmt::Debug for DialectError<D> {
 impl<D: Dialect> IntoResponse for DialectError<D> {
     fn into_response(self) -> Response {
         let error = worded::<D>(self.error);
-        D::error_response(status_of(&error), &error)
+        let status = status_of(&error);
+        D::error_response(status, &generic(error))
     }
 }
 
-/// The HTTP status every dialect gives a core error; internal errors are
-/// logged here, once, since no answer carries their detail.
+/// What an answer says about a failure inside the server: nothing of its
+/// cause, which [`status_of`] has logged.
+pub fn generic(error: CoreError) -> CoreError {
+    match error {
+        CoreError::Internal(_) => {
+            CoreError::Internal("the server could not complete the request".into())
+        }
+        CoreError::Unavailable(_) => {
+            CoreError::Unavailable("the container engine is not answering".into())
+        }
+        other => other,
+    }
+}
+
+/// The HTTP status every dialect gives a core error; internal and engine
+/// errors are logged here, once, since no answer carries their detail.
 pub fn status_of(error: &CoreError) -> StatusCode {
     match error {
         CoreError::Invalid { .. } | CoreError::Failed(_) => StatusCode::BAD_REQUEST,
@@ -105,7 +120,11 @@ pub fn status_of(error: &CoreError) -> StatusCode {
         refused @ CoreError::Refused { .. } => status_of(&Refusal::reword(refused.clone(), "")),
         CoreError::NotFound(_) => StatusCode::NOT_FOUND,
         CoreError::Conflict(_) => StatusCode::CONFLICT,
-        CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        CoreError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+        CoreError::Unavailable(cause) => {
+            tracing::warn!(error = %cause, cause = ?cause, "engine unavailable");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         CoreError::Internal(cause) => {
             tracing::error!(error = %cause, cause = ?cause, "internal error");
             StatusCode::INTERNAL_SERVER_ERROR
