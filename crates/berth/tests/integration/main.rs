@@ -13,4 +13,5 @@ mod lifecycle;
 mod nds_datasets;
 mod nds_jobs;
 mod restart;
+mod server_limits;
 mod tapis;
