@@ -147,3 +147,40 @@ pub fn message_of(error: &CoreError) -> String {
 pub async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deis::Deis;
+
+    async fn body_of(error: CoreError) -> (StatusCode, String) {
+        let response = DialectError::<Deis>::from(error).into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn internal_and_engine_failures_answer_without_their_cause() {
+        let (status, body) = body_of(CoreError::Internal(
+            "error returned from database: disk I/O error at /srv/berth.db".into(),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.contains("disk") && !body.contains("/srv"), "{body}");
+        let (status, body) = body_of(CoreError::Unavailable(
+            "error trying to connect: /run/docker.sock: permission denied".into(),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!body.contains("docker.sock"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn too_many_attempts_is_429() {
+        let (status, _) = body_of(CoreError::TooManyAttempts("slow down".into())).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+}

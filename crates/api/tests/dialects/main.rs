@@ -7,5 +7,6 @@ mod deis;
 mod nds;
 mod rcabench;
 mod refusals;
+mod security;
 mod tapis;
 mod tutum;
