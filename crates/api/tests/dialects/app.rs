@@ -158,7 +158,7 @@ impl Call<'_> {
     }
 
     /// As if sent from `peer` (the server tells handlers the client's address).
-    pub fn from_peer(mut self, peer: std::net::SocketAddr) -> Self {
+    pub fn sent_by(mut self, peer: std::net::SocketAddr) -> Self {
         self.request = self.request.extension(axum::extract::ConnectInfo(peer));
         self
     }

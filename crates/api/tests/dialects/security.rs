@@ -81,19 +81,19 @@ async fn failed_logins_from_one_address_are_refused_with_429() {
     let attacker: SocketAddr = "10.1.2.3:5555".parse().unwrap();
     for i in 0..3 {
         wrong_login(&app, &format!("guess{i}"))
-            .from_peer(attacker)
+            .sent_by(attacker)
             .send()
             .await
             .status_is(StatusCode::UNAUTHORIZED);
     }
     wrong_login(&app, "guess9")
-        .from_peer(attacker)
+        .sent_by(attacker)
         .send()
         .await
         .status_is(StatusCode::TOO_MANY_REQUESTS);
     let elsewhere: SocketAddr = "10.9.9.9:5555".parse().unwrap();
     wrong_login(&app, "guess9")
-        .from_peer(elsewhere)
+        .sent_by(elsewhere)
         .send()
         .await
         .status_is(StatusCode::UNAUTHORIZED);
