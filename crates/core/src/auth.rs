@@ -146,11 +146,11 @@ impl Default for LoginLimits {
 const VERIFIED_TTL: Duration = Duration::from_secs(30);
 /// At most this many verified credentials are remembered.
 const VERIFIED_CAPACITY: usize = 1024;
-/// At most this many failure counters are kept; beyond, the oldest windows go.
-const FAILURE_CAPACITY: usize = 16_384;
+/// At most this many attempt counters are kept; beyond, the expired windows go.
+const ATTEMPT_CAPACITY: usize = 16_384;
 
-/// Failed logins of one key within the current window.
-struct Failures {
+/// Failed (or unchecked) logins of one key within the current window.
+struct Attempts {
     since: Instant,
     count: u32,
 }
@@ -161,7 +161,7 @@ struct Failures {
 pub struct PasswordGate {
     hashing: tokio::sync::Semaphore,
     limits: LoginLimits,
-    failures: Mutex<HashMap<String, Failures>>,
+    attempts: Mutex<HashMap<String, Attempts>>,
     /// SHA-256 of `user\0secret` → (the password hash it matched, when).
     verified: Mutex<HashMap<[u8; 32], (String, Instant)>>,
 }
@@ -173,7 +173,7 @@ impl PasswordGate {
         PasswordGate {
             hashing: tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)),
             limits,
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
             verified: Mutex::new(HashMap::new()),
         }
     }
@@ -219,48 +219,52 @@ impl PasswordGate {
             .map_err(|e| CoreError::internal("password hashing", e))
     }
 
-    /// Refuses (429) while `peer` or `username` is over its failure limit.
+    /// Refuses (429) while `peer` or `username` is at its limit of failed
+    /// (or still unchecked) logins; else counts this attempt against both
+    /// until [`PasswordGate::succeeded`] takes it back. Counting attempts
+    /// before they are checked keeps a concurrent burst within the limit.
     pub fn admit(&self, peer: Option<IpAddr>, username: &str) -> CoreResult<()> {
         let now = Instant::now();
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let over = |key: &str, limit: u32| {
-            failures.get(key).is_some_and(|f| {
-                now.duration_since(f.since) < self.limits.window && f.count >= limit
-            })
+        let window = self.limits.window;
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        let over = |attempts: &HashMap<String, Attempts>, key: &str, limit: u32| {
+            attempts
+                .get(key)
+                .is_some_and(|a| now.duration_since(a.since) < window && a.count >= limit)
         };
-        let by_address = peer.is_some_and(|ip| over(&address_key(ip), self.limits.per_address));
-        if by_address || over(&user_key(username), self.limits.per_user) {
+        let by_address =
+            peer.is_some_and(|ip| over(&attempts, &address_key(ip), self.limits.per_address));
+        if by_address || over(&attempts, &user_key(username), self.limits.per_user) {
             return Err(CoreError::TooManyAttempts(
                 "Too many failed login attempts; try again later.".into(),
             ));
         }
-        Ok(())
-    }
-
-    /// Counts a failed login against `peer` and `username`.
-    pub fn failed(&self, peer: Option<IpAddr>, username: &str) {
-        let now = Instant::now();
-        let window = self.limits.window;
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= FAILURE_CAPACITY {
-            failures.retain(|_, f| now.duration_since(f.since) < window);
+        if attempts.len() >= ATTEMPT_CAPACITY {
+            attempts.retain(|_, a| now.duration_since(a.since) < window);
         }
-        let keys = peer
-            .map(address_key)
-            .into_iter()
-            .chain([user_key(username)]);
-        for key in keys {
-            let entry = failures.entry(key).or_insert(Failures {
+        for key in keys(peer, username) {
+            let entry = attempts.entry(key).or_insert(Attempts {
                 since: now,
                 count: 0,
             });
             if now.duration_since(entry.since) >= window {
-                *entry = Failures {
+                *entry = Attempts {
                     since: now,
                     count: 0,
                 };
             }
             entry.count += 1;
+        }
+        Ok(())
+    }
+
+    /// Takes back the attempt [`PasswordGate::admit`] counted: it succeeded.
+    pub fn succeeded(&self, peer: Option<IpAddr>, username: &str) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        for key in keys(peer, username) {
+            if let Some(entry) = attempts.get_mut(&key) {
+                entry.count = entry.count.saturating_sub(1);
+            }
         }
     }
 
@@ -287,6 +291,13 @@ impl PasswordGate {
             (password_hash.to_string(), Instant::now()),
         );
     }
+}
+
+/// The counters a login attempt counts against.
+fn keys(peer: Option<IpAddr>, username: &str) -> impl Iterator<Item = String> {
+    peer.map(address_key)
+        .into_iter()
+        .chain([user_key(username)])
 }
 
 fn address_key(ip: IpAddr) -> String {
@@ -367,15 +378,16 @@ mod tests {
             window: Duration::from_secs(60),
         });
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        gate.failed(Some(ip), "ann");
-        assert!(gate.admit(Some(ip), "ann").is_ok());
-        gate.failed(Some(ip), "ann");
+        // A success takes its attempt back.
+        gate.admit(Some(ip), "ann").unwrap();
+        gate.succeeded(Some(ip), "ann");
+        gate.admit(Some(ip), "ann").unwrap();
+        gate.admit(Some(ip), "ann").unwrap();
         assert!(matches!(
             gate.admit(None, "ann"),
             Err(CoreError::TooManyAttempts(_))
         ));
-        assert!(gate.admit(Some(ip), "bob").is_ok());
-        gate.failed(Some(ip), "bob");
+        gate.admit(Some(ip), "bob").unwrap();
         assert!(gate.admit(Some(ip), "carl").is_err());
         assert!(gate.admit(None, "carl").is_ok());
     }

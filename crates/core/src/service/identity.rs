@@ -46,7 +46,7 @@ impl Berth {
     /// Checks a password; on success returns the user. Failures never say
     /// which part was wrong, and take as long for an unknown user as for a
     /// wrong password. Too many failures from `peer` or for `username`
-    /// refuse further attempts for a while.
+    /// refuse further attempts for a while (errors count as failures).
     pub async fn check_password(
         &self,
         username: &str,
@@ -64,10 +64,9 @@ impl Berth {
                 None
             }
         };
-        matched.ok_or_else(|| {
-            self.passwords.failed(peer, username);
-            CoreError::bad_credentials()
-        })
+        let user = matched.ok_or_else(CoreError::bad_credentials)?;
+        self.passwords.succeeded(peer, username);
+        Ok(user)
     }
 
     /// [`Berth::check_password`] for credentials sent with every request
