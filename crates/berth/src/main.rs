@@ -1,7 +1,9 @@
 //! The `berth` binary: `berth serve` runs the control plane; every other
 //! subcommand is the CLI client.
 
+mod admin;
 mod bench;
+mod listener;
 mod serve;
 
 use std::process::ExitCode;
@@ -25,9 +27,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the control plane: HTTP API, reconciler and engine driver.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Measure Berth against the bare engine and print one table.
     Bench(bench::BenchArgs),
+    /// Manage the server's accounts directly in its data dir.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     #[command(flatten)]
     Client(berth_cli::Command),
 }
@@ -46,8 +51,9 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => report(serve::run(args).await),
+            Command::Serve(args) => report(serve::run(*args).await),
             Command::Bench(args) => report(bench::run(args).await),
+            Command::Admin(command) => report(admin::run(command).await),
             Command::Client(command) => berth_cli::execute(command, cli.json).await,
         }
     })

@@ -4,14 +4,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use berth_core::auth::Registration;
 use berth_core::datasets::Datasets;
 use berth_core::reconciler::Reconciler;
 use berth_core::runtime::Runtime;
-use berth_core::service::{Berth, Settings};
+use berth_core::service::{Berth, Settings, ensure_admin};
 use berth_core::signals::Signals;
 use berth_core::store::Store;
 use clap::Args;
 use tokio::sync::watch;
+
+use crate::listener;
 
 const JOB_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 const JOB_METRICS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
@@ -67,6 +70,8 @@ pub struct ServeArgs {
     /// Host address published container ports bind to.
     #[arg(long, env = "BERTH_PUBLISH_ADDRESS", default_value = "127.0.0.1")]
     pub publish_address: std::net::IpAddr,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 impl ServeArgs {
@@ -105,6 +110,36 @@ impl ServeArgs {
     }
 }
 
+/// The listener, accounts and links: how the server faces its clients.
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Base URL clients reach the server at, for links in answers;
+    /// default `http://<listen address>`.
+    #[arg(long, env = "BERTH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Who may create accounts: `open` (anyone), `admin` (administrators), `closed`.
+    #[arg(long, env = "BERTH_REGISTRATION", default_value = "open")]
+    pub registration: Registration,
+    /// Hours a login token stays valid; default: until revoked.
+    #[arg(long, env = "BERTH_TOKEN_TTL_HOURS")]
+    pub token_ttl_hours: Option<u64>,
+    /// Open client connections at most.
+    #[arg(long, env = "BERTH_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, env = "BERTH_HEADER_TIMEOUT", default_value_t = 30)]
+    pub header_timeout: u64,
+    /// Seconds answers in flight may take once shutdown begins.
+    #[arg(long, env = "BERTH_SHUTDOWN_GRACE", default_value_t = 10)]
+    pub shutdown_grace: u64,
+    /// An administrator made (or promoted) at start, with BERTH_ADMIN_PASSWORD.
+    #[arg(long, env = "BERTH_ADMIN_USERNAME", requires = "admin_password")]
+    pub admin_username: Option<String>,
+    /// The password of `--admin-username` when the account is new.
+    #[arg(long, env = "BERTH_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -130,17 +165,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.router_listen.is_some() {
         tracing::warn!("--router-listen is accepted but the router is not part of this build");
     }
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
-    let url = args
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/berth.db", args.data_dir.display()));
-    let store: Arc<dyn Store> = Arc::new(
-        berth_store::SqliteStore::connect(&url)
-            .await
-            .with_context(|| format!("cannot open database {url}"))?,
-    );
+    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    if let (Some(username), Some(password)) =
+        (&args.server.admin_username, &args.server.admin_password)
+    {
+        if ensure_admin(store.as_ref(), username, password).await? {
+            tracing::info!(%username, "administrator created");
+        }
+    } else if args.server.registration != Registration::Open && store.count_users().await? == 0 {
+        tracing::warn!(
+            "registration is not open and there is no account yet: \
+             create an administrator with `berth admin create`"
+        );
+    }
     let server_id = server_id(&args.data_dir)?;
     let policy = args.engine_policy()?;
     let limits = policy.limits.clone();
@@ -161,6 +198,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let signals = Arc::new(Signals::default());
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
     let settings = Settings {
         jwt_key: secret_key(&args.data_dir)?,
         domain: args.domain.clone(),
@@ -170,6 +211,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ),
         limits,
         build_allow_local_sources: args.build_allow_local_sources,
+        registration: args.server.registration,
+        token_ttl: args
+            .server
+            .token_ttl_hours
+            .map(|h| std::time::Duration::from_secs(h.saturating_mul(3600))),
+        public_url: public_url(args.server.public_url.as_deref(), addr),
         ..Settings::default()
     };
     // Shared data sets are the folders an administrator places here.
@@ -200,7 +247,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             loop {
                 tokio::select! {
                     _ = sample.tick() => berth.sample_running_script_jobs().await,
-                    _ = purge.tick() => berth.purge_expired_script_jobs().await,
+                    _ = purge.tick() => {
+                        berth.purge_expired_script_jobs().await;
+                        match berth.purge_tokens().await {
+                            Ok(0) => {}
+                            Ok(purged) => tracing::info!(purged, "expired and revoked tokens removed"),
+                            Err(e) => tracing::warn!(error = %e, "cannot purge tokens"),
+                        }
+                    }
                 }
             }
         }
@@ -209,24 +263,61 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let app = tower::ServiceBuilder::new()
         .map_request(berth_api::strip_trailing_slash)
         .service(berth_api::router(berth));
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "berth serving");
     // Tests and scripts read the bound address from this line.
     println!("listening on http://{addr}");
-    axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let limits = listener::Limits {
+        max_connections: args.server.max_connections,
+        header_timeout: std::time::Duration::from_secs(args.server.header_timeout.max(1)),
+        shutdown_grace: std::time::Duration::from_secs(args.server.shutdown_grace),
+    };
+    listener::serve(listener, app, limits, shutdown_signal()).await;
     housekeeping.abort();
     let _ = stop_tx.send(true);
     let _ = reconciling.await;
     tracing::info!("berth stopped");
     Ok(())
+}
+
+/// The base URL links are built on: the configured one, else the listen
+/// address (loopback when it listens on every interface).
+fn public_url(configured: Option<&str>, addr: std::net::SocketAddr) -> String {
+    match configured {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None if addr.ip().is_unspecified() => format!("http://localhost:{}", addr.port()),
+        None => format!("http://{addr}"),
+    }
+}
+
+/// Opens the store in `data_dir` (made if missing, its owner's only),
+/// and keeps the database files readable by their owner only.
+pub async fn open_store(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<Arc<dyn Store>> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict data dir {}", data_dir.display()))?;
+    let url = database_url
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("sqlite://{}/berth.db", data_dir.display()));
+    let store = berth_store::SqliteStore::connect(&url)
+        .await
+        .with_context(|| format!("cannot open database {url}"))?;
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        // SQLite gives the -wal and -shm files it makes later the database's mode.
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{path}{suffix}");
+            if std::path::Path::new(&file).exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("cannot restrict {file}"))?;
+            }
+        }
+    }
+    Ok(Arc::new(store))
 }
 
 /// This installation's id, made once and kept in the data dir: it scopes

@@ -25,6 +25,9 @@ pub enum CoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts (failed logins) in a short time; try again later.
+    #[error("{0}")]
+    TooManyAttempts(String),
     /// A refusal every dialect words its own way (see [`Refusal`]), about
     /// `field` where it names one.
     #[error("{}", refusal.describe())]

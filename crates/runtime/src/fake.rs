@@ -9,6 +9,7 @@
 //! runtime does not support it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -32,6 +33,9 @@ const EVENT_BUFFER: usize = 1024;
 pub struct FakeRuntime {
     state: Mutex<Engine>,
     events: broadcast::Sender<EngineEvent>,
+    /// How many times the engine was pinged, and whether pings fail.
+    pings: AtomicUsize,
+    down: AtomicBool,
 }
 
 #[derive(Default)]
@@ -60,7 +64,19 @@ impl FakeRuntime {
         FakeRuntime {
             state: Mutex::new(engine),
             events: broadcast::channel(EVENT_BUFFER).0,
+            pings: AtomicUsize::new(0),
+            down: AtomicBool::new(false),
         }
+    }
+
+    /// Makes pings fail (an engine outage) or answer again.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// How many times the engine was pinged.
+    pub fn pings(&self) -> usize {
+        self.pings.load(Ordering::SeqCst)
     }
 
     pub fn add_image(&self, image: &str) {
@@ -147,6 +163,10 @@ fn matches(c: &ContainerInfo, labels: &[(&str, Option<&str>)]) -> bool {
 #[async_trait]
 impl Runtime for FakeRuntime {
     async fn ping(&self) -> Result<String, RuntimeError> {
+        self.pings.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(RuntimeError::Engine("fake engine is down".into()));
+        }
         Ok("fake 1".into())
     }
 

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use berth_core::model::{Timestamp, Token, User, now};
 use berth_core::store::{IdentityStore, StoreResult};
+use uuid::Uuid;
 
 use crate::{SqliteStore, db_err, execute, rows, ts};
 
@@ -163,6 +164,29 @@ impl IdentityStore for SqliteStore {
             sqlx::query("UPDATE tokens SET revoked = ? WHERE user_id = ? AND revoked IS NULL")
                 .bind(ts(now()))
                 .bind(user_id),
+        )
+        .await
+    }
+
+    async fn revoke_other_tokens(&self, user_id: i64, keep: Uuid) -> StoreResult<()> {
+        self.exec(
+            sqlx::query(
+                "UPDATE tokens SET revoked = ? WHERE user_id = ? AND id != ? AND revoked IS NULL",
+            )
+            .bind(ts(now()))
+            .bind(user_id)
+            .bind(keep.to_string()),
+        )
+        .await
+    }
+
+    async fn purge_tokens(&self, now: Timestamp) -> StoreResult<u64> {
+        self.exec_count(
+            sqlx::query(
+                "DELETE FROM tokens WHERE revoked IS NOT NULL \
+                 OR (expires IS NOT NULL AND julianday(expires) <= julianday(?))",
+            )
+            .bind(ts(now)),
         )
         .await
     }

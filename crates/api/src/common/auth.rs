@@ -1,10 +1,13 @@
 //! Credentials: the token schemes every dialect shares, the user a set of
-//! credentials names, and the [`Caller`] extractor that authenticates a
-//! request in its dialect's forms and refuses it in its dialect's shape.
+//! credentials names, the [`Caller`] extractor that authenticates a
+//! request in its dialect's forms and refuses it in its dialect's shape,
+//! and the client address ([`Peer`]) login limits count by.
 
+use std::convert::Infallible;
 use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use berth_core::CoreError;
@@ -33,8 +36,8 @@ pub enum Credentials {
 }
 
 impl Credentials {
-    /// The user these credentials name.
-    pub async fn authenticate(&self, berth: &Berth) -> Result<User, CoreError> {
+    /// The user these credentials name; `peer` is the client's address.
+    pub async fn authenticate(&self, berth: &Berth, peer: Peer) -> Result<User, CoreError> {
         match self {
             Credentials::Token(token) => berth.authenticate(token).await,
             Credentials::UserSecret { username, secret } => {
@@ -43,17 +46,54 @@ impl Credentials {
                 {
                     return Ok(user);
                 }
-                berth.check_password(username, secret).await.map_err(|_| {
-                    CoreError::Unauthenticated("Invalid username/apikey or password".into())
-                })
+                match berth.check_password_cached(username, secret, peer.0).await {
+                    Ok(user) => Ok(user),
+                    Err(throttled @ CoreError::TooManyAttempts(_)) => Err(throttled),
+                    Err(_) => Err(CoreError::Unauthenticated(
+                        "Invalid username/apikey or password".into(),
+                    )),
+                }
             }
         }
+    }
+
+    /// The token these credentials carry, if they are one.
+    fn token(&self) -> Option<&str> {
+        match self {
+            Credentials::Token(token) => Some(token),
+            Credentials::UserSecret { .. } => None,
+        }
+    }
+}
+
+/// The address of the client that sent a request, when the server knows it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Peer(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer::of(parts))
+    }
+}
+
+impl Peer {
+    pub fn of(parts: &Parts) -> Peer {
+        Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        )
     }
 }
 
 /// The authenticated caller of a request in dialect `D`.
 pub struct Caller<D> {
     pub user: User,
+    /// The token the caller presented, when it was one.
+    pub token: Option<String>,
     dialect: PhantomData<D>,
 }
 
@@ -67,7 +107,39 @@ impl<D: Dialect> FromRequestParts<AppState> for Caller<D> {
         let credentials = D::credentials(parts)?
             .ok_or_else(|| CoreError::Unauthenticated(D::NO_CREDENTIALS.into()))?;
         Ok(Caller {
-            user: credentials.authenticate(&state.berth).await?,
+            user: credentials
+                .authenticate(&state.berth, Peer::of(parts))
+                .await?,
+            token: credentials.token().map(str::to_string),
+            dialect: PhantomData,
+        })
+    }
+}
+
+/// The caller of a request that may also be anonymous (registration):
+/// `None` without credentials; credentials that fail are still refused.
+pub struct MaybeCaller<D> {
+    pub user: Option<User>,
+    dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> FromRequestParts<AppState> for MaybeCaller<D> {
+    type Rejection = DialectError<D>;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = match D::credentials(parts)? {
+            Some(credentials) => Some(
+                credentials
+                    .authenticate(&state.berth, Peer::of(parts))
+                    .await?,
+            ),
+            None => None,
+        };
+        Ok(MaybeCaller {
+            user,
             dialect: PhantomData,
         })
     }

@@ -90,12 +90,27 @@ impl<D> fmt::Debug for DialectError<D> {
 impl<D: Dialect> IntoResponse for DialectError<D> {
     fn into_response(self) -> Response {
         let error = worded::<D>(self.error);
-        D::error_response(status_of(&error), &error)
+        let status = status_of(&error);
+        D::error_response(status, &generic(error))
     }
 }
 
-/// The HTTP status every dialect gives a core error; internal errors are
-/// logged here, once, since no answer carries their detail.
+/// What an answer says about a failure inside the server: nothing of its
+/// cause, which [`status_of`] has logged.
+pub fn generic(error: CoreError) -> CoreError {
+    match error {
+        CoreError::Internal(_) => {
+            CoreError::Internal("the server could not complete the request".into())
+        }
+        CoreError::Unavailable(_) => {
+            CoreError::Unavailable("the container engine is not answering".into())
+        }
+        other => other,
+    }
+}
+
+/// The HTTP status every dialect gives a core error; internal and engine
+/// errors are logged here, once, since no answer carries their detail.
 pub fn status_of(error: &CoreError) -> StatusCode {
     match error {
         CoreError::Invalid { .. } | CoreError::Failed(_) => StatusCode::BAD_REQUEST,
@@ -105,7 +120,11 @@ pub fn status_of(error: &CoreError) -> StatusCode {
         refused @ CoreError::Refused { .. } => status_of(&Refusal::reword(refused.clone(), "")),
         CoreError::NotFound(_) => StatusCode::NOT_FOUND,
         CoreError::Conflict(_) => StatusCode::CONFLICT,
-        CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        CoreError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+        CoreError::Unavailable(cause) => {
+            tracing::warn!(error = %cause, cause = ?cause, "engine unavailable");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         CoreError::Internal(cause) => {
             tracing::error!(error = %cause, cause = ?cause, "internal error");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -127,4 +146,41 @@ pub fn message_of(error: &CoreError) -> String {
 /// The answer for a path no dialect serves, in the native API's shape.
 pub async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deis::Deis;
+
+    async fn body_of(error: CoreError) -> (StatusCode, String) {
+        let response = DialectError::<Deis>::from(error).into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn internal_and_engine_failures_answer_without_their_cause() {
+        let (status, body) = body_of(CoreError::Internal(
+            "error returned from database: disk I/O error at /srv/berth.db".into(),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.contains("disk") && !body.contains("/srv"), "{body}");
+        let (status, body) = body_of(CoreError::Unavailable(
+            "error trying to connect: /run/docker.sock: permission denied".into(),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!body.contains("docker.sock"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn too_many_attempts_is_429() {
+        let (status, _) = body_of(CoreError::TooManyAttempts("slow down".into())).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
 }

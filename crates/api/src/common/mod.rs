@@ -8,7 +8,7 @@ pub mod error;
 pub mod health;
 pub mod params;
 
-pub use auth::{Caller, Credentials};
+pub use auth::{Caller, Credentials, MaybeCaller, Peer};
 pub use body::{FieldRules, Fields, Payload};
 pub use error::{Dialect, DialectError};
 pub use params::{Params, PathParams, parse_flag};

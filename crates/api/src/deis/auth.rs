@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::DeisResult;
-use super::{API_VERSION, Body, Caller, views};
+use super::{API_VERSION, Body, Caller, Deis, views};
 use crate::AppState;
+use crate::common::{MaybeCaller, Peer};
 
 /// The Deis CLI checks that an unauthenticated `GET /v1/` is a 401 before
 /// it registers or logs in, and reads the API version from it.
@@ -28,20 +29,30 @@ pub async fn handshake() -> Response {
 
 pub async fn register(
     State(s): State<AppState>,
+    actor: MaybeCaller<Deis>,
     body: Body,
 ) -> DeisResult<(StatusCode, Json<Value>)> {
     let email = body.opt_str("email")?.unwrap_or_default();
     let user = s
         .berth
-        .register(body.str("username")?, body.str("password")?, email)
+        .register(
+            actor.user.as_ref(),
+            body.str("username")?,
+            body.str("password")?,
+            email,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(views::user(&user))))
 }
 
-pub async fn login(State(s): State<AppState>, body: Body) -> DeisResult<Json<Value>> {
+pub async fn login(
+    State(s): State<AppState>,
+    Peer(peer): Peer,
+    body: Body,
+) -> DeisResult<Json<Value>> {
     let (_, token) = s
         .berth
-        .login(body.str("username")?, body.str("password")?)
+        .login(body.str("username")?, body.str("password")?, peer)
         .await?;
     Ok(Json(json!({ "token": token })))
 }
@@ -54,10 +65,11 @@ pub async fn cancel(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `{"password": old, "new_password": new}`; an administrator may name another `username`.
+/// `{"password": old, "new_password": new}`; an administrator may name
+/// another `username`. The account's other tokens stop working.
 pub async fn passwd(
     State(s): State<AppState>,
-    Caller { user, .. }: Caller,
+    Caller { user, token, .. }: Caller,
     body: Body,
 ) -> DeisResult<Json<Value>> {
     let old = body.opt_str("password")?.unwrap_or_default();
@@ -67,6 +79,7 @@ pub async fn passwd(
             old,
             body.str("new_password")?,
             body.opt_str("username")?,
+            token.as_deref(),
         )
         .await?;
     Ok(Json(json!({})))

@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 
 use super::error::DeisError;
 use super::views::PageLink;
+use crate::AppState;
 
 /// Page size of every `{count,next,previous,results}` listing.
 pub const PAGE_SIZE: i64 = 100;
@@ -20,7 +21,8 @@ pub fn page_number(raw: Option<&String>) -> i64 {
 
 /// Which page of a listing was asked for, and where the listing lives.
 pub struct Paging {
-    pub host: String,
+    /// The server's public URL, which links start with.
+    pub base: String,
     pub path: String,
     pub page: i64,
 }
@@ -36,29 +38,28 @@ impl Paging {
 
     pub fn link(&self) -> PageLink<'_> {
         PageLink {
-            host: &self.host,
+            base: &self.base,
             path: &self.path,
             page: self.page,
         }
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Paging {
+impl FromRequestParts<AppState> for Paging {
     type Rejection = DeisError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let page = parts
             .uri
             .query()
             .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "page").map(|(_, v)| v));
         Ok(Paging {
-            host: parts
-                .headers
-                .get(axum::http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost")
-                .to_string(),
+            // The configured URL, never the Host header a client chose.
+            base: state.berth.settings.public_url.clone(),
             path: parts.uri.path().to_string(),
             page: page_number(page.as_ref()),
         })

@@ -97,14 +97,15 @@ pub fn admin(u: &User) -> Value {
 
 /// Where a page listing lives, to build `next` and `previous` links.
 pub struct PageLink<'a> {
-    pub host: &'a str,
+    /// `scheme://host[:port]` of the server.
+    pub base: &'a str,
     pub path: &'a str,
     pub page: i64,
 }
 
 pub fn list<T>(page: Page<T>, link: &PageLink<'_>, render: impl Fn(&T) -> Value) -> Value {
     let size = super::paging::PAGE_SIZE;
-    let url = |n: i64| format!("http://{}/v1{}?page={n}", link.host, link.path);
+    let url = |n: i64| format!("{}/v1{}?page={n}", link.base, link.path);
     let next = (link.page * size < page.total).then(|| url(link.page + 1));
     let previous = (link.page > 1).then(|| url(link.page - 1));
     json!({

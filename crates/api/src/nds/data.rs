@@ -2,10 +2,11 @@
 
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::datasets::DatasetUpload;
+use berth_core::service::Berth;
 use serde_json::Value;
 
 use super::error::NdsResult;
@@ -26,33 +27,22 @@ pub async fn list_images(
     )))
 }
 
-/// Where a data set downloads from: absolute when the request named its host.
-fn dataset_url(headers: &HeaderMap, name: &str) -> String {
-    let path = format!("/v1/datasets/{name}");
-    let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
-    match header("host") {
-        Some(host) => {
-            let scheme = match header("x-forwarded-proto") {
-                Some("https") => "https",
-                _ => "http",
-            };
-            format!("{scheme}://{host}{path}")
-        }
-        None => path,
-    }
+/// Where a data set downloads from: under the server's configured public
+/// URL, never the Host header a client chose.
+fn dataset_url(berth: &Berth, name: &str) -> String {
+    format!("{}/v1/datasets/{name}", berth.settings.public_url)
 }
 
 /// `GET /list_data` (and `GET /v1/datasets`) → `[{"name", "url", "shared"}]`.
 pub async fn list_data(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
-    headers: HeaderMap,
 ) -> NdsResult<Json<Value>> {
     let datasets = s.berth.datasets(&user).await?;
     Ok(Json(Value::Array(
         datasets
             .iter()
-            .map(|d| views::dataset(d, &dataset_url(&headers, &d.name)))
+            .map(|d| views::dataset(d, &dataset_url(&s.berth, &d.name)))
             .collect(),
     )))
 }
@@ -62,7 +52,6 @@ pub async fn list_data(
 pub async fn upload_dataset(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
-    headers: HeaderMap,
     req: Request,
 ) -> NdsResult<(StatusCode, Json<Value>)> {
     let mut form = Multipart::from_request(req, &()).await.map_err(|e| {
@@ -118,7 +107,7 @@ pub async fn upload_dataset(
         StatusCode::CREATED,
         Json(views::dataset_added(
             &summary,
-            &dataset_url(&headers, &summary.name),
+            &dataset_url(&s.berth, &summary.name),
         )),
     ))
 }

@@ -9,12 +9,17 @@ use super::Body;
 use super::error::TapisResult;
 use super::views::{self, ok};
 use crate::AppState;
+use crate::common::Peer;
 
 /// JWTs live four hours, as Tapis access tokens do.
 const TOKEN_TTL: time::Duration = time::Duration::hours(4);
 
 /// `grant_type=password` (JSON or form).
-pub async fn create_token(State(s): State<AppState>, body: Body) -> TapisResult<Json<Value>> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    Peer(peer): Peer,
+    body: Body,
+) -> TapisResult<Json<Value>> {
     let grant = body.opt_str("grant_type")?.unwrap_or("password");
     if grant != "password" {
         return Err(
@@ -23,7 +28,7 @@ pub async fn create_token(State(s): State<AppState>, body: Body) -> TapisResult<
     }
     let user = s
         .berth
-        .check_password(body.str("username")?, body.str("password")?)
+        .check_password(body.str("username")?, body.str("password")?, peer)
         .await?;
     let claims = views::claims(&user, &s.berth.settings.tenant);
     let (jwt, expires) = s.berth.issue_jwt(&user, TOKEN_TTL, claims).await?;

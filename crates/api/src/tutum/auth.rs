@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use super::error::{TutumError, TutumResult};
 use super::{Body, Tutum, views};
 use crate::AppState;
-use crate::common::Credentials;
 use crate::common::error::worded;
+use crate::common::{Credentials, MaybeCaller, Peer};
 
 /// `ApiKey user:key` or Basic `user:secret` (the secret a key or a
 /// password), or a bare Berth token (`token T`, `Bearer T`).
@@ -39,13 +39,17 @@ pub fn credentials(header: &str) -> Option<Credentials> {
 }
 
 /// `GET /api/v1/auth/` with Basic user:password: the user's API key (a new Berth token).
-pub async fn api_key(State(s): State<AppState>, headers: HeaderMap) -> TutumResult<Json<Value>> {
+pub async fn api_key(
+    State(s): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+) -> TutumResult<Json<Value>> {
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let user = match credentials(header) {
-        Some(credentials) => credentials.authenticate(&s.berth).await?,
+        Some(credentials) => credentials.authenticate(&s.berth, peer).await?,
         None => {
             return Err(TutumError::from(CoreError::Unauthenticated(
                 "Authentication credentials were not provided".into(),
@@ -57,7 +61,15 @@ pub async fn api_key(State(s): State<AppState>, headers: HeaderMap) -> TutumResu
 }
 
 /// `POST /api/v1/register/` → 201; errors in the `{"register": {field: [msg]}}` shape the CLI prints.
-pub async fn register(State(s): State<AppState>, body: Body) -> Response {
+pub async fn register(
+    State(s): State<AppState>,
+    actor: Result<MaybeCaller<Tutum>, TutumError>,
+    body: Body,
+) -> Response {
+    let actor = match actor {
+        Ok(actor) => actor.user,
+        Err(refused) => return refused.into_response(),
+    };
     let outcome = async {
         let username = body.str("username")?;
         let password = body.str("password1")?;
@@ -68,7 +80,9 @@ pub async fn register(State(s): State<AppState>, body: Body) -> Response {
             ));
         }
         let email = body.opt_str("email")?.unwrap_or_default();
-        s.berth.register(username, password, email).await
+        s.berth
+            .register(actor.as_ref(), username, password, email)
+            .await
     }
     .await;
     match outcome {

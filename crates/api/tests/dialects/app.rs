@@ -30,7 +30,8 @@ const MAX_BODY: usize = 16 << 20;
 
 pub struct TestApp {
     router: Router,
-    berth: Arc<Berth>,
+    pub berth: Arc<Berth>,
+    pub runtime: Arc<FakeRuntime>,
     store: Arc<dyn Store>,
     stop_reconciler: watch::Sender<bool>,
     _data_dir: TempDir,
@@ -40,11 +41,11 @@ impl TestApp {
     /// A fresh app whose first user (the administrator) is already taken,
     /// so every user a test signs up is an ordinary one.
     pub async fn start() -> TestApp {
-        TestApp::start_with(Settings::default()).await
+        TestApp::start_with(|_| {}).await
     }
 
-    /// Like [`TestApp::start`], over `settings` (its key and timeout set here).
-    pub async fn start_with(settings: Settings) -> TestApp {
+    /// Like [`TestApp::start`], with settings changed by `configure`.
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let data_dir = tempfile::tempdir().expect("cannot make a temp dir");
         let url = format!("sqlite://{}/berth.db", data_dir.path().display());
         let store: Arc<dyn Store> = Arc::new(
@@ -52,17 +53,19 @@ impl TestApp {
                 .await
                 .expect("cannot open the test database"),
         );
-        let runtime: Arc<dyn Runtime> = Arc::new(FakeRuntime::with_images([IMAGE]));
+        let fake = Arc::new(FakeRuntime::with_images([IMAGE]));
+        let runtime: Arc<dyn Runtime> = fake.clone();
         let signals = Arc::new(Signals::default());
-        let settings = Settings {
+        let mut settings = Settings {
             jwt_key: vec![7; 32],
             converge_timeout: std::time::Duration::from_secs(10),
             limits: ContainerLimits {
                 max_memory: Some(MAX_MEMORY),
                 ..ContainerLimits::default()
             },
-            ..settings
+            ..Settings::default()
         };
+        configure(&mut settings);
         let datasets = Arc::new(berth_store::datasets::FolderDatasets::new(
             data_dir.path().join("datasets"),
         ));
@@ -78,6 +81,7 @@ impl TestApp {
         let app = TestApp {
             router: berth_api::router(berth.clone()),
             berth,
+            runtime: fake,
             store,
             stop_reconciler,
             _data_dir: data_dir,
@@ -157,6 +161,12 @@ pub struct Call<'a> {
 impl Call<'_> {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.request = self.request.header(name, value);
+        self
+    }
+
+    /// As if sent from `peer` (the server tells handlers the client's address).
+    pub fn sent_by(mut self, peer: std::net::SocketAddr) -> Self {
+        self.request = self.request.extension(axum::extract::ConnectInfo(peer));
         self
     }
 

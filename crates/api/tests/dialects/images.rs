@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::Command;
 
 use axum::http::{Method, StatusCode};
-use berth_core::service::Settings;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -35,11 +34,7 @@ fn repository(dockerfile: &str) -> TempDir {
 }
 
 async fn local_sources_app() -> TestApp {
-    TestApp::start_with(Settings {
-        build_allow_local_sources: true,
-        ..Settings::default()
-    })
-    .await
+    TestApp::start_with(|s| s.build_allow_local_sources = true).await
 }
 
 fn path_of(repo: &TempDir) -> &str {

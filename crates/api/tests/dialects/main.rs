@@ -9,6 +9,7 @@ mod limits;
 mod nds;
 mod rcabench;
 mod refusals;
+mod security;
 mod shares;
 mod tapis;
 mod tutum;

@@ -16,4 +16,5 @@ mod memory;
 mod nds_datasets;
 mod nds_jobs;
 mod restart;
+mod server_limits;
 mod tapis;

@@ -1,20 +1,38 @@
 //! Users, passwords, tokens and administrators.
 
+use std::net::IpAddr;
+
 use uuid::Uuid;
 
 use super::Berth;
-use crate::auth;
+use crate::auth::{self, Registration};
 use crate::error::{CoreError, CoreResult, OnConflict};
 use crate::model::*;
+use crate::store::Store;
 
 impl Berth {
-    pub async fn register(&self, username: &str, password: &str, email: &str) -> CoreResult<User> {
+    /// A new account, if the registration mode lets `actor` (anonymous
+    /// when `None`) make one.
+    pub async fn register(
+        &self,
+        actor: Option<&User>,
+        username: &str,
+        password: &str,
+        email: &str,
+    ) -> CoreResult<User> {
+        match self.settings.registration {
+            Registration::Open => {}
+            Registration::Admin if actor.is_some_and(|a| a.is_admin) => {}
+            Registration::Admin | Registration::Closed => {
+                return Err(CoreError::permission_denied());
+            }
+        }
         auth::validate_username(username)?;
-        auth::validate_password(password)?;
         if !email.is_empty() && (!email.contains('@') || email.len() > 254) {
             return Err(CoreError::invalid_email("email"));
         }
-        let hash = auth::hash_password(password)?;
+        auth::validate_password(password)?;
+        let hash = self.passwords.hash(password).await?;
         self.store
             .create_user(username, email, &hash)
             .await
@@ -25,13 +43,53 @@ impl Berth {
             })
     }
 
-    /// Checks a password; on success returns the user. Failures never say which part was wrong.
-    pub async fn check_password(&self, username: &str, password: &str) -> CoreResult<User> {
-        let user = self.store.user_by_name(username).await?;
-        match user {
-            Some(u) if u.is_active && auth::verify_password(password, &u.password_hash) => Ok(u),
-            _ => Err(CoreError::bad_credentials()),
+    /// Checks a password; on success returns the user. Failures never say
+    /// which part was wrong, and take as long for an unknown user as for a
+    /// wrong password. Too many failures from `peer` or for `username`
+    /// refuse further attempts for a while (errors count as failures).
+    pub async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        peer: Option<IpAddr>,
+    ) -> CoreResult<User> {
+        self.passwords.admit(peer, username)?;
+        let matched = match self.store.user_by_name(username).await? {
+            Some(user) => {
+                let ok = self.passwords.verify(password, &user.password_hash).await?;
+                (ok && user.is_active).then_some(user)
+            }
+            None => {
+                self.passwords.verify_nobody(password).await?;
+                None
+            }
+        };
+        let user = matched.ok_or_else(CoreError::bad_credentials)?;
+        self.passwords.succeeded(peer, username);
+        Ok(user)
+    }
+
+    /// [`Berth::check_password`] for credentials sent with every request
+    /// (Tutum's Basic `user:password`): once verified, the same pair is
+    /// trusted for a short while, as long as the password is unchanged.
+    pub async fn check_password_cached(
+        &self,
+        username: &str,
+        password: &str,
+        peer: Option<IpAddr>,
+    ) -> CoreResult<User> {
+        if let Some(user) = self.store.user_by_name(username).await?
+            && user.is_active
+            && self
+                .passwords
+                .recently_verified(username, password, &user.password_hash)
+        {
+            return Ok(user);
         }
+        let user = self.check_password(username, password, peer).await?;
+        self.passwords
+            .remember_verified(username, password, &user.password_hash);
+        Ok(user)
     }
 
     pub async fn issue_token(
@@ -45,7 +103,7 @@ impl Berth {
             id: Uuid::new_v4(),
             user_id: user.id,
             created,
-            expires: ttl.map(|d| created + d),
+            expires: ttl.or(self.token_ttl()).map(|d| created + d),
         };
         self.store
             .create_token(&token, &auth::token_hash(&secret))
@@ -83,8 +141,25 @@ impl Berth {
         Ok((jwt, expires))
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> CoreResult<(User, String)> {
-        let user = self.check_password(username, password).await?;
+    /// The server-wide token lifetime, if one is set.
+    fn token_ttl(&self) -> Option<time::Duration> {
+        self.settings
+            .token_ttl
+            .and_then(|d| time::Duration::try_from(d).ok())
+    }
+
+    /// Removes expired and revoked tokens; returns how many.
+    pub async fn purge_tokens(&self) -> CoreResult<u64> {
+        Ok(self.store.purge_tokens(now()).await?)
+    }
+
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        peer: Option<IpAddr>,
+    ) -> CoreResult<(User, String)> {
+        let user = self.check_password(username, password, peer).await?;
         let (_, secret) = self.issue_token(&user, None).await?;
         Ok((user, secret))
     }
@@ -111,32 +186,48 @@ impl Berth {
         Ok(())
     }
 
+    /// Sets a new password and revokes the account's tokens, except
+    /// `current` (the token the actor called with) when actors change
+    /// their own.
     pub async fn change_password(
         &self,
         actor: &User,
         old: &str,
         new: &str,
         target: Option<&str>,
+        current: Option<&str>,
     ) -> CoreResult<()> {
         auth::validate_password(new)?;
-        let user = match target {
+        let (user, keep) = match target {
             Some(name) if name != actor.username => {
                 self.require_admin(actor)?;
-                self.user(name).await?
+                (self.user(name).await?, None)
             }
             _ => {
-                if !auth::verify_password(old, &actor.password_hash) {
+                if !self.passwords.verify(old, &actor.password_hash).await? {
                     return Err(CoreError::invalid_field(
                         "password",
                         "Current password does not match",
                     ));
                 }
-                actor.clone()
+                let keep = match current {
+                    Some(secret) => self
+                        .store
+                        .token_user(&auth::token_hash(secret), now())
+                        .await?
+                        .filter(|(_, holder)| holder.id == actor.id)
+                        .map(|(token, _)| token.id),
+                    None => None,
+                };
+                (actor.clone(), keep)
             }
         };
-        self.store
-            .set_password(user.id, &auth::hash_password(new)?)
-            .await?;
+        let hash = self.passwords.hash(new).await?;
+        self.store.set_password(user.id, &hash).await?;
+        match keep {
+            Some(token) => self.store.revoke_other_tokens(user.id, token).await?,
+            None => self.store.revoke_user_tokens(user.id).await?,
+        }
         Ok(())
     }
 
@@ -201,4 +292,25 @@ impl Berth {
         self.store.set_admin(user.id, is_admin).await?;
         Ok(())
     }
+}
+
+/// Makes `username` an administrator, creating the account with `password`
+/// when it does not exist (an existing account keeps its password), before
+/// any request is served. Returns whether the account was created.
+pub async fn ensure_admin(store: &dyn Store, username: &str, password: &str) -> CoreResult<bool> {
+    let (user, created) = match store.user_by_name(username).await? {
+        Some(user) => (user, false),
+        None => {
+            auth::validate_username(username)?;
+            auth::validate_password(password)?;
+            let user = store
+                .create_user(username, "", &auth::hash_password(password)?)
+                .await?;
+            (user, true)
+        }
+    };
+    if !user.is_admin {
+        store.set_admin(user.id, true).await?;
+    }
+    Ok(created)
 }

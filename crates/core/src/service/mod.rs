@@ -14,6 +14,7 @@ mod scale;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::{LoginLimits, PasswordGate, Registration};
 use crate::datasets::Datasets;
 use crate::model::*;
 use crate::runtime::Runtime;
@@ -22,6 +23,7 @@ use crate::spec::ContainerLimits;
 use crate::store::Store;
 
 pub use changes::Applied;
+pub use identity::ensure_admin;
 pub use logs::{LogEntry, LogSource};
 
 #[derive(Debug, Clone)]
@@ -43,6 +45,15 @@ pub struct Settings {
     pub build_allow_local_sources: bool,
     /// The resource limits per-app settings may tighten but not exceed.
     pub limits: ContainerLimits,
+    /// Who may create accounts through the API.
+    pub registration: Registration,
+    /// How long a token without a lifetime of its own is valid; `None`: until revoked.
+    pub token_ttl: Option<Duration>,
+    /// How many failed logins are allowed before further attempts are refused.
+    pub login_limits: LoginLimits,
+    /// The base URL clients reach this server at (`scheme://host[:port]`),
+    /// for the links answers carry.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -57,6 +68,10 @@ impl Default for Settings {
             job_retention: Duration::from_secs(7 * 24 * 3600),
             build_allow_local_sources: false,
             limits: ContainerLimits::default(),
+            registration: Registration::Open,
+            token_ttl: None,
+            login_limits: LoginLimits::default(),
+            public_url: "http://localhost".into(),
         }
     }
 }
@@ -72,7 +87,15 @@ pub struct Berth {
     pub(crate) datasets: Arc<dyn Datasets>,
     pub signals: Arc<Signals>,
     pub settings: Settings,
+    pub(crate) passwords: PasswordGate,
+    /// The last health probe and when it was taken.
+    health: tokio::sync::Mutex<Option<(std::time::Instant, Result<String, String>)>>,
 }
+
+/// How long one health probe answers for every `/healthz` caller.
+const HEALTH_TTL: Duration = Duration::from_secs(1);
+/// A probe the engine does not answer within this long counts as an outage.
+const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Berth {
     pub fn new(
@@ -87,19 +110,37 @@ impl Berth {
             runtime,
             datasets,
             signals,
+            passwords: PasswordGate::new(settings.login_limits),
             settings,
+            health: tokio::sync::Mutex::new(None),
         }
     }
 
     /// Whether Berth can serve: the engine's description when the store and
-    /// the engine both answer; else which of them did not, and why.
+    /// the engine both answer; else which of them did not, and why. One
+    /// probe answers every caller for a second, so many probes cost one.
     pub async fn health(&self) -> Result<String, String> {
+        let mut last = self.health.lock().await;
+        if let Some((at, answer)) = last.as_ref()
+            && at.elapsed() < HEALTH_TTL
+        {
+            return answer.clone();
+        }
+        let answer = self.probe_health().await;
+        if let Err(reason) = &answer {
+            tracing::warn!(%reason, "health check failed");
+        }
+        *last = Some((std::time::Instant::now(), answer.clone()));
+        answer
+    }
+
+    async fn probe_health(&self) -> Result<String, String> {
         if let Err(e) = self.store.ping().await {
             return Err(format!("store: {e}"));
         }
-        self.runtime
-            .ping()
-            .await
-            .map_err(|e| format!("engine: {e}"))
+        match tokio::time::timeout(HEALTH_PROBE_TIMEOUT, self.runtime.ping()).await {
+            Ok(answer) => answer.map_err(|e| format!("engine: {e}")),
+            Err(_) => Err("engine: no answer in time".into()),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! [`IdentityStore`]: users and their login tokens.
 
 use async_trait::async_trait;
+use uuid::Uuid;
 
 use super::StoreResult;
 use crate::model::{Timestamp, Token, User};
@@ -30,4 +31,8 @@ pub trait IdentityStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<Option<(Token, User)>>;
     async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<()>;
+    /// Revokes every token of the user but `keep`.
+    async fn revoke_other_tokens(&self, user_id: i64, keep: Uuid) -> StoreResult<()>;
+    /// Deletes tokens that expired or were revoked before `now`; returns how many.
+    async fn purge_tokens(&self, now: Timestamp) -> StoreResult<u64>;
 }
