@@ -15,7 +15,9 @@ use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 
 use crate::model::now;
+// The kinds are the runtime port's too (a path's stat names one).
 use crate::runtime::ArchiveChunks;
+pub use crate::runtime::EntryKind;
 
 /// A path that `..` would lead out of the tree it is given in. `..` is
 /// refused rather than resolved: no request names anything outside the
@@ -62,17 +64,6 @@ pub struct StreamedDownload {
     pub name: String,
     pub directory: bool,
     pub body: BoxStream<'static, io::Result<Vec<u8>>>,
-}
-
-/// What an archived entry is, as far as a download cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    File,
-    Directory,
-    /// A symbolic or hard link: its target is not what was asked for.
-    Link,
-    /// A device, a pipe or anything else that holds no bytes to hand out.
-    Other,
 }
 
 impl EntryKind {

@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use thiserror::Error;
 
-use crate::archive::EntryKind;
 use crate::model::{PortSpec, PublishedPort, Timestamp};
 
 pub const LABEL_APP: &str = "berth.app";
@@ -147,6 +146,17 @@ pub enum LogStream {
 
 /// The most bytes of an archive [`Runtime::get_archive`] holds in memory.
 pub const HELD_ARCHIVE_BYTES: usize = 256 << 20;
+
+/// What an archived entry is, as far as a download cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Directory,
+    /// A symbolic or hard link: its target is not what was asked for.
+    Link,
+    /// A device, a pipe or anything else that holds no bytes to hand out.
+    Other,
+}
 
 /// An archive as it streams from the engine.
 pub type ArchiveChunks = BoxStream<'static, Result<Vec<u8>, RuntimeError>>;
