@@ -104,8 +104,14 @@ pub(super) async fn create(
         .docker
         .create_container(Some(options), body)
         .await
-        .map_err(|e| classify(e, &spec.image))?;
-    Ok(created.id)
+        .map_err(|e| classify(e, &spec.image));
+    if let (Err(RuntimeError::NotFound(message)), Some(owner)) = (&created, spec.owner)
+        && message.contains("network")
+    {
+        // Removed behind Berth's back: the next try makes it again.
+        networks::forget(runtime, owner);
+    }
+    Ok(created?.id)
 }
 
 pub(super) async fn start(runtime: &DockerRuntime, id: &str) -> Result<(), RuntimeError> {

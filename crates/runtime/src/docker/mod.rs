@@ -41,6 +41,9 @@ pub struct DockerRuntime {
     server: String,
     policy: EnginePolicy,
     network_lock: tokio::sync::Mutex<()>,
+    /// Each owner's network once it is known to exist, so creating a
+    /// container costs no network round trip and takes no lock.
+    owner_networks: std::sync::Mutex<HashMap<i64, String>>,
 }
 
 /// What every container this driver creates gets, whatever its spec says:
@@ -83,6 +86,7 @@ impl DockerRuntime {
             server: server.to_string(),
             policy: EnginePolicy::default(),
             network_lock: tokio::sync::Mutex::new(()),
+            owner_networks: std::sync::Mutex::default(),
         })
     }
 

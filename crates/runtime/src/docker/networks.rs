@@ -22,6 +22,28 @@ pub(super) fn name(runtime: &DockerRuntime, owner: i64) -> String {
 /// another (or, without room even for that, to no network): tenants stay
 /// apart, at the cost of one owner's containers not reaching each other.
 pub(super) async fn ensure(runtime: &DockerRuntime, owner: i64) -> Result<String, RuntimeError> {
+    if let Some(known) = known(runtime).get(&owner) {
+        return Ok(known.clone());
+    }
+    let network = find_or_create(runtime, owner).await?;
+    known(runtime).insert(owner, network.clone());
+    Ok(network)
+}
+
+/// Forgets the owner's network (the engine no longer has it): the next
+/// container of theirs finds or creates it again.
+pub(super) fn forget(runtime: &DockerRuntime, owner: i64) {
+    known(runtime).remove(&owner);
+}
+
+fn known(runtime: &DockerRuntime) -> std::sync::MutexGuard<'_, HashMap<i64, String>> {
+    runtime
+        .owner_networks
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+async fn find_or_create(runtime: &DockerRuntime, owner: i64) -> Result<String, RuntimeError> {
     let name = name(runtime, owner);
     match create(runtime, &name, Some(owner), true).await {
         Err(e) if out_of_addresses(&e) => {
