@@ -21,6 +21,7 @@ pub const STABLE_AFTER: Duration = Duration::seconds(60);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredApp {
     pub app_id: String,
+    pub owner_id: i64,
     pub desired: Desired,
     pub structure: Structure,
     pub release: i64,
@@ -562,6 +563,7 @@ mod tests {
     fn app(structure: &[(&str, u32)], release: i64) -> DesiredApp {
         DesiredApp {
             app_id: "demo".into(),
+            owner_id: 1,
             desired: Desired::On,
             structure: structure.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             release,
@@ -922,6 +924,7 @@ mod phase_tests {
     fn desired(count: u32, on: bool) -> DesiredApp {
         DesiredApp {
             app_id: "a".into(),
+            owner_id: 1,
             desired: if on { Desired::On } else { Desired::Off },
             structure: [("cmd".to_string(), count)].into(),
             release: 2,

@@ -56,7 +56,8 @@ impl ReconcileError {
 /// What a pass will do, app by app.
 #[derive(Default)]
 struct Planned {
-    starts: Vec<(String, Action)>,
+    /// With the app and its owner (whose network the container joins).
+    starts: Vec<(String, i64, Action)>,
     removals: Vec<Action>,
     wake_at: Option<Timestamp>,
 }
@@ -128,14 +129,14 @@ impl Reconciler {
         let planned = self.plan_all(&apps, &rows, containers).await;
         let row_index: HashMap<Uuid, &Instance> = rows.iter().map(|r| (r.uuid, r)).collect();
         futures::stream::iter(planned.starts)
-            .for_each_concurrent(PARALLEL_ACTIONS, |(app_id, action)| {
+            .for_each_concurrent(PARALLEL_ACTIONS, |(app_id, owner_id, action)| {
                 let row = match &action {
                     Action::Ensure { instance }
                     | Action::Start { instance, .. }
                     | Action::Restart { instance, .. } => row_index.get(instance).copied(),
                     _ => None,
                 };
-                async move { self.act_start(&app_id, action, row).await }
+                async move { self.act_start(&app_id, owner_id, action, row).await }
             })
             .await;
         for action in planned.removals {
@@ -231,14 +232,21 @@ impl Reconciler {
                     | Action::RemoveOrphan { .. }
                     | Action::Stop { .. }
                     | Action::Destroy { .. } => planned.removals.push(action),
-                    _ => planned.starts.push((id.to_string(), action)),
+                    // Only a desired app is planned anything but removals.
+                    _ => {
+                        if let Some(desired) = desired {
+                            planned
+                                .starts
+                                .push((id.to_string(), desired.owner_id, action));
+                        }
+                    }
                 }
             }
         }
         planned
     }
 
-    async fn act_start(&self, app_id: &str, action: Action, row: Option<&Instance>) {
+    async fn act_start(&self, app_id: &str, owner_id: i64, action: Action, row: Option<&Instance>) {
         let result = match action {
             Action::Create {
                 proc_type,
@@ -249,13 +257,13 @@ impl Reconciler {
                 // The row is written before the container exists, so a crash in
                 // between leaves a row that the next pass completes, never a stray.
                 match self.store.insert_instance(&instance).await {
-                    Ok(true) => self.ensure(app_id, &instance).await,
+                    Ok(true) => self.ensure(app_id, owner_id, &instance).await,
                     Ok(false) => Ok(()),
                     Err(e) => Err(e.into()),
                 }
             }
             Action::Ensure { .. } => match row {
-                Some(r) => self.ensure(app_id, r).await,
+                Some(r) => self.ensure(app_id, owner_id, r).await,
                 None => Ok(()),
             },
             Action::Start { container_id, .. } => match row {
@@ -272,7 +280,7 @@ impl Reconciler {
                             Ok(()) => self.start(r, &id).await,
                             Err(e) => Err(e.into()),
                         },
-                        None => self.ensure(app_id, r).await,
+                        None => self.ensure(app_id, owner_id, r).await,
                     };
                     // Done or failed, the request is answered: a failure shows as the instance's state.
                     let cleared = self.store.clear_restart(instance).await;
@@ -288,21 +296,15 @@ impl Reconciler {
     }
 
     /// Creates the instance's container (adopting one a previous run left) and starts it.
-    async fn ensure(&self, app_id: &str, row: &Instance) -> Result<(), ReconcileError> {
+    async fn ensure(
+        &self,
+        app_id: &str,
+        owner_id: i64,
+        row: &Instance,
+    ) -> Result<(), ReconcileError> {
         let (build, config) = match self.release_parts(app_id, row.release).await {
             Ok(parts) => parts,
             Err(e) => return self.record_error(row, e).await,
-        };
-        let owner_id = match self.store.get_app(app_id).await? {
-            Some(app) => app.owner_id,
-            None => {
-                return self
-                    .record_error(
-                        row,
-                        ReconcileError::MissingPart(format!("app {app_id} is gone")),
-                    )
-                    .await;
-            }
         };
         let spec = instance_spec(app_id, owner_id, row, &build, &config);
         let created = self.runtime.create(&spec).await;

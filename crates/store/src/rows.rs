@@ -297,6 +297,7 @@ pub(crate) fn desired_app(row: &SqliteRow) -> StoreResult<DesiredApp> {
     let runnable: i64 = apps.get("runnable")?;
     Ok(DesiredApp {
         app_id: apps.get("id")?,
+        owner_id: apps.get("owner_id")?,
         desired: apps.named("desired", Desired::parse)?,
         structure: apps.json("structure")?,
         release: apps.get("release")?,
