@@ -303,6 +303,12 @@ mod tests {
             CoreError::from(RuntimeError::NotFound("container x".into())),
             CoreError::NotFound("container x not found".into())
         );
+        assert_eq!(
+            CoreError::from(RuntimeError::TooLarge(
+                "the archive of /x is over 1 bytes".into()
+            )),
+            CoreError::invalid("the archive of /x is over 1 bytes")
+        );
         let e = CoreError::from(RuntimeError::Engine("socket closed".into()));
         assert_eq!(e.to_string(), "engine unavailable: engine: socket closed");
         assert!(e.source().and_then(|c| c.source()).is_some());

@@ -52,6 +52,8 @@ impl From<RuntimeError> for crate::CoreError {
             RuntimeError::NotFound(what) => {
                 crate::CoreError::not_found(format!("{what} not found"))
             }
+            // A limit the request ran into, not an outage.
+            RuntimeError::TooLarge(what) => crate::CoreError::invalid(what),
             other => crate::CoreError::unavailable(other),
         }
     }

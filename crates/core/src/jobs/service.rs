@@ -426,7 +426,7 @@ impl Berth {
                 RuntimeError::NotFound(_) => {
                     CoreError::not_found(format!("{path} not found in the job's container"))
                 }
-                other => CoreError::unavailable(other),
+                other => other.into(),
             })?;
         read_download(tar)
     }
