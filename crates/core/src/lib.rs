@@ -16,6 +16,7 @@ pub mod output_tail;
 pub mod plan;
 pub mod pods;
 pub mod reconciler;
+pub mod routing;
 pub mod rules;
 pub mod runtime;
 pub mod service;
@@ -23,6 +24,7 @@ pub mod signals;
 pub mod spec;
 pub mod store;
 pub mod templates;
+pub mod traffic;
 pub mod workload;
 
 pub use error::{CoreError, CoreResult};

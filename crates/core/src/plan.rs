@@ -120,6 +120,7 @@ pub struct Observation {
     pub restarts: u32,
     pub next_restart: Option<Timestamp>,
     pub ports: Vec<PublishedPort>,
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -210,16 +211,18 @@ pub fn plan_app(
 
     let slots = app.slots(rows);
     let running = app.wants_running();
-    // A slot's current-release instance has started once it is up or has run and exited.
+    // A slot's current-release instance has started once it is up and ready
+    // (health-checked, when it gets traffic) or has run and exited.
     let started_current: BTreeSet<(String, u32)> = rows
         .iter()
         .filter(|r| r.release == app.release)
         .filter(|r| {
             let c = by_instance.get(&r.uuid).copied();
-            matches!(
-                observed_state(r, c, running),
-                InstanceState::Up | InstanceState::Crashed | InstanceState::Down
-            )
+            match observed_state(r, c, running) {
+                InstanceState::Up => r.ready,
+                InstanceState::Crashed | InstanceState::Down => true,
+                _ => false,
+            }
         })
         .map(|r| (r.proc_type.clone(), r.num))
         .collect();
@@ -302,6 +305,9 @@ fn observe(
         ports: container
             .map(|c| c.ports.clone())
             .unwrap_or_else(|| row.ports.clone()),
+        address: container
+            .map(|c| c.address.clone())
+            .unwrap_or_else(|| row.address.clone()),
     };
     if state == InstanceState::Up {
         obs.exit_code = None;
@@ -432,6 +438,7 @@ fn differs(row: &Instance, obs: &Observation) -> bool {
         || row.node != obs.node
         || row.restarts != obs.restarts
         || row.next_restart != obs.next_restart
+        || row.address != obs.address
 }
 
 /// Whether an app has reached what its owner asked for.
@@ -462,7 +469,7 @@ pub fn convergence(app: &DesiredApp, rows: &[Instance]) -> Convergence {
             return Convergence::Failed(format!("{}.{}: {why}", row.proc_type, row.num));
         }
         let settled = if running && !row.stopped {
-            matches!(row.state, InstanceState::Up | InstanceState::Crashed)
+            (row.state == InstanceState::Up && row.ready) || row.state == InstanceState::Crashed
         } else {
             !matches!(row.state, InstanceState::Up | InstanceState::Starting)
         };
@@ -597,6 +604,7 @@ mod tests {
             finished_at: None,
             node: None,
             ports: Vec::new(),
+            address: None,
         }
     }
 
@@ -673,8 +681,16 @@ mod tests {
             plan.actions
                 .contains(&Action::Ensure { instance: new.uuid })
         );
-        // New one up: the old one goes.
+        // New one up but not health-checked yet: the old one still serves.
         let new_c = container(&new, EngineState::Running);
+        let plan = plan_app(Some(&a), &rows, &[old_c.clone(), new_c.clone()], now());
+        assert!(removed(&plan).is_empty());
+        // New one ready: the old one goes.
+        let ready = Instance {
+            ready: true,
+            ..new.clone()
+        };
+        let rows = vec![old.clone(), ready];
         let plan = plan_app(Some(&a), &rows, &[old_c, new_c], now());
         assert_eq!(removed(&plan), vec![old.uuid]);
         assert!(creates(&plan).is_empty());
@@ -906,6 +922,9 @@ mod tests {
         ];
         assert_eq!(convergence(&a, &rows), Convergence::Pending);
         rows[1].state = InstanceState::Crashed;
+        // Up is not enough: its health check has not passed yet.
+        assert_eq!(convergence(&a, &rows), Convergence::Pending);
+        rows[0].ready = true;
         assert_eq!(convergence(&a, &rows), Convergence::Converged);
         rows[1].state = InstanceState::Error;
         rows[1].message = Some("image nope not found".into());

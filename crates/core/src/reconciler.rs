@@ -18,6 +18,7 @@ use crate::runtime::*;
 use crate::signals::Signals;
 use crate::spec::instance_spec;
 use crate::store::{Store, StoreError};
+use crate::traffic::TrafficControl;
 
 pub const RESYNC: Duration = Duration::from_secs(5);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,6 +68,9 @@ pub struct Reconciler {
     runtime: Arc<dyn Runtime>,
     signals: Arc<Signals>,
     pulls: Arc<Mutex<HashMap<String, Pull>>>,
+    /// The router's side; without one (tests of the plan alone) an instance
+    /// is ready as soon as it is up.
+    traffic: Option<TrafficControl>,
 }
 
 /// An image pull running beside the passes, or one that failed and has not
@@ -84,7 +88,14 @@ impl Reconciler {
             runtime,
             signals,
             pulls: Arc::default(),
+            traffic: None,
         }
+    }
+
+    /// Routes traffic to the instances this reconciler runs.
+    pub fn with_traffic(mut self, traffic: TrafficControl) -> Self {
+        self.traffic = Some(traffic);
+        self
     }
 
     /// Runs passes until `shutdown` turns true.
@@ -139,10 +150,42 @@ impl Reconciler {
                 async move { self.act_start(&app_id, owner_id, action, row).await }
             })
             .await;
+        // Every instance about to stop leaves the route table first, all at once.
+        futures::stream::iter(&planned.removals)
+            .filter_map(|action| async { removed_instance(action).and_then(|u| row_index.get(&u)) })
+            .for_each_concurrent(PARALLEL_ACTIONS, |row| self.drain(row))
+            .await;
         for action in planned.removals {
             self.act_remove(action).await;
         }
+        self.route(&rows).await;
         Ok(planned.wake_at)
+    }
+
+    async fn drain(&self, row: &Instance) {
+        if let Some(traffic) = &self.traffic {
+            traffic.drain(&self.store, row).await;
+        }
+    }
+
+    /// Publishes the route table and health-checks what came up; with no
+    /// router, whatever came up is ready.
+    async fn route(&self, rows: &[Instance]) {
+        match &self.traffic {
+            Some(traffic) => traffic.refresh(&self.store, &self.signals).await,
+            None => {
+                let mut readied = false;
+                for row in rows
+                    .iter()
+                    .filter(|r| r.state == InstanceState::Up && !r.ready)
+                {
+                    readied |= self.store.set_instance_ready(row.uuid, true).await.is_ok();
+                }
+                if readied {
+                    self.signals.wake();
+                }
+            }
+        }
     }
 
     /// Work of the pass that is not about instances: job containers, apps
@@ -275,6 +318,7 @@ impl Reconciler {
                 container_id,
             } => match row {
                 Some(r) => {
+                    self.drain(r).await;
                     let restarted = match container_id {
                         Some(id) => match self.runtime.stop(&id, STOP_TIMEOUT).await {
                             Ok(()) => self.start(r, &id).await,
@@ -384,6 +428,7 @@ impl Reconciler {
                     restarts: row.restarts,
                     next_restart: None,
                     ports: row.ports.clone(),
+                    address: row.address.clone(),
                 };
                 Ok(self.store.observe_instance(&obs).await?)
             }
@@ -413,6 +458,7 @@ impl Reconciler {
                 now() + time::Duration::seconds(restart_backoff_secs(row.restarts) as i64),
             ),
             ports: row.ports.clone(),
+            address: row.address.clone(),
         };
         self.store.observe_instance(&obs).await?;
         Err(error)
@@ -518,6 +564,16 @@ impl Reconciler {
                 let _ = self.runtime.remove(&c.id).await;
             }
         }
+    }
+}
+
+/// The instance an action stops or removes, if it is one of Berth's rows.
+fn removed_instance(action: &Action) -> Option<Uuid> {
+    match action {
+        Action::Remove { instance, .. }
+        | Action::Stop { instance, .. }
+        | Action::Destroy { instance, .. } => Some(*instance),
+        _ => None,
     }
 }
 

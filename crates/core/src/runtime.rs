@@ -117,6 +117,8 @@ pub struct ContainerInfo {
     pub finished_at: Option<Timestamp>,
     pub node: Option<String>,
     pub ports: Vec<PublishedPort>,
+    /// The container's IP address on its network, when it has one.
+    pub address: Option<String>,
 }
 
 impl ContainerInfo {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Build, Config, Instance};
+use crate::routing::app_port;
 use crate::rules::{DEFAULT_PROC_TYPE, parse_memory};
 use crate::runtime::{
     ContainerSpec, LABEL_APP, LABEL_INSTANCE, LABEL_NUM, LABEL_PROC, LABEL_RELEASE,
@@ -72,7 +73,7 @@ pub fn shell_command(command: &str) -> Vec<String> {
 }
 
 /// The environment every container of a release gets: the config values
-/// plus the names Deis apps rely on.
+/// plus the names Deis apps rely on (`PORT`, `DEIS_APP`, `DEIS_RELEASE`).
 pub fn release_env(app_id: &str, release: i64, config: &Config) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = config
         .values
@@ -80,6 +81,10 @@ pub fn release_env(app_id: &str, release: i64, config: &Config) -> Vec<(String, 
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    if !config.values.values.contains_key("PORT") {
+        // The port the router sends traffic to, as Deis told its apps.
+        env.push(("PORT".into(), app_port(&config.values).to_string()));
+    }
     env.push(("DEIS_APP".into(), app_id.into()));
     env.push(("DEIS_RELEASE".into(), format!("v{release}")));
     env

@@ -203,6 +203,8 @@ impl Runtime for FakeRuntime {
             finished_at: None,
             node: Some(FAKE_NODE.to_string()),
             ports,
+            // Addresses from TEST-NET-1: never reachable, like a container on another host.
+            address: Some(format!("192.0.2.{}", 1 + engine.containers.len() % 254)),
         };
         engine.containers.insert(id.clone(), info.clone());
         drop(engine);

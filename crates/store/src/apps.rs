@@ -197,6 +197,34 @@ impl AppStore for SqliteStore {
         .await
     }
 
+    async fn app_traffic(&self) -> StoreResult<Vec<AppTraffic>> {
+        let query = format!(
+            "SELECT {APP_JSON} AS app, \
+             COALESCE(c.vals, '{{}}') AS vals, COALESCE(c.memory, '{{}}') AS memory, \
+             COALESCE(c.cpu, '{{}}') AS cpu, COALESCE(c.tags, '{{}}') AS tags, \
+             COALESCE(c.policy, '{{}}') AS policy, \
+             (SELECT json_group_array(d.domain) FROM domains d WHERE d.app_id = a.id) AS domains \
+             FROM {APPS_JOIN_OWNERS} \
+             LEFT JOIN releases r ON r.app_id = a.id AND r.version = a.release \
+             LEFT JOIN configs c ON c.uuid = r.config"
+        );
+        self.fetch_all(sqlx::query(&query), |row| {
+            let r = Columns::of("apps", row);
+            Ok(AppTraffic {
+                app: rows::app(row)?,
+                config: ConfigValues {
+                    values: r.json("vals")?,
+                    memory: r.json("memory")?,
+                    cpu: r.json("cpu")?,
+                    tags: r.json("tags")?,
+                    policy: r.json("policy")?,
+                },
+                domains: r.json("domains")?,
+            })
+        })
+        .await
+    }
+
     async fn apply_change(&self, change: &DesiredChange) -> StoreResult<Option<Release>> {
         let mut tx = self.write_tx().await?;
         let stale = || StoreError::Stale(format!("app {}", change.app_id));

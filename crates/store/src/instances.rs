@@ -69,8 +69,9 @@ impl InstanceStore for SqliteStore {
     async fn observe_instance(&self, o: &Observation) -> StoreResult<()> {
         self.exec(
             sqlx::query(
-                "UPDATE instances SET state = ?, exit_code = ?, message = ?, engine_id = ?, node = ?, \
-                 restarts = ?, next_restart = ?, ports = ?, updated = ? WHERE uuid = ?",
+                "UPDATE instances SET state = ?1, exit_code = ?2, message = ?3, engine_id = ?4, node = ?5, \
+                 restarts = ?6, next_restart = ?7, ports = ?8, address = ?9, \
+                 ready = CASE WHEN ?1 = 'up' THEN ready ELSE 0 END, updated = ?10 WHERE uuid = ?11",
             )
             .bind(o.state.as_str())
             .bind(o.exit_code)
@@ -80,6 +81,7 @@ impl InstanceStore for SqliteStore {
             .bind(i64::from(o.restarts))
             .bind(o.next_restart.map(ts))
             .bind(json(&o.ports))
+            .bind(&o.address)
             .bind(ts(now()))
             .bind(o.instance.to_string()),
         )
@@ -137,6 +139,15 @@ impl InstanceStore for SqliteStore {
     async fn clear_restart(&self, uuid: Uuid) -> StoreResult<()> {
         self.exec(
             sqlx::query("UPDATE instances SET restart_requested = 0 WHERE uuid = ?")
+                .bind(uuid.to_string()),
+        )
+        .await
+    }
+
+    async fn set_instance_ready(&self, uuid: Uuid, ready: bool) -> StoreResult<()> {
+        self.exec(
+            sqlx::query("UPDATE instances SET ready = ? WHERE uuid = ?")
+                .bind(ready)
                 .bind(uuid.to_string()),
         )
         .await
@@ -211,6 +222,8 @@ mod tests {
             restart_requested: false,
             stopped: false,
             ports: Vec::new(),
+            address: None,
+            ready: false,
             created: t,
             updated: t,
         }
@@ -251,6 +264,7 @@ mod tests {
             restarts: 1,
             next_restart: None,
             ports: Vec::new(),
+            address: Some("10.0.0.2".into()),
         })
         .await
         .unwrap();

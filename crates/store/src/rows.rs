@@ -328,6 +328,8 @@ pub(crate) fn instance(row: &SqliteRow) -> StoreResult<Instance> {
         restart_requested: r.get("restart_requested")?,
         stopped: r.get("stopped")?,
         ports: r.json("ports")?,
+        address: r.get("address")?,
+        ready: r.get("ready")?,
         created: r.ts("created")?,
         updated: r.ts("updated")?,
     })

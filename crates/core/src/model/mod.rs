@@ -313,6 +313,10 @@ pub struct Instance {
     /// A user stopped this one instance; it stays stopped until started.
     pub stopped: bool,
     pub ports: Vec<PublishedPort>,
+    /// The container's address on its tenant network, where the router reaches it.
+    pub address: Option<String>,
+    /// Up and found healthy since it last came up: the router may send it traffic.
+    pub ready: bool,
     pub created: Timestamp,
     pub updated: Timestamp,
 }
@@ -337,10 +341,20 @@ impl Instance {
             restart_requested: false,
             stopped: false,
             ports: Vec::new(),
+            address: None,
+            ready: false,
             created: t,
             updated: t,
         }
     }
+}
+
+/// What decides an app's traffic: the app, its current config and its domains.
+#[derive(Debug, Clone)]
+pub struct AppTraffic {
+    pub app: App,
+    pub config: ConfigValues,
+    pub domains: Vec<String>,
 }
 
 /// How long a deleted app stays listed (Tutum shows it as Terminated).

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Page, StoreResult};
 use crate::change::DesiredChange;
-use crate::model::{App, Build, Config, Release, Timestamp, Tombstone, User};
+use crate::model::{App, AppTraffic, Build, Config, Release, Timestamp, Tombstone, User};
 
 #[async_trait]
 pub trait AppStore: Send + Sync {
@@ -38,4 +38,6 @@ pub trait AppStore: Send + Sync {
     /// [`super::StoreError::Stale`] and writes nothing when a guard does not
     /// hold. Returns the new release, if the change made one.
     async fn apply_change(&self, change: &DesiredChange) -> StoreResult<Option<Release>>;
+    /// Every app with its current config and domains: what the route table is built from.
+    async fn app_traffic(&self) -> StoreResult<Vec<AppTraffic>>;
 }

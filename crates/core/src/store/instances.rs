@@ -22,4 +22,6 @@ pub trait InstanceStore: Send + Sync {
     /// Deletes the instance row and lowers its type's count by one, atomically.
     async fn destroy_instance(&self, uuid: Uuid) -> StoreResult<()>;
     async fn clear_restart(&self, uuid: Uuid) -> StoreResult<()>;
+    /// Records whether the instance passed its health check since it came up.
+    async fn set_instance_ready(&self, uuid: Uuid, ready: bool) -> StoreResult<()>;
 }

@@ -21,6 +21,11 @@ pub(super) async fn inspect(
         .await
         .map_err(|e| classify(e, id))?;
     let state = c.state.unwrap_or_default();
+    let address = c
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+        .and_then(|networks| first_address(networks.values().map(|e| e.ip_address.as_deref())));
     let ports = c
         .network_settings
         .and_then(|n| n.ports)
@@ -68,6 +73,7 @@ pub(super) async fn inspect(
         finished_at: parse_time(state.finished_at.as_deref()),
         node: Some(runtime.node.clone()),
         ports,
+        address,
     })
 }
 
@@ -109,6 +115,12 @@ pub(super) async fn list(
                 finished_at: None,
                 node: Some(runtime.node.clone()),
                 ports: published_ports(&c.ports.unwrap_or_default()),
+                address: c
+                    .network_settings
+                    .and_then(|n| n.networks)
+                    .and_then(|networks| {
+                        first_address(networks.values().map(|e| e.ip_address.as_deref()))
+                    }),
             }
         })
         // Every container carries every Berth label, empty when unused: a
@@ -119,6 +131,15 @@ pub(super) async fn list(
                 .all(|(k, v)| v.is_some() || c.label(k).is_some_and(|v| !v.is_empty()))
         })
         .collect())
+}
+
+/// A container's address: the first network that gave it one (a Berth
+/// container is on exactly one, its owner's).
+fn first_address<'a>(addresses: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
+    addresses
+        .flatten()
+        .find(|a| !a.is_empty())
+        .map(str::to_string)
 }
 
 /// The state from an inspection or a listing: the engine names them alike
