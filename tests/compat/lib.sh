@@ -64,7 +64,7 @@ cleanup() {
 # start_server: start berth on a free port; sets URL and SID.
 start_server() {
   mkdir -p "$DATA"
-  "$BERTH_BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$WORK/server.log" 2>&1 &
+  "$BERTH_BIN" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$DATA" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   URL=
   local i

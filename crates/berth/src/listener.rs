@@ -1,8 +1,8 @@
-//! The HTTP listener: accepts connections up to a cap, gives each one a
-//! deadline for reading request headers, tells handlers the client's
-//! address, and on shutdown stops accepting, lets answers in flight finish
-//! for a grace period, then closes whatever is still open (follow streams
-//! never finish on their own).
+//! The HTTP listener, for the API and the router alike: accepts connections
+//! up to a cap, gives each one a deadline for reading request headers, makes
+//! each connection's service knowing the client's address, and on shutdown
+//! stops accepting, lets answers in flight finish for a grace period, then
+//! closes whatever is still open (follow streams never finish on their own).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
+use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
-use tower::{Service, ServiceExt};
+use tower::ServiceExt;
 
 /// How much the listener lets clients hold.
 #[derive(Debug, Clone, Copy)]
@@ -31,16 +31,60 @@ pub struct Limits {
     pub shutdown_grace: Duration,
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then drains
-/// within [`Limits::shutdown_grace`].
-pub async fn serve<S>(
+/// One API connection's service: the app, told the client's address where
+/// axum's `ConnectInfo` finds it.
+#[derive(Clone)]
+pub struct ApiConnection<A> {
+    app: A,
+    peer: SocketAddr,
+}
+
+impl<A> ApiConnection<A> {
+    /// The maker [`serve`] takes: one service per client address.
+    pub fn maker(app: A) -> impl Fn(SocketAddr) -> Self
+    where
+        A: Clone,
+    {
+        move |peer| ApiConnection {
+            app: app.clone(),
+            peer,
+        }
+    }
+}
+
+impl<A> Service<hyper::Request<Incoming>> for ApiConnection<A>
+where
+    A: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    A::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = tower::util::Oneshot<A, Request>;
+
+    fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
+        let mut req = req.map(axum::body::Body::new);
+        req.extensions_mut().insert(ConnectInfo(self.peer));
+        self.app.clone().oneshot(req)
+    }
+}
+
+/// Serves on `listener`, each connection with the service `make` gives for
+/// its client's address, until `shutdown` completes, then drains within
+/// [`Limits::shutdown_grace`].
+pub async fn serve<M, S, B>(
     listener: TcpListener,
-    app: S,
+    make: M,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    M: Fn(SocketAddr) -> S,
+    S: Service<hyper::Request<Incoming>, Response = hyper::Response<B>, Error = Infallible>
+        + Send
+        + 'static,
     S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stopping, stop) = watch::channel(false);
@@ -70,7 +114,7 @@ pub async fn serve<S>(
         connections.spawn(connection(
             stream,
             peer,
-            app.clone(),
+            make(peer),
             limits.header_timeout,
             stop.clone(),
             slot,
@@ -92,27 +136,25 @@ pub async fn serve<S>(
 }
 
 /// One client connection, served until it closes or shutdown asks it to.
-async fn connection<S>(
+async fn connection<S, B>(
     stream: TcpStream,
     peer: SocketAddr,
-    app: S,
+    service: S,
     header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: Service<hyper::Request<Incoming>, Response = hyper::Response<B>, Error = Infallible>,
     S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let _ = stream.set_nodelay(true);
-    let service = tower::service_fn(move |req: hyper::Request<Incoming>| {
-        let mut req = req.map(axum::body::Body::new);
-        req.extensions_mut().insert(ConnectInfo(peer));
-        app.clone().oneshot(req)
-    });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+        .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     tokio::pin!(conn);
     tokio::select! {

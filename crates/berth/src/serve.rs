@@ -11,6 +11,7 @@ use berth_core::runtime::Runtime;
 use berth_core::service::{Berth, Settings, ensure_admin};
 use berth_core::signals::Signals;
 use berth_core::store::Store;
+use berth_core::traffic::TrafficControl;
 use clap::Args;
 use tokio::sync::watch;
 
@@ -36,9 +37,13 @@ pub struct ServeArgs {
     /// Domain app URLs are built on: `<app>.<domain>`.
     #[arg(long, env = "BERTH_DOMAIN", default_value = "berth.local")]
     pub domain: String,
-    /// Address of the Host-based router (not built yet; accepted for forward compatibility).
-    #[arg(long, env = "BERTH_ROUTER_LISTEN")]
-    pub router_listen: Option<String>,
+    /// Address of the router that carries HTTP to apps by Host (`off`: none).
+    #[arg(long, env = "BERTH_ROUTER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub router_listen: String,
+    /// Seconds an instance of an app that declares no health check may take
+    /// to open its port before it is taken as serving no HTTP at all.
+    #[arg(long, env = "BERTH_HEALTH_GRACE", default_value_t = 2)]
+    pub health_grace: u64,
     /// Seconds synchronous calls (scale, builds, config) wait for the engine.
     #[arg(long, env = "BERTH_CONVERGE_TIMEOUT", default_value_t = 120)]
     pub converge_timeout: u64,
@@ -162,9 +167,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             args.runtime
         );
     }
-    if args.router_listen.is_some() {
-        tracing::warn!("--router-listen is accepted but the router is not part of this build");
-    }
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     if let (Some(username), Some(password)) =
         (&args.server.admin_username, &args.server.admin_password)
@@ -235,7 +237,24 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("cannot resume interrupted builds")?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let reconciler = Arc::new(Reconciler::new(store, runtime, signals));
+    let router = Arc::new(berth_router::Router::new(None));
+    let router_listener = match args.router_listen.as_str() {
+        "off" => None,
+        address => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("the router cannot listen on {address}"))?,
+        ),
+    };
+    let mut reconciler = Reconciler::new(store, runtime, signals);
+    if router_listener.is_some() {
+        reconciler = reconciler.with_traffic(TrafficControl::new(
+            router.clone(),
+            &args.domain,
+            std::time::Duration::from_secs(args.health_grace),
+        ));
+    }
+    let reconciler = Arc::new(reconciler);
     let reconciling = tokio::spawn(reconciler.run(stop_rx));
     // Jobs are looked after on an idle server too: running ones sampled for
     // their metrics, finished ones expired.
@@ -263,15 +282,57 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let app = tower::ServiceBuilder::new()
         .map_request(berth_api::strip_trailing_slash)
         .service(berth_api::router(berth));
-    tracing::info!(%addr, data_dir = %args.data_dir.display(), "berth serving");
-    // Tests and scripts read the bound address from this line.
-    println!("listening on http://{addr}");
     let limits = listener::Limits {
         max_connections: args.server.max_connections,
         header_timeout: std::time::Duration::from_secs(args.server.header_timeout.max(1)),
         shutdown_grace: std::time::Duration::from_secs(args.server.shutdown_grace),
     };
-    listener::serve(listener, app, limits, shutdown_signal()).await;
+    let (shutting_down, shutdown) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = shutting_down.send(true);
+    });
+    let stopped = |mut shutdown: watch::Receiver<bool>| async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
+    let routing = router_listener.map(|router_listener| {
+        let router_addr = router_listener.local_addr().ok();
+        tracing::info!(addr = ?router_addr, domain = %args.domain, "router serving");
+        if let Some(router_addr) = router_addr {
+            println!("router listening on http://{router_addr}");
+        }
+        tokio::spawn(listener::serve(
+            router_listener,
+            move |peer| {
+                let router = router.clone();
+                hyper::service::service_fn(move |request| {
+                    let router = router.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(
+                            router
+                                .handle(request, peer, berth_router::Scheme::Http)
+                                .await,
+                        )
+                    }
+                })
+            },
+            limits,
+            stopped(shutdown.clone()),
+        ))
+    });
+    tracing::info!(%addr, data_dir = %args.data_dir.display(), "berth serving");
+    // Tests and scripts read the bound address from this line.
+    println!("listening on http://{addr}");
+    listener::serve(
+        listener,
+        listener::ApiConnection::maker(app),
+        limits,
+        stopped(shutdown),
+    )
+    .await;
+    if let Some(routing) = routing {
+        let _ = routing.await;
+    }
     housekeeping.abort();
     let _ = stop_tx.send(true);
     let _ = reconciling.await;

@@ -150,7 +150,16 @@ impl Reconciler {
                 async move { self.act_start(&app_id, owner_id, action, row).await }
             })
             .await;
-        // Every instance about to stop leaves the route table first, all at once.
+        // Every instance about to stop leaves the route table first, all at
+        // once; the table is published anew before, so that the instances
+        // that replace them (ready since the last pass) are in it.
+        if planned.removals.iter().any(|a| {
+            removed_instance(a)
+                .and_then(|u| row_index.get(&u))
+                .is_some_and(|r| r.ready)
+        }) {
+            self.route(&rows).await;
+        }
         futures::stream::iter(&planned.removals)
             .filter_map(|action| async { removed_instance(action).and_then(|u| row_index.get(&u)) })
             .for_each_concurrent(PARALLEL_ACTIONS, |row| self.drain(row))

@@ -75,3 +75,51 @@ pub fn remove_labelled(label: &str) -> usize {
     }
     removed
 }
+
+/// The image of the demo HTTP app (`berth-demo-app`, built beside `berth`):
+/// the binary and the shared libraries it loads, on top of `busybox:latest`.
+/// Made once per process; returns its tag.
+pub fn demo_image(binary: &std::path::Path) -> Result<String, String> {
+    static IMAGE: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    IMAGE.get_or_init(|| build_demo_image(binary)).clone()
+}
+
+const DEMO_IMAGE: &str = "local/berth-demo:latest";
+
+fn build_demo_image(binary: &std::path::Path) -> Result<String, String> {
+    let context = std::env::temp_dir().join(format!("berth-demo-{}", uuid::Uuid::new_v4()));
+    let rootfs = context.join("rootfs");
+    let copy = |from: &std::path::Path, to: &std::path::Path| -> Result<(), String> {
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::copy(from, to)
+            .map(|_| ())
+            .map_err(|e| format!("cannot copy {}: {e}", from.display()))
+    };
+    copy(binary, &rootfs.join("usr/local/bin/berth-demo-app"))?;
+    let ldd = Command::new("ldd")
+        .arg(binary)
+        .output()
+        .map_err(|e| format!("cannot run ldd: {e}"))?;
+    // Lines are `name => /path (addr)` or `/path (addr)` for the loader.
+    for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+        let path = line
+            .split("=>")
+            .last()
+            .and_then(|rest| rest.split_whitespace().next())
+            .filter(|p| p.starts_with('/'));
+        if let Some(path) = path {
+            let from = std::path::Path::new(path);
+            copy(from, &rootfs.join(path.trim_start_matches('/')))?;
+        }
+    }
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM busybox:latest\nCOPY rootfs/ /\nEXPOSE 5000\nCMD [\"/usr/local/bin/berth-demo-app\"]\n",
+    )
+    .map_err(|e| format!("cannot write the Dockerfile: {e}"))?;
+    let built = docker(&["build", "-q", "-t", DEMO_IMAGE, &context.to_string_lossy()]);
+    let _ = std::fs::remove_dir_all(&context);
+    built.map(|_| DEMO_IMAGE.to_string())
+}

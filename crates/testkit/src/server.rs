@@ -67,6 +67,7 @@ impl Launch {
     pub async fn start(self) -> Result<Server, String> {
         let mut server = Server {
             url: String::new(),
+            router_url: String::new(),
             data_dir: self.data_dir(),
             server_id: String::new(),
             launch: self,
@@ -82,6 +83,8 @@ impl Launch {
 pub struct Server {
     /// Where it listens, `http://127.0.0.1:<port>`; a relaunch changes it.
     pub url: String,
+    /// Where its router listens (`--router-listen 127.0.0.1:0`); a relaunch changes it.
+    pub router_url: String,
     pub data_dir: PathBuf,
     /// The id the server scopes its containers with (label `berth.server`).
     pub server_id: String,
@@ -169,7 +172,8 @@ impl Server {
         let mut command = Command::new(&launch.exe);
         command
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["--listen", "127.0.0.1:0", "--router-listen", "127.0.0.1:0"])
+            .arg("--data-dir")
             .arg(launch.data_dir())
             // The log is a file, read by people: no colour codes.
             .env("NO_COLOR", "1")
@@ -194,19 +198,21 @@ impl Server {
             .ok_or("the server's stdout is not piped")?;
         let mut lines = BufReader::new(stdout).lines();
         let timeout = launch.startup_timeout;
-        let url = match tokio::time::timeout(timeout, listening_url(&mut lines)).await {
-            Ok(Ok(url)) => url,
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                return Err(format!(
-                    "`berth serve` printed no address within {timeout:?}"
-                ));
-            }
-        };
+        let (url, router_url) =
+            match tokio::time::timeout(timeout, listening_urls(&mut lines)).await {
+                Ok(Ok(urls)) => urls,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    return Err(format!(
+                        "`berth serve` printed no address within {timeout:?}"
+                    ));
+                }
+            };
         let id = std::fs::read_to_string(self.data_dir.join("server-id"))
             .map_err(|e| format!("the server wrote no server-id: {e}"))?;
         self.server_id = id.trim().to_string();
         self.url = url;
+        self.router_url = router_url;
         self.child = Some(child);
         self.stdout = Some(lines);
         Ok(())
@@ -219,10 +225,17 @@ impl Drop for Server {
     }
 }
 
-async fn listening_url(lines: &mut Lines<BufReader<ChildStdout>>) -> Result<String, String> {
+/// The API's and the router's addresses, from the lines the server prints
+/// (the router's first; none when it runs without one).
+async fn listening_urls(
+    lines: &mut Lines<BufReader<ChildStdout>>,
+) -> Result<(String, String), String> {
+    let mut router = String::new();
     while let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? {
-        if let Some(url) = line.strip_prefix("listening on ") {
-            return Ok(url.trim().to_string());
+        if let Some(url) = line.strip_prefix("router listening on ") {
+            router = url.trim().to_string();
+        } else if let Some(url) = line.strip_prefix("listening on ") {
+            return Ok((url.trim().to_string(), router));
         }
     }
     Err("`berth serve` exited before it listened".into())

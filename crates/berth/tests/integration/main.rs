@@ -16,5 +16,6 @@ mod memory;
 mod nds_datasets;
 mod nds_jobs;
 mod restart;
+mod router;
 mod server_limits;
 mod tapis;

@@ -1,0 +1,147 @@
+//! Berth's router: a Host-based reverse proxy inside `berth serve`. Core
+//! publishes the route table ([`berth_core::routing`]); the router sends
+//! each request to a ready instance of the app the Host names, straight to
+//! the container's address on its tenant network, over pooled keep-alive
+//! connections. It also answers the reconciler's health checks and drains.
+//!
+//! The listener (connections, TLS, timeouts) is the server's; this crate
+//! is what one request meets: [`Router::handle`].
+
+mod body;
+mod gate;
+mod pages;
+mod probe;
+mod proxy;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use berth_core::routing::{HealthCheck, RouteTable, Traffic};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use uuid::Uuid;
+
+pub use body::ProxyBody;
+pub use gate::{Admission, Gate};
+
+/// Whether a request came over TLS: it decides `X-Forwarded-Proto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// The proxy: the table it routes by, the pool it reaches instances over,
+/// and the requests in flight to each instance.
+pub struct Router {
+    table: RwLock<Arc<RouteTable>>,
+    client: Client<HttpConnector, ProxyBody>,
+    in_flight: Mutex<HashMap<Uuid, Arc<AtomicUsize>>>,
+    draining: Mutex<HashSet<Uuid>>,
+    gate: Option<Arc<dyn Gate>>,
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Router::new(None)
+    }
+}
+
+impl Router {
+    /// A router with an empty table; `gate` admits requests to routes that
+    /// need more than the Host (Tapis `tapis_auth`). Without one those routes
+    /// refuse every request.
+    pub fn new(gate: Option<Arc<dyn Gate>>) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(3)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .build(connector);
+        Router {
+            table: RwLock::default(),
+            client,
+            in_flight: Mutex::default(),
+            draining: Mutex::default(),
+            gate,
+        }
+    }
+
+    /// The table requests are routed by now.
+    pub fn table(&self) -> Arc<RouteTable> {
+        self.table.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The counter of requests in flight to an instance.
+    fn counter(&self, instance: Uuid) -> Arc<AtomicUsize> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(instance)
+            .or_default()
+            .clone()
+    }
+
+    fn is_draining(&self, instance: &Uuid) -> bool {
+        self.draining
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(instance)
+    }
+}
+
+#[async_trait]
+impl Traffic for Router {
+    fn publish(&self, table: RouteTable) {
+        let live: HashSet<Uuid> = table
+            .hosts()
+            .filter_map(|h| table.lookup(h))
+            .flat_map(|r| r.backends.iter().map(|b| b.instance))
+            .collect();
+        *self.table.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
+        // Instances that left the table need neither a counter nor a drain mark.
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id, n| live.contains(id) || n.load(Ordering::Relaxed) > 0);
+        self.draining
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id| live.contains(id));
+    }
+
+    async fn drain(&self, instance: Uuid, deadline: Duration) {
+        self.draining
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(instance);
+        let counter = self.counter(instance);
+        let until = tokio::time::Instant::now() + deadline;
+        // A request that chose the instance just before the mark counts itself
+        // a moment later: look again after that moment.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        while counter.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn probe(&self, addr: SocketAddr, check: &HealthCheck) -> bool {
+        probe::check(addr, check).await
+    }
+}
