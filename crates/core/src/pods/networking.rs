@@ -624,6 +624,46 @@ pub fn strip_session_cookie(cookie_header: &str) -> Option<String> {
     (!rest.is_empty()).then(|| rest.join("; "))
 }
 
+/// Where a browser finishes logging in to `endpoint`: the callback path on
+/// the endpoint's own host. `origin` (`scheme://host[:port]`, as the
+/// router saw the request) must name that host, so a code is only ever
+/// sent there; without it, `default_scheme://<host>`.
+pub fn auth_callback_url(
+    endpoint: &PodEndpoint,
+    origin: Option<&str>,
+    default_scheme: &str,
+) -> CoreResult<String> {
+    let Some(origin) = origin.map(str::trim).filter(|o| !o.is_empty()) else {
+        return Ok(format!(
+            "{default_scheme}://{}{AUTH_CALLBACK_PATH}",
+            endpoint.host
+        ));
+    };
+    let refuse = || {
+        CoreError::invalid_field(
+            "origin",
+            format!("must be http(s)://{}[:port]", endpoint.host),
+        )
+    };
+    let (scheme, authority) = origin.split_once("://").ok_or_else(refuse)?;
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    if !["http", "https"].contains(&scheme)
+        || !host.eq_ignore_ascii_case(&endpoint.host)
+        || !port_ok
+    {
+        return Err(refuse());
+    }
+    Ok(format!(
+        "{scheme}://{}{AUTH_CALLBACK_PATH}",
+        authority.to_ascii_lowercase()
+    ))
+}
+
 /// The `Set-Cookie` value that keeps a pod session on the pod's host only
 /// (no `Domain`), out of scripts' reach, for `max_age` seconds.
 pub fn session_set_cookie(session: &str, max_age: i64, secure: bool) -> String {
@@ -896,6 +936,29 @@ mod tests {
                 ("X-Tapis-Username".into(), "alice@tapis.io".into()),
             ]
         );
+    }
+
+    #[test]
+    fn codes_only_go_to_the_endpoint_host() {
+        let e = one(json!({"tapis_auth": true}));
+        assert_eq!(
+            auth_callback_url(&e, None, "http").unwrap(),
+            "http://mypod.berth.local/_tapis/auth/callback"
+        );
+        assert_eq!(
+            auth_callback_url(&e, Some("https://MyPod.berth.local:8443"), "http").unwrap(),
+            "https://mypod.berth.local:8443/_tapis/auth/callback"
+        );
+        for bad in [
+            "https://evil.example",
+            "https://mypod.berth.local.evil.example",
+            "https://mypod.berth.local/path",
+            "javascript://mypod.berth.local",
+            "https://mypod.berth.local:x",
+            "mypod.berth.local",
+        ] {
+            assert!(auth_callback_url(&e, Some(bad), "http").is_err(), "{bad}");
+        }
     }
 
     #[test]

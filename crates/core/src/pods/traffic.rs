@@ -289,6 +289,19 @@ impl Berth {
         }
     }
 
+    /// The endpoint a browser logs in to at `/auth` of `pod_id_net`;
+    /// refused when the entry has no `tapis_auth`.
+    pub async fn pod_login_endpoint(&self, pod_id_net: &str) -> CoreResult<PodEndpoint> {
+        let (pod_id, name) = networking::split_pod_id_net(pod_id_net);
+        let (_, endpoint) = self.pod_endpoint(pod_id, name).await?;
+        if !endpoint.auth.enabled {
+            return Err(CoreError::Forbidden(format!(
+                "pod {pod_id_net} does not have tapis_auth configured"
+            )));
+        }
+        Ok(endpoint)
+    }
+
     /// After `actor` logged in at `/auth` of `pod_id_net`: a one-time code
     /// for the pod's host, valid for a minute, and the endpoint it is for.
     /// Refused when the entry has no `tapis_auth` or does not let `actor` through.
