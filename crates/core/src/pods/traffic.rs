@@ -194,7 +194,9 @@ impl Berth {
             .endpoints_of(&app)
             .into_iter()
             .find(|e| e.name == name)
-            .ok_or_else(not_found)?;
+            .ok_or_else(|| {
+                CoreError::not_found(format!("pod {pod_id} has no networking entry {name}"))
+            })?;
         Ok((app, endpoint))
     }
 
@@ -292,14 +294,18 @@ impl Berth {
     /// The endpoint a browser logs in to at `/auth` of `pod_id_net`;
     /// refused when the entry has no `tapis_auth`.
     pub async fn pod_login_endpoint(&self, pod_id_net: &str) -> CoreResult<PodEndpoint> {
+        Ok(self.login_target(pod_id_net).await?.1)
+    }
+
+    async fn login_target(&self, pod_id_net: &str) -> CoreResult<(App, PodEndpoint)> {
         let (pod_id, name) = networking::split_pod_id_net(pod_id_net);
-        let (_, endpoint) = self.pod_endpoint(pod_id, name).await?;
+        let (app, endpoint) = self.pod_endpoint(pod_id, name).await?;
         if !endpoint.auth.enabled {
             return Err(CoreError::Forbidden(format!(
                 "pod {pod_id_net} does not have tapis_auth configured"
             )));
         }
-        Ok(endpoint)
+        Ok((app, endpoint))
     }
 
     /// After `actor` logged in at `/auth` of `pod_id_net`: a one-time code
@@ -310,13 +316,7 @@ impl Berth {
         actor: &User,
         pod_id_net: &str,
     ) -> CoreResult<(PodEndpoint, String)> {
-        let (pod_id, name) = networking::split_pod_id_net(pod_id_net);
-        let (app, endpoint) = self.pod_endpoint(pod_id, name).await?;
-        if !endpoint.auth.enabled {
-            return Err(CoreError::Forbidden(format!(
-                "pod {pod_id_net} does not have tapis_auth configured"
-            )));
-        }
+        let (app, endpoint) = self.login_target(pod_id_net).await?;
         if self.admit_user(&app, &endpoint, actor).await?.is_none() {
             return Err(CoreError::Forbidden(format!(
                 "user '{}' is authenticated but not in the tapis_auth_allowed_users of pod {pod_id_net}",
