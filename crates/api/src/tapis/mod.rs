@@ -1,6 +1,8 @@
-//! Tapis Pods at `/v3/pods` (and `/pods`), with `/v3/oauth2/tokens`.
+//! Tapis Pods at `/v3/pods` (and `/pods`), with `/v3/oauth2/tokens` and
+//! the browser login for pod endpoints with `tapis_auth`.
 //! Every answer is the Tapis envelope `{status, message, result, version, metadata}`.
 
+mod auth;
 mod error;
 mod files;
 mod pods;
@@ -90,6 +92,11 @@ pub fn routes() -> Router<AppState> {
                 .put(pods::update_pod)
                 .delete(pods::delete_pod),
         )
+        .route(
+            "/{pod_id}/auth",
+            get(auth::pod_auth).post(auth::pod_auth_login),
+        )
+        .route("/{pod_id}/auth/callback", get(auth::pod_auth_callback))
         .route("/{pod_id}/start", get(pods::start_pod))
         .route("/{pod_id}/stop", get(pods::stop_pod))
         .route("/{pod_id}/restart", get(pods::restart_pod))

@@ -6,7 +6,7 @@ use axum::Json;
 use berth_core::instance_io::{CommandOutcome, FileEntry};
 use berth_core::model::{Desired, Instance, InstanceState, Level, User, rfc3339};
 use berth_core::plan::Phase;
-use berth_core::pods::{self, PodDefinition, pod_meta};
+use berth_core::pods::{self, PodDefinition, networking, pod_meta};
 use berth_core::templates::{Template, TemplateTag};
 use berth_core::workload::Workload;
 use serde_json::{Map, Value, json};
@@ -60,6 +60,24 @@ pub fn definition_json(d: &PodDefinition) -> Value {
     v
 }
 
+/// A pod's networking as it runs: each entry as written, with the `url`
+/// (host) it is reached at; without entries, the default one.
+pub fn networking_json(pod_id: &str, networking: &Map<String, Value>, domain: &str) -> Value {
+    let mut shown = Map::new();
+    for endpoint in networking::pod_endpoints(pod_id, networking, domain) {
+        let mut entry = match networking.get(&endpoint.name) {
+            Some(Value::Object(given)) => given.clone(),
+            _ => Map::from_iter([
+                ("protocol".to_string(), json!(endpoint.protocol.as_str())),
+                ("port".to_string(), json!(endpoint.port)),
+            ]),
+        };
+        entry.insert("url".into(), json!(endpoint.host));
+        shown.insert(endpoint.name, Value::Object(entry));
+    }
+    Value::Object(shown)
+}
+
 /// A pod as Tapis shows it: its definition plus live status.
 pub fn pod(w: &Workload, domain: &str, tenant: &str) -> Value {
     let meta = pod_meta(&w.app);
@@ -71,14 +89,7 @@ pub fn pod(w: &Workload, domain: &str, tenant: &str) -> Value {
         .max_by_key(|i| i.updated);
     let status = pod_status(desired, w.phase, instance);
     let mut v = definition_json(&meta.definition);
-    if let Some(net) = v["networking"].as_object_mut() {
-        for entry in net.values_mut() {
-            entry["url"] = json!(format!("{}.{domain}", w.app.id));
-        }
-    }
-    if v["networking"].as_object().is_none_or(|n| n.is_empty()) {
-        v["networking"] = json!({"default": {"protocol": "http", "port": 5000, "url": format!("{}.{domain}", w.app.id)}});
-    }
+    v["networking"] = networking_json(&w.app.id, &meta.derived.networking, domain);
     v["image"] = json!(meta.derived.image);
     v["time_to_stop_default"] = json!(
         meta.derived

@@ -12,4 +12,5 @@ mod refusals;
 mod security;
 mod shares;
 mod tapis;
+mod tapis_networking;
 mod tutum;

@@ -15,7 +15,11 @@ use serde_json::{Map, Value};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 
+pub mod networking;
 mod service;
+mod traffic;
+
+pub use traffic::{PodAuthCodes, PodAuthGrant, SESSION_TTL, TrafficDenied, TrafficUser};
 
 pub const POD_PROC_TYPE: &str = "pod";
 pub const DEFAULT_TIME_TO_STOP: i64 = 43_200;
@@ -111,6 +115,7 @@ impl PodDefinition {
                 ));
             }
         }
+        networking::validate_networking(&self.networking)?;
         for (k, v) in &self.environment_variables {
             crate::rules::validate_env_name(k)?;
             if !(v.is_string() || v.is_number() || v.is_boolean()) {

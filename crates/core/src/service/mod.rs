@@ -88,6 +88,8 @@ pub struct Berth {
     pub signals: Arc<Signals>,
     pub settings: Settings,
     pub(crate) passwords: PasswordGate,
+    /// Tapis pod login codes waiting to be redeemed on the pod's host.
+    pub(crate) pod_auth_codes: crate::pods::PodAuthCodes,
     /// The last health probe and when it was taken.
     health: tokio::sync::Mutex<Option<(std::time::Instant, Result<String, String>)>>,
 }
@@ -111,6 +113,7 @@ impl Berth {
             datasets,
             signals,
             passwords: PasswordGate::new(settings.login_limits),
+            pod_auth_codes: Default::default(),
             settings,
             health: tokio::sync::Mutex::new(None),
         }
