@@ -12,6 +12,7 @@ pub mod image;
 pub mod instance_io;
 pub mod jobs;
 pub mod model;
+pub mod networking;
 pub mod output_tail;
 pub mod plan;
 pub mod pods;

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::model::{AppKind, ConfigValues, Instance, InstanceState};
+use crate::networking::PodEndpoint;
 
 /// The port an app's web process listens on when nothing says otherwise
 /// (Deis and Tutum set `PORT` to it; Tapis pods default to it too).
@@ -91,10 +92,11 @@ impl HealthCheck {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteAuth {
     Open,
-    /// A Tapis pod endpoint with `tapis_auth`: a token of a user with access.
+    /// A Tapis pod endpoint with `tapis_auth`, CORS or an address
+    /// allow-list: the server's gate decides each request.
     TapisPod {
         pod_id: String,
-        endpoint: String,
+        endpoint: Arc<PodEndpoint>,
     },
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::model::{AppKind, AppTraffic, Desired, Instance, InstanceState, now};
+use crate::networking::{PodEndpoint, pod_endpoints};
 use crate::plan::Observation;
 use crate::pods::pod_meta;
 use crate::routing::{
@@ -100,7 +101,10 @@ impl TrafficControl {
     fn source(&self, traffic: &AppTraffic) -> RouteSource {
         let app = &traffic.app;
         let hosts = match app.kind {
-            AppKind::Pod => pod_hosts(&app.id, &pod_meta(app).derived.networking, &self.domain),
+            AppKind::Pod => pod_hosts(
+                &app.id,
+                pod_endpoints(&app.id, &pod_meta(app).derived.networking, &self.domain),
+            ),
             AppKind::App => {
                 let port = app_port(&traffic.config);
                 std::iter::once(format!("{}.{}", app.id, self.domain))
@@ -243,37 +247,20 @@ impl Probe {
     }
 }
 
-/// A pod's hosts: the `default` networking entry at `<pod>.<domain>`, every
-/// other entry at `<pod>-<name>.<domain>`, each on its port (5000 when none).
-fn pod_hosts(
-    pod_id: &str,
-    networking: &serde_json::Map<String, serde_json::Value>,
-    domain: &str,
-) -> Vec<(String, u16, RouteAuth)> {
-    if networking.is_empty() {
-        return vec![(
-            format!("{pod_id}.{domain}"),
-            crate::routing::DEFAULT_PORT,
-            RouteAuth::Open,
-        )];
-    };
-    networking
-        .iter()
-        .map(|(name, entry)| {
-            let host = if name == "default" {
-                format!("{pod_id}.{domain}")
-            } else {
-                format!("{pod_id}-{name}.{domain}")
-            };
-            let port = entry
-                .get("port")
-                .and_then(|p| p.as_u64())
-                .and_then(|p| u16::try_from(p).ok())
-                .unwrap_or(crate::routing::DEFAULT_PORT);
-            let auth = if entry.get("tapis_auth").and_then(|a| a.as_bool()) == Some(true) {
+/// A pod's hosts: one per networking entry, each on its port; an entry
+/// with Tapis auth, CORS or an address allow-list goes through the gate.
+fn pod_hosts(pod_id: &str, endpoints: Vec<PodEndpoint>) -> Vec<(String, u16, RouteAuth)> {
+    endpoints
+        .into_iter()
+        .map(|endpoint| {
+            let gated = endpoint.auth.enabled
+                || !endpoint.ip_allow_list.is_empty()
+                || !endpoint.cors.allow_origins.is_empty();
+            let (host, port) = (endpoint.host.clone(), endpoint.port);
+            let auth = if gated {
                 RouteAuth::TapisPod {
                     pod_id: pod_id.to_string(),
-                    endpoint: name.clone(),
+                    endpoint: Arc::new(endpoint),
                 }
             } else {
                 RouteAuth::Open

@@ -10,6 +10,7 @@
 mod body;
 mod gate;
 mod pages;
+mod pod_gate;
 mod probe;
 mod proxy;
 
@@ -27,7 +28,8 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use uuid::Uuid;
 
 pub use body::ProxyBody;
-pub use gate::{Admission, Gate};
+pub use gate::{Admission, Gate, GateRequest};
+pub use pod_gate::PodGate;
 
 /// Whether a request came over TLS: it decides `X-Forwarded-Proto`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

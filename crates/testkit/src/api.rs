@@ -99,6 +99,11 @@ impl Api {
         }
     }
 
+    /// The token this client sends, if it is logged in.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// The same client giving every call `timeout` to answer.
     pub fn with_timeout(&self, timeout: Duration) -> Api {
         Api {

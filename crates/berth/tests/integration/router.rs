@@ -231,3 +231,63 @@ async fn releases_redeploys_and_scale_downs_drop_no_request() {
     assert_eq!(body["greeting"], "two");
     assert_eq!(body["release"], "v5");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pod_with_tapis_auth_lets_in_only_signed_in_users() {
+    let server = Server::start().await;
+    let username = unique_username("podder");
+    let (api, _) = Api::sign_up(&server.url, &username).await;
+    let token = api.token().expect("a token").to_string();
+    api.post(
+        "/v3/pods",
+        &json!({"pod_id": "guarded", "image": demo_image(),
+                "networking": {"default": {"protocol": "http", "port": 5000, "tapis_auth": true,
+                    "tapis_auth_response_headers": {"X-Tapis-Username": "<<tapisusername>>"}}}}),
+    )
+    .await
+    .status_is(200);
+    let host = "guarded.berth.local";
+    // Without a token: 401 for a program, a login redirect for a browser.
+    let text = until_status(&server, host, 401).await;
+    assert!(text.contains("token"), "{text}");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let browser = client
+        .get(format!("{}/", server.router_url))
+        .header("host", host)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(browser.status().as_u16(), 302);
+    let location = browser.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("/v3/pods/guarded/auth"), "{location}");
+    // A bad token is refused; a good one passes, and the pod learns who it is.
+    let refused = client
+        .get(format!("{}/", server.router_url))
+        .header("host", host)
+        .header("x-tapis-token", "not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let mut answer = None;
+    for _ in 0..100 {
+        let r = client
+            .get(format!("{}/", server.router_url))
+            .header("host", host)
+            .header("x-tapis-token", &token)
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() == 200 {
+            answer = Some(r.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body: Value = serde_json::from_str(&answer.expect("the pod never answered")).unwrap();
+    assert_eq!(body["headers"]["x-tapis-username"], username.as_str());
+}

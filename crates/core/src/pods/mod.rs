@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 
-pub mod networking;
+pub use crate::networking;
 mod service;
 mod traffic;
 
