@@ -1,0 +1,3 @@
+//! Berth's in-process HTTP router.
+
+pub mod tls;
