@@ -300,4 +300,59 @@ mod tests {
         .unwrap();
         assert!(failed);
     }
+
+    /// [`follow_certs`] loads what is stored at start and again after each
+    /// change made through the use cases.
+    #[tokio::test]
+    async fn the_resolver_follows_certificate_changes() {
+        use berth_core::signals::Signals;
+        use berth_core::store::Store;
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/berth.db", dir.path().display());
+        let store: Arc<dyn Store> =
+            Arc::new(berth_store::SqliteStore::connect(&url).await.unwrap());
+        let datasets = Arc::new(berth_store::datasets::FolderDatasets::new(
+            dir.path().join("datasets"),
+        ));
+        let berth = Arc::new(Berth::new(
+            store.clone(),
+            Arc::new(berth_runtime::FakeRuntime::with_images(["busybox:latest"])),
+            datasets,
+            Arc::new(Signals::default()),
+            Default::default(),
+        ));
+        let alice = store.create_user("alice", "", "x").await.unwrap();
+        let first = serving(&["one.example.com"]);
+        berth
+            .add_cert(&alice, &first.chain_pem, &first.key_pem, None)
+            .await
+            .unwrap();
+
+        let resolver = Arc::new(CertResolver::new());
+        let follower = tokio::spawn(follow_certs(berth.clone(), resolver.clone()));
+        let until = |host: &'static str, present: bool| {
+            let resolver = resolver.clone();
+            async move {
+                for _ in 0..200 {
+                    if resolver.find(host).is_some() == present {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                panic!("{host} never became {present}");
+            }
+        };
+        until("one.example.com", true).await;
+
+        let second = serving(&["two.example.com"]);
+        berth
+            .add_cert(&alice, &second.chain_pem, &second.key_pem, None)
+            .await
+            .unwrap();
+        until("two.example.com", true).await;
+        berth.remove_cert(&alice, "one.example.com").await.unwrap();
+        until("one.example.com", false).await;
+        follower.abort();
+    }
 }

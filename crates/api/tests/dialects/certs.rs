@@ -268,3 +268,24 @@ async fn a_certificate_change_wakes_the_tls_listener() {
         .status_is(StatusCode::NO_CONTENT);
     assert!(changes.has_changed().unwrap());
 }
+
+#[tokio::test]
+async fn a_cancelled_account_takes_its_certificates_along() {
+    let app = TestApp::start().await;
+    let alice = app.sign_up("alice").await;
+    let (cert, key) = self_signed(&["shop.example.com"]);
+    app.call(Method::POST, "/v1/certs")
+        .auth("token", &alice)
+        .json(&json!({"certificate": cert, "key": key}))
+        .send()
+        .await
+        .status_is(StatusCode::CREATED);
+    let changes = app.berth.signals.watch_certs();
+    app.call(Method::DELETE, "/v1/auth/cancel")
+        .auth("token", &alice)
+        .send()
+        .await
+        .status_is(StatusCode::NO_CONTENT);
+    assert!(changes.has_changed().unwrap());
+    assert!(app.berth.serving_certs().await.unwrap().is_empty());
+}
