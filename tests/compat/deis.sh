@@ -233,6 +233,30 @@ deis_ok $A keys:remove compat-key
 deis_ok $A keys:list
 assert_contains "$OUT" "No keys found" "keys:list is empty after keys:remove"
 
+# ----------------------------------------------------------------- certs ---
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=shop.example.com \
+  -addext subjectAltName=DNS:shop.example.com,DNS:www.example.com \
+  -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
+openssl genrsa -out "$WORK/other.key" 2048 2>/dev/null
+deis_ok $A certs:list
+assert_contains "$OUT" "No certs" "certs:list is empty at first"
+deis_fails $A certs:add "$WORK/tls.crt" "$WORK/other.key"
+assert_contains "$OUT" "The key does not match the certificate" "certs:add refuses a key of another certificate"
+deis_ok $A certs:add "$WORK/tls.crt" "$WORK/tls.key"
+assert_contains "$OUT" "shop.example.com" "certs:add names the common name it read"
+deis_ok $A certs:add "$WORK/tls.crt" "$WORK/tls.key" --common-name=www.example.com
+deis_ok $A certs:list
+assert_matches "$OUT" '^shop\.example\.com +[0-9]{4}-' "certs:list shows shop.example.com and its expiry"
+assert_matches "$OUT" '^www\.example\.com ' "certs:list shows www.example.com"
+assert_not_contains "$OUT" "PRIVATE KEY" "certs:list shows no key"
+deis_ok $B certs:list
+assert_contains "$OUT" "No certs" "another user does not see the certs"
+deis_fails $B certs:remove shop.example.com
+deis_ok $A certs:remove shop.example.com
+deis_ok $A certs:remove www.example.com
+deis_ok $A certs:list
+assert_contains "$OUT" "No certs" "certs:list is empty after certs:remove"
+
 # ----------------------------------------------------- scale 0, destroy ---
 deis_ok $A ps:scale web=0 -a $APP
 assert_eq 0 "$(count containers $APP -a)" "after ps:scale web=0 the app has no containers"

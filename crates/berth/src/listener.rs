@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
+use berth_router::tls::TlsAcceptor;
 use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
@@ -73,6 +74,7 @@ where
 /// [`Limits::shutdown_grace`].
 pub async fn serve<M, S, B>(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     make: M,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
@@ -111,14 +113,22 @@ pub async fn serve<M, S, B>(
             () = &mut shutdown => break,
         };
         while connections.try_join_next().is_some() {}
-        connections.spawn(connection(
-            stream,
-            peer,
-            make(peer),
-            limits.header_timeout,
-            stop.clone(),
-            slot,
-        ));
+        let (service, stop, tls) = (make(peer), stop.clone(), tls.clone());
+        let header_timeout = limits.header_timeout;
+        connections.spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let Some(tls) = tls else {
+                return connection(stream, peer, service, header_timeout, stop, slot).await;
+            };
+            // The handshake gets the same deadline as a request's headers.
+            match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    connection(stream, peer, service, header_timeout, stop, slot).await
+                }
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        });
     }
     drop(listener);
     let _ = stopping.send(true);
@@ -136,8 +146,8 @@ pub async fn serve<M, S, B>(
 }
 
 /// One client connection, served until it closes or shutdown asks it to.
-async fn connection<S, B>(
-    stream: TcpStream,
+async fn connection<S, B, IO>(
+    stream: IO,
     peer: SocketAddr,
     service: S,
     header_timeout: Duration,
@@ -149,8 +159,8 @@ async fn connection<S, B>(
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let _ = stream.set_nodelay(true);
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)

@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Address of the router that carries HTTP to apps by Host (`off`: none).
     #[arg(long, env = "BERTH_ROUTER_LISTEN", default_value = "127.0.0.1:8080")]
     pub router_listen: String,
+    /// Address of the router's TLS listener, serving the certificates added
+    /// with `deis certs:add` by SNI (none by default).
+    #[arg(long, env = "BERTH_ROUTER_TLS_LISTEN")]
+    pub router_tls_listen: Option<String>,
     /// Seconds an instance of an app that declares no health check may take
     /// to open its port before it is taken as serving no HTTP at all.
     #[arg(long, env = "BERTH_HEALTH_GRACE", default_value_t = 2)]
@@ -248,6 +252,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("the router cannot listen on {address}"))?,
         ),
     };
+    let router_tls_listener = match &args.router_tls_listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("the router cannot listen for TLS on {address}"))?,
+        ),
+        None => None,
+    };
+    let resolver = Arc::new(berth_router::tls::CertResolver::new());
+    let following_certs = tokio::spawn(berth_router::tls::follow_certs(
+        berth.clone(),
+        resolver.clone(),
+    ));
     let mut reconciler = Reconciler::new(store, runtime, signals);
     if router_listener.is_some() {
         reconciler = reconciler.with_traffic(TrafficControl::new(
@@ -297,23 +314,35 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let stopped = |mut shutdown: watch::Receiver<bool>| async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
-    let routing = router_listener.map(|router_listener| {
+    let route = |router_listener: tokio::net::TcpListener,
+                 tls: Option<berth_router::tls::TlsAcceptor>| {
+        let scheme = if tls.is_some() {
+            berth_router::Scheme::Https
+        } else {
+            berth_router::Scheme::Http
+        };
         let router_addr = router_listener.local_addr().ok();
-        tracing::info!(addr = ?router_addr, domain = %args.domain, "router serving");
+        tracing::info!(addr = ?router_addr, domain = %args.domain, ?scheme, "router serving");
         if let Some(router_addr) = router_addr {
-            println!("router listening on http://{router_addr}");
+            // Tests read the router's addresses from these lines.
+            match scheme {
+                berth_router::Scheme::Http => println!("router listening on http://{router_addr}"),
+                berth_router::Scheme::Https => {
+                    println!("router tls listening on https://{router_addr}")
+                }
+            }
         }
+        let router = router.clone();
         tokio::spawn(listener::serve(
             router_listener,
+            tls,
             move |peer| {
                 let router = router.clone();
                 hyper::service::service_fn(move |request| {
                     let router = router.clone();
                     async move {
                         Ok::<_, std::convert::Infallible>(
-                            router
-                                .handle(request, peer, berth_router::Scheme::Http)
-                                .await,
+                            router.handle(request, peer, scheme).await,
                         )
                     }
                 })
@@ -321,20 +350,32 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             limits,
             stopped(shutdown.clone()),
         ))
-    });
+    };
+    let mut routing: Vec<tokio::task::JoinHandle<()>> = router_listener
+        .map(|l| route(l, None))
+        .into_iter()
+        .collect();
+    if let Some(tls_listener) = router_tls_listener {
+        routing.push(route(
+            tls_listener,
+            Some(berth_router::tls::acceptor(resolver.clone())),
+        ));
+    }
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "berth serving");
     // Tests and scripts read the bound address from this line.
     println!("listening on http://{addr}");
     listener::serve(
         listener,
+        None,
         listener::ApiConnection::maker(app),
         limits,
         stopped(shutdown),
     )
     .await;
-    if let Some(routing) = routing {
+    for routing in routing {
         let _ = routing.await;
     }
+    following_certs.abort();
     housekeeping.abort();
     let _ = stop_tx.send(true);
     let _ = reconciling.await;

@@ -20,11 +20,12 @@ pub use crate::commands::access::{AdminPermsCommand, KeysCommand, PermsCommand};
 pub use crate::commands::apps::AppsCommand;
 use crate::commands::auth::session;
 pub use crate::commands::builds::BuildsCommand;
+pub use crate::commands::certs::CertsCommand;
 pub use crate::commands::config::ConfigCommand;
 pub use crate::commands::domains::DomainsCommand;
 pub use crate::commands::ps::{PsArgs, PsCommand};
 pub use crate::commands::releases::ReleasesCommand;
-use crate::commands::{access, apps, auth, builds, domains, logs, ps, releases, run};
+use crate::commands::{access, apps, auth, builds, certs, domains, logs, ps, releases, run};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -104,6 +105,9 @@ pub enum Command {
     /// Manage your SSH public keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the TLS certificates the router serves
+    #[command(subcommand)]
+    Certs(CertsCommand),
 }
 
 /// Runs one client command. Errors are printed to stderr as `error: <status>: <message>`
@@ -152,6 +156,7 @@ async fn dispatch(command: Command, json: bool) -> Result<ExitCode> {
         Command::Domains(command) => domains::domains(&session()?, command, json).await?,
         Command::Perms(command) => access::perms(&session()?, command, json).await?,
         Command::Keys(command) => access::keys(&session()?, command, json).await?,
+        Command::Certs(command) => certs::certs(&session()?, command, json).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

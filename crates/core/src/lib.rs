@@ -5,6 +5,7 @@ pub mod access;
 pub mod archive;
 pub mod auth;
 pub mod catalog;
+pub mod certs;
 pub mod change;
 pub mod datasets;
 pub mod error;

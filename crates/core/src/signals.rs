@@ -14,6 +14,8 @@ pub struct Signals {
     started: AtomicU64,
     /// Number of the last pass that finished.
     finished: watch::Sender<u64>,
+    /// Bumped after every certificate change, for the TLS listener.
+    certs: watch::Sender<u64>,
 }
 
 impl Default for Signals {
@@ -22,6 +24,7 @@ impl Default for Signals {
             wake: Notify::new(),
             started: AtomicU64::new(0),
             finished: watch::channel(0).0,
+            certs: watch::channel(0).0,
         }
     }
 }
@@ -48,6 +51,17 @@ impl Signals {
     pub async fn pass_after(&self, ticket: u64, timeout: Duration) {
         let mut rx = self.finished.subscribe();
         let _ = tokio::time::timeout(timeout, rx.wait_for(|n| *n > ticket)).await;
+    }
+
+    /// Tells whoever serves TLS that the stored certificates changed.
+    pub fn certs_changed(&self) {
+        self.certs.send_modify(|generation| *generation += 1);
+    }
+
+    /// Wakes (`changed()`) after each certificate change from now on; the
+    /// holder reloads with [`crate::service::Berth::serving_certs`].
+    pub fn watch_certs(&self) -> watch::Receiver<u64> {
+        self.certs.subscribe()
     }
 
     pub(crate) fn pass_started(&self) -> u64 {

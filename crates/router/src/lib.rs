@@ -4,8 +4,9 @@
 //! the container's address on its tenant network, over pooled keep-alive
 //! connections. It also answers the reconciler's health checks and drains.
 //!
-//! The listener (connections, TLS, timeouts) is the server's; this crate
-//! is what one request meets: [`Router::handle`].
+//! The listener (connections, timeouts) is the server's; this crate is what
+//! one request meets ([`Router::handle`]) and the certificates a TLS
+//! connection is served with, by SNI ([`tls`]).
 
 mod body;
 mod gate;
@@ -13,6 +14,7 @@ mod pages;
 mod pod_gate;
 mod probe;
 mod proxy;
+pub mod tls;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;

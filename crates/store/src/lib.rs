@@ -22,6 +22,7 @@ use berth_core::model::rfc3339 as ts;
 mod access;
 mod apps;
 mod catalog;
+mod certs;
 pub mod datasets;
 mod events;
 mod identity;

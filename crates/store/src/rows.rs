@@ -369,6 +369,32 @@ pub(crate) fn domain(row: &SqliteRow) -> StoreResult<Domain> {
     })
 }
 
+/// A `certs` row with its user's name as `owner`.
+pub(crate) fn certificate(row: &SqliteRow) -> StoreResult<Certificate> {
+    let r = Columns::of("certs", row);
+    Ok(Certificate {
+        common_name: r.get("common_name")?,
+        owner: r.get("owner")?,
+        san: r.json("san")?,
+        expires: r.ts("expires")?,
+        created: r.ts("created")?,
+    })
+}
+
+/// A `certs` row as the TLS listener loads it: names, chain and key.
+pub(crate) fn serving_cert(row: &SqliteRow) -> StoreResult<ServingCert> {
+    let r = Columns::of("certs", row);
+    let common_name: String = r.get("common_name")?;
+    let san: Vec<String> = r.json("san")?;
+    let mut names = vec![common_name.clone()];
+    names.extend(san.into_iter().filter(|n| *n != common_name));
+    Ok(ServingCert {
+        names,
+        chain_pem: r.get("certificate")?,
+        key_pem: r.get("key")?,
+    })
+}
+
 /// An `ssh_keys` row with its user's name as `owner`.
 pub(crate) fn ssh_key(row: &SqliteRow) -> StoreResult<SshKey> {
     let r = Columns::of("ssh_keys", row);

@@ -3,6 +3,7 @@
 mod apps;
 mod auth;
 mod builds;
+mod certs;
 mod config;
 mod containers;
 mod domains;
@@ -106,6 +107,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/perms/{username}", delete(perms::remove_admin))
         .route("/users", get(users::list_users))
+        .route("/certs", get(certs::list_certs).post(certs::add_cert))
+        .route(
+            "/certs/{common_name}",
+            get(certs::cert).delete(certs::remove_cert),
+        )
         .route("/keys", get(keys::list_keys).post(keys::add_key))
         .route("/keys/{id}", delete(keys::remove_key))
         .fallback(common::error::not_found)

@@ -81,6 +81,15 @@ pub fn key(k: &SshKey) -> Value {
     })
 }
 
+/// A certificate as Deis v1 showed it (its chain and key are write-only),
+/// plus the DNS names it carries.
+pub fn certificate(c: &Certificate) -> Value {
+    json!({
+        "common_name": c.common_name, "owner": c.owner, "expires": rfc3339(c.expires), "san": c.san,
+        "created": rfc3339(c.created), "updated": rfc3339(c.created),
+    })
+}
+
 pub fn user(u: &User) -> Value {
     json!({
         "id": u.id, "username": u.username, "email": u.email,

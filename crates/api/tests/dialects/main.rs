@@ -3,6 +3,7 @@
 //! pins one dialect's success envelopes and its 4xx shapes.
 
 mod app;
+mod certs;
 mod deis;
 mod images;
 mod limits;

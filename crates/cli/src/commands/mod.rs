@@ -6,6 +6,7 @@ pub mod access;
 pub mod apps;
 pub mod auth;
 pub mod builds;
+pub mod certs;
 pub mod config;
 pub mod domains;
 pub mod logs;

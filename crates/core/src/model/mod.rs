@@ -397,6 +397,39 @@ pub struct SshKey {
     pub created: Timestamp,
 }
 
+/// A TLS certificate a user added, as every API shows it: its private key
+/// is not part of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// The host name it is served for (unique), by default the subject's.
+    pub common_name: String,
+    pub owner: String,
+    /// The DNS names of its subject-alternative-name extension.
+    pub san: Vec<String>,
+    /// Its `notAfter`.
+    pub expires: Timestamp,
+    pub created: Timestamp,
+}
+
+/// A certificate chain and its private key, for the server's own TLS
+/// listener; no API answers with it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServingCert {
+    /// The host names it answers for: its common name first, then its SANs.
+    pub names: Vec<String>,
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for ServingCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keeps the private key out of every log line.
+        f.debug_struct("ServingCert")
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Access level a grant gives on an object; the owner is `Admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {

@@ -176,13 +176,14 @@ impl Berth {
     }
 
     /// Deletes the account, its tokens, its apps (whose containers the
-    /// reconciler removes) and its data sets.
+    /// reconciler removes), its TLS certificates and its data sets.
     pub async fn cancel_account(&self, actor: &User) -> CoreResult<()> {
         let apps = self.store.delete_user(actor.id).await?;
         self.discard_user_datasets(actor);
         if !apps.is_empty() {
             self.signals.wake();
         }
+        self.signals.certs_changed();
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use thiserror::Error;
 mod access;
 mod apps;
 mod catalog;
+mod certs;
 mod events;
 mod identity;
 mod instances;
@@ -19,6 +20,7 @@ mod templates;
 pub use access::AccessStore;
 pub use apps::AppStore;
 pub use catalog::CatalogStore;
+pub use certs::CertStore;
 pub use events::EventStore;
 pub use identity::IdentityStore;
 pub use instances::InstanceStore;
@@ -31,8 +33,8 @@ pub use templates::TemplateStore;
 /// concrete store or a generic one (calls through `dyn Store` need none).
 pub mod prelude {
     pub use super::{
-        AccessStore, AppStore, CatalogStore, EventStore, IdentityStore, InstanceStore, JobStore,
-        ReleaseStore, RunStore, Store, TemplateStore,
+        AccessStore, AppStore, CatalogStore, CertStore, EventStore, IdentityStore, InstanceStore,
+        JobStore, ReleaseStore, RunStore, Store, TemplateStore,
     };
 }
 
@@ -86,6 +88,7 @@ pub trait Store:
     + CatalogStore
     + JobStore
     + TemplateStore
+    + CertStore
     + Send
     + Sync
 {
