@@ -68,6 +68,7 @@ impl Launch {
         let mut server = Server {
             url: String::new(),
             router_url: String::new(),
+            router_tls_url: String::new(),
             data_dir: self.data_dir(),
             server_id: String::new(),
             launch: self,
@@ -85,6 +86,8 @@ pub struct Server {
     pub url: String,
     /// Where its router listens (`--router-listen 127.0.0.1:0`); a relaunch changes it.
     pub router_url: String,
+    /// Where its router serves TLS, when launched with `--router-tls-listen`.
+    pub router_tls_url: String,
     pub data_dir: PathBuf,
     /// The id the server scopes its containers with (label `berth.server`).
     pub server_id: String,
@@ -213,6 +216,7 @@ impl Server {
         self.server_id = id.trim().to_string();
         self.url = url;
         self.router_url = router_url;
+        self.router_tls_url = router_tls_url;
         self.child = Some(child);
         self.stdout = Some(lines);
         Ok(())
@@ -225,17 +229,19 @@ impl Drop for Server {
     }
 }
 
-/// The API's and the router's addresses, from the lines the server prints
-/// (the router's first; none when it runs without one).
+/// The API's and the router's addresses (plain and TLS), from the lines the
+/// server prints (the router's first; empty when it runs without one).
 async fn listening_urls(
     lines: &mut Lines<BufReader<ChildStdout>>,
-) -> Result<(String, String), String> {
-    let mut router = String::new();
+) -> Result<(String, String, String), String> {
+    let (mut router, mut router_tls) = (String::new(), String::new());
     while let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? {
         if let Some(url) = line.strip_prefix("router listening on ") {
             router = url.trim().to_string();
+        } else if let Some(url) = line.strip_prefix("router tls listening on ") {
+            router_tls = url.trim().to_string();
         } else if let Some(url) = line.strip_prefix("listening on ") {
-            return Ok((url.trim().to_string(), router));
+            return Ok((url.trim().to_string(), router, router_tls));
         }
     }
     Err("`berth serve` exited before it listened".into())

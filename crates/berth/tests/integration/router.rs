@@ -291,3 +291,60 @@ async fn a_pod_with_tapis_auth_lets_in_only_signed_in_users() {
     let body: Value = serde_json::from_str(&answer.expect("the pod never answered")).unwrap();
     assert_eq!(body["headers"]["x-tapis-username"], username.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_is_served_by_sni_with_the_certificate_a_user_added() {
+    let server = Server::start_with_env(&[("BERTH_ROUTER_TLS_LISTEN", "127.0.0.1:0")]).await;
+    let (api, _) = Api::sign_up(&server.url, &unique_username("tls")).await;
+    let app = api.create_app("secure").await;
+    let host = format!("{app}.berth.local");
+    deploy_demo(&api, &app).await;
+    until_status(&server, &host, 200).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj"])
+        .arg(format!("/CN={host}"))
+        .arg("-addext")
+        .arg(format!("subjectAltName=DNS:{host}"))
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    api.post(
+        "/v1/certs",
+        &json!({"certificate": std::fs::read_to_string(&cert).unwrap(),
+                "key": std::fs::read_to_string(&key).unwrap()}),
+    )
+    .await
+    .status_is(201);
+
+    let port = server.router_tls_url.rsplit(':').next().unwrap().to_string();
+    let mut last = String::new();
+    for _ in 0..50 {
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "5", "--cacert"])
+            .arg(&cert)
+            .arg("--resolve")
+            .arg(format!("{host}:{port}:127.0.0.1"))
+            .arg(format!("https://{host}:{port}/"))
+            .output()
+            .expect("curl runs");
+        last = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.status.success() {
+            let body: Value = serde_json::from_str(&last).unwrap();
+            assert_eq!(body["headers"]["x-forwarded-proto"], "https");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("https://{host} never answered with the added certificate: {last}");
+}
