@@ -1,17 +1,20 @@
 //! The HTTP listener: accepts connections up to a cap, gives each one a
-//! deadline for reading request headers, tells handlers the client's
+//! deadline for reading request headers and each request one for reading
+//! its body, tells handlers the client's
 //! address, and on shutdown stops accepting, lets answers in flight finish
 //! for a grace period, then closes whatever is still open (follow streams
 //! never finish on their own).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -27,6 +30,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// How long a client may take to send a request's body, from the end of its headers.
+    pub body_timeout: Duration,
     /// How long answers in flight may take once shutdown begins.
     pub shutdown_grace: Duration,
 }
@@ -71,7 +76,7 @@ pub async fn serve<S>(
             stream,
             peer,
             app.clone(),
-            limits.header_timeout,
+            limits,
             stop.clone(),
             slot,
         ));
@@ -96,7 +101,7 @@ async fn connection<S>(
     stream: TcpStream,
     peer: SocketAddr,
     app: S,
-    header_timeout: Duration,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) where
@@ -105,13 +110,14 @@ async fn connection<S>(
 {
     let _ = stream.set_nodelay(true);
     let service = tower::service_fn(move |req: hyper::Request<Incoming>| {
-        let mut req = req.map(axum::body::Body::new);
+        let body_timeout = limits.body_timeout;
+        let mut req = req.map(|body| axum::body::Body::new(TimedBody::new(body, body_timeout)));
         req.extensions_mut().insert(ConnectInfo(peer));
         app.clone().oneshot(req)
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
+        .header_read_timeout(limits.header_timeout)
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
         .with_upgrades();
     tokio::pin!(conn);
@@ -125,5 +131,65 @@ async fn connection<S>(
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
+    }
+}
+
+/// A request body that fails once its deadline passes, so a client that
+/// sent its headers and then trickles (or withholds) the body is cut off.
+struct TimedBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+}
+
+impl TimedBody {
+    fn new(inner: Incoming, timeout: Duration) -> Self {
+        TimedBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            timeout,
+        }
+    }
+}
+
+/// The error a body past its deadline ends with.
+#[derive(Debug)]
+struct BodyTimedOut(Duration);
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the request body did not arrive within {} s",
+            self.0.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+impl hyper::body::Body for TimedBody {
+    type Data = hyper::body::Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(BodyTimedOut(self.timeout).into()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }

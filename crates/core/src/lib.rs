@@ -15,6 +15,7 @@ pub mod model;
 pub mod output_tail;
 pub mod plan;
 pub mod pods;
+pub mod quota;
 pub mod reconciler;
 pub mod rules;
 pub mod runtime;
