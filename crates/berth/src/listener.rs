@@ -1,18 +1,21 @@
 //! The HTTP listener, for the API and the router alike: accepts connections
-//! up to a cap, gives each one a deadline for reading request headers, makes
-//! each connection's service knowing the client's address, and on shutdown
-//! stops accepting, lets answers in flight finish for a grace period, then
-//! closes whatever is still open (follow streams never finish on their own).
+//! up to a cap, gives each one a deadline for reading request headers (and
+//! the API's requests one for reading their bodies), makes each connection's
+//! service knowing the client's address, and on shutdown stops accepting,
+//! lets answers in flight finish for a grace period, then closes whatever is
+//! still open (follow streams never finish on their own).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use berth_router::tls::TlsAcceptor;
-use hyper::body::{Body, Incoming};
+use hyper::body::{Body, Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -28,6 +31,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// How long a client may take to send a request's body, from the end of its headers.
+    pub body_timeout: Duration,
     /// How long answers in flight may take once shutdown begins.
     pub shutdown_grace: Duration,
 }
@@ -38,17 +43,20 @@ pub struct Limits {
 pub struct ApiConnection<A> {
     app: A,
     peer: SocketAddr,
+    body_timeout: Duration,
 }
 
 impl<A> ApiConnection<A> {
-    /// The maker [`serve`] takes: one service per client address.
-    pub fn maker(app: A) -> impl Fn(SocketAddr) -> Self
+    /// The maker [`serve`] takes: one service per client address, whose
+    /// requests must arrive whole within `body_timeout`.
+    pub fn maker(app: A, body_timeout: Duration) -> impl Fn(SocketAddr) -> Self
     where
         A: Clone,
     {
         move |peer| ApiConnection {
             app: app.clone(),
             peer,
+            body_timeout,
         }
     }
 }
@@ -63,7 +71,8 @@ where
     type Future = tower::util::Oneshot<A, Request>;
 
     fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
-        let mut req = req.map(axum::body::Body::new);
+        let body_timeout = self.body_timeout;
+        let mut req = req.map(|body| axum::body::Body::new(TimedBody::new(body, body_timeout)));
         req.extensions_mut().insert(ConnectInfo(self.peer));
         self.app.clone().oneshot(req)
     }
@@ -177,5 +186,65 @@ async fn connection<S, B, IO>(
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
+    }
+}
+
+/// A request body that fails once its deadline passes, so a client that
+/// sent its headers and then trickles (or withholds) the body is cut off.
+struct TimedBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+}
+
+impl TimedBody {
+    fn new(inner: Incoming, timeout: Duration) -> Self {
+        TimedBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            timeout,
+        }
+    }
+}
+
+/// The error a body past its deadline ends with.
+#[derive(Debug)]
+struct BodyTimedOut(Duration);
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the request body did not arrive within {} s",
+            self.0.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+impl hyper::body::Body for TimedBody {
+    type Data = hyper::body::Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(BodyTimedOut(self.timeout).into()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }

@@ -79,8 +79,46 @@ pub struct ServeArgs {
     /// Host address published container ports bind to.
     #[arg(long, env = "BERTH_PUBLISH_ADDRESS", default_value = "127.0.0.1")]
     pub publish_address: std::net::IpAddr,
+    /// Seconds an NDS job or a `run` container may run before it is
+    /// stopped and marked failed (0: no limit).
+    #[arg(long, env = "BERTH_MAX_JOB_RUNTIME", default_value_t = 86_400)]
+    pub max_job_runtime: u64,
+    #[command(flatten)]
+    pub quotas: QuotaArgs,
     #[command(flatten)]
     pub server: ServerArgs,
+}
+
+/// How much one user may hold at once; 0 lifts a limit.
+#[derive(Args, Debug, Clone)]
+pub struct QuotaArgs {
+    /// Containers a user's apps, pods and Tutum applications that are on may ask for together.
+    #[arg(long, env = "BERTH_QUOTA_CONTAINERS", default_value_t = 100)]
+    pub quota_containers: u64,
+    /// Unfinished NDS jobs per user.
+    #[arg(long, env = "BERTH_QUOTA_JOBS", default_value_t = 50)]
+    pub quota_jobs: u64,
+    /// Bytes of a user's own NDS data sets together.
+    #[arg(long, env = "BERTH_QUOTA_DATASET_BYTES", default_value_t = 10 << 30)]
+    pub quota_dataset_bytes: u64,
+    /// Image builds a user may have pending or running at once.
+    #[arg(long, env = "BERTH_QUOTA_BUILDS", default_value_t = 2)]
+    pub quota_builds: u64,
+    /// Data-set uploads a user may send at once.
+    #[arg(long, env = "BERTH_QUOTA_UPLOADS", default_value_t = 4)]
+    pub quota_uploads: u64,
+}
+
+impl QuotaArgs {
+    fn quotas(&self) -> berth_core::quota::Quotas {
+        berth_core::quota::Quotas {
+            containers: self.quota_containers,
+            jobs: self.quota_jobs,
+            dataset_bytes: self.quota_dataset_bytes,
+            builds: self.quota_builds,
+            uploads: self.quota_uploads,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -138,6 +176,9 @@ pub struct ServerArgs {
     /// Seconds a client may take to send a request's headers.
     #[arg(long, env = "BERTH_HEADER_TIMEOUT", default_value_t = 30)]
     pub header_timeout: u64,
+    /// Seconds a client may take to send a request's body, once its headers arrived.
+    #[arg(long, env = "BERTH_BODY_TIMEOUT", default_value_t = 60)]
+    pub body_timeout: u64,
     /// Seconds answers in flight may take once shutdown begins.
     #[arg(long, env = "BERTH_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace: u64,
@@ -208,6 +249,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let max_job_runtime =
+        (args.max_job_runtime > 0).then(|| std::time::Duration::from_secs(args.max_job_runtime));
     let settings = Settings {
         jwt_key: secret_key(&args.data_dir)?,
         domain: args.domain.clone(),
@@ -223,6 +266,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .token_ttl_hours
             .map(|h| std::time::Duration::from_secs(h.saturating_mul(3600))),
         public_url: public_url(args.server.public_url.as_deref(), addr),
+        quotas: args.quotas.quotas(),
+        max_job_runtime,
         ..Settings::default()
     };
     // Shared data sets are the folders an administrator places here.
@@ -265,7 +310,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         berth.clone(),
         resolver.clone(),
     ));
-    let mut reconciler = Reconciler::new(store, runtime, signals);
+    let mut reconciler =
+        Reconciler::new(store, runtime, signals).with_max_job_runtime(max_job_runtime);
     if router_listener.is_some() {
         reconciler = reconciler.with_traffic(TrafficControl::new(
             router.clone(),
@@ -304,6 +350,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let limits = listener::Limits {
         max_connections: args.server.max_connections,
         header_timeout: std::time::Duration::from_secs(args.server.header_timeout.max(1)),
+        body_timeout: std::time::Duration::from_secs(args.server.body_timeout.max(1)),
         shutdown_grace: std::time::Duration::from_secs(args.server.shutdown_grace),
     };
     let (shutting_down, shutdown) = watch::channel(false);
@@ -367,7 +414,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     listener::serve(
         listener,
         None,
-        listener::ApiConnection::maker(app),
+        listener::ApiConnection::maker(app, limits.body_timeout),
         limits,
         stopped(shutdown),
     )

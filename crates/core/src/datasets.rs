@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::User;
+use crate::quota::InFlightGuard;
 
 /// Not a data set name: a store may keep users' own data sets under it,
 /// beside the shared ones.
@@ -25,8 +26,95 @@ pub struct Dataset {
 #[derive(Debug, Clone)]
 pub struct DatasetUpload {
     pub file_name: String,
-    pub content: Vec<u8>,
+    /// The file the upload arrived in, at a path [`Datasets::spool`] gave;
+    /// [`Datasets::add`] may move it.
+    pub content: PathBuf,
     pub unpack: bool,
+}
+
+/// An upload arriving, written to disk as it comes (at a path the port's
+/// [`Datasets::spool`] gave) instead of being held in memory, and holding
+/// one of its user's upload slots. Whatever is left of the file when it
+/// is dropped is removed, so an upload cut off leaves nothing behind.
+#[derive(Debug)]
+pub struct DatasetSpool {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+    pending: Vec<u8>,
+    written: u64,
+    _slot: InFlightGuard,
+}
+
+/// How much of an upload is gathered in memory before it is written out.
+const SPOOL_CHUNK: usize = 1 << 20;
+
+impl DatasetSpool {
+    pub(crate) fn create(path: PathBuf, slot: InFlightGuard) -> CoreResult<DatasetSpool> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| CoreError::internal("data set upload", e))?;
+        Ok(DatasetSpool {
+            path,
+            file: Some(file),
+            pending: Vec::new(),
+            written: 0,
+            _slot: slot,
+        })
+    }
+
+    /// Appends `data`; written out off the async workers once a chunk gathered.
+    pub async fn write(&mut self, data: &[u8]) -> CoreResult<()> {
+        self.pending.extend_from_slice(data);
+        if self.pending.len() >= SPOOL_CHUNK {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes out what is gathered.
+    pub(crate) async fn flush(&mut self) -> CoreResult<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| CoreError::Internal("an upload written after it failed".into()))?;
+        let chunk = std::mem::take(&mut self.pending);
+        let (file, chunk) = tokio::task::spawn_blocking(move || {
+            std::io::Write::write_all(&mut file, &chunk).map(|()| (file, chunk))
+        })
+        .await
+        .map_err(|e| CoreError::internal("data set upload", e))?
+        .map_err(|e| CoreError::internal("data set upload", e))?;
+        self.written += chunk.len() as u64;
+        self.pending = chunk;
+        self.pending.clear();
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Bytes received so far.
+    pub fn len(&self) -> u64 {
+        self.written + self.pending.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for DatasetSpool {
+    fn drop(&mut self) {
+        self.file = None;
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +172,12 @@ pub trait Datasets: Send + Sync {
         name: &str,
         upload: &DatasetUpload,
     ) -> CoreResult<DatasetSummary>;
+    /// A path, not taken yet, to write an upload of `owner`'s to while it
+    /// arrives: beside the data sets (so it moves into place without a
+    /// copy) and never listed as one.
+    fn spool(&self, owner: &DatasetOwner) -> CoreResult<PathBuf>;
+    /// The bytes of the files in `owner`'s data sets together.
+    fn used_bytes(&self, owner: &DatasetOwner) -> CoreResult<u64>;
     /// Deletes one of `owner`'s data sets; false when there was none.
     fn remove(&self, owner: &DatasetOwner, name: &str) -> CoreResult<bool>;
     /// Deletes every data set of `owner`'s.

@@ -17,6 +17,7 @@ pub mod networking;
 pub mod output_tail;
 pub mod plan;
 pub mod pods;
+pub mod quota;
 pub mod reconciler;
 pub mod routing;
 pub mod rules;

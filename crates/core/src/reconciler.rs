@@ -11,7 +11,9 @@ use thiserror::Error;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::model::{Build, Config, Instance, InstanceState, TOMBSTONE_KEEP, Timestamp, now};
+use crate::model::{
+    Build, Config, Instance, InstanceState, JobState, TOMBSTONE_KEEP, Timestamp, now,
+};
 use crate::plan::{Action, DesiredApp, Observation, plan_app};
 use crate::rules::restart_backoff_secs;
 use crate::runtime::*;
@@ -71,6 +73,8 @@ pub struct Reconciler {
     /// The router's side; without one (tests of the plan alone) an instance
     /// is ready as soon as it is up.
     traffic: Option<TrafficControl>,
+    /// Job containers (NDS jobs, `run`) running longer are stopped.
+    max_job_runtime: Option<Duration>,
 }
 
 /// An image pull running beside the passes, or one that failed and has not
@@ -89,12 +93,20 @@ impl Reconciler {
             signals,
             pulls: Arc::default(),
             traffic: None,
+            max_job_runtime: None,
         }
     }
 
     /// Routes traffic to the instances this reconciler runs.
     pub fn with_traffic(mut self, traffic: TrafficControl) -> Self {
         self.traffic = Some(traffic);
+        self
+    }
+
+    /// Stops job containers that have run for longer than `limit` and
+    /// marks their jobs failed; `None`: jobs run as long as they like.
+    pub fn with_max_job_runtime(mut self, limit: Option<Duration>) -> Self {
+        self.max_job_runtime = limit;
         self
     }
 
@@ -560,9 +572,11 @@ impl Reconciler {
             let job = c.label(LABEL_JOB).and_then(|s| Uuid::parse_str(s).ok());
             let keep = match job {
                 Some(uuid) => match self.store.get_job(uuid).await {
-                    Ok(Some(j)) => {
-                        j.state == crate::model::JobState::Running || j.keeps_container()
+                    Ok(Some(j)) if self.past_runtime_limit(&j) => {
+                        self.stop_overdue_job(&j, &c.id).await;
+                        j.keeps_container()
                     }
+                    Ok(Some(j)) => j.state == JobState::Running || j.keeps_container(),
                     Ok(None) => false,
                     // Unsure: the next pass decides.
                     Err(_) => true,
@@ -573,6 +587,39 @@ impl Reconciler {
                 let _ = self.runtime.remove(&c.id).await;
             }
         }
+    }
+
+    /// Whether an unfinished job has run for longer than the operator allows.
+    fn past_runtime_limit(&self, job: &crate::model::Job) -> bool {
+        let Some(limit) = self.max_job_runtime else {
+            return false;
+        };
+        matches!(job.state, JobState::Pending | JobState::Running)
+            && (now() - job.created).whole_seconds() >= limit.as_secs() as i64
+    }
+
+    /// Stops the container of a job past the runtime limit and records why.
+    async fn stop_overdue_job(&self, job: &crate::model::Job, container_id: &str) {
+        let limit = self.max_job_runtime.unwrap_or_default().as_secs();
+        if let Err(e) = self.runtime.stop(container_id, STOP_TIMEOUT).await {
+            tracing::warn!(job = %job.uuid, error = %e, "cannot stop a job past the runtime limit");
+            return;
+        }
+        let exit_code = self
+            .runtime
+            .inspect(container_id)
+            .await
+            .ok()
+            .and_then(|c| c.exit_code);
+        let note = format!(
+            "{}\n(stopped: the runtime limit of {limit} s was reached)",
+            job.output
+        );
+        let _ = self
+            .store
+            .finish_job(job.uuid, JobState::Failed, exit_code, note.trim_start())
+            .await;
+        tracing::info!(job = %job.uuid, limit_s = limit, "job stopped at the runtime limit");
     }
 }
 

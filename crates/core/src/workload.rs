@@ -103,6 +103,11 @@ impl Berth {
             rules::slugify(&spec.name)
         };
         let attempts = if spec.exact_id { 1 } else { 50 };
+        let asks = crate::quota::desired_instances(
+            spec.desired == Desired::On,
+            &[(spec.proc_type.clone(), spec.count)].into(),
+        );
+        let _quota = self.hold_containers_quota(actor.id, asks).await?;
         let t = now();
         for attempt in 1..=attempts {
             let id = if attempt == 1 {

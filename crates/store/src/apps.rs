@@ -225,6 +225,18 @@ impl AppStore for SqliteStore {
         .await
     }
 
+    async fn owner_desired_instances(&self, owner_id: i64) -> StoreResult<u64> {
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(counts.value), 0) FROM apps, json_each(apps.structure) AS counts \
+             WHERE apps.owner_id = ? AND apps.desired = 'ON'",
+        )
+        .bind(owner_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+
     async fn apply_change(&self, change: &DesiredChange) -> StoreResult<Option<Release>> {
         let mut tx = self.write_tx().await?;
         let stale = || StoreError::Stale(format!("app {}", change.app_id));

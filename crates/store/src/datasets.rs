@@ -88,11 +88,11 @@ impl Datasets for FolderDatasets {
         let staging = own_root.join(format!(".upload-{}", Uuid::new_v4().simple()));
         std::fs::create_dir(&staging).map_err(io)?;
         let filled = if upload.unpack {
-            unpack_dataset(&upload.content, &staging)
-        } else {
-            std::fs::write(staging.join(&upload.file_name), &upload.content)
-                .map(|()| (1, upload.content.len() as u64))
+            std::fs::File::open(&upload.content)
                 .map_err(io)
+                .and_then(|tar| unpack_dataset(std::io::BufReader::new(tar), &staging))
+        } else {
+            place_file(&upload.content, &staging.join(&upload.file_name)).map_err(io)
         };
         let placed = filled.and_then(|(files, bytes)| {
             std::fs::rename(&staging, &target).map_err(|e| {
@@ -114,6 +114,23 @@ impl Datasets for FolderDatasets {
         placed
     }
 
+    fn spool(&self, owner: &DatasetOwner) -> CoreResult<PathBuf> {
+        let own_root = self.owner_dir(owner);
+        std::fs::create_dir_all(&own_root)
+            .map_err(|e| CoreError::internal("data set storage", e))?;
+        Ok(own_root.join(format!(".upload-{}.part", Uuid::new_v4().simple())))
+    }
+
+    fn used_bytes(&self, owner: &DatasetOwner) -> CoreResult<u64> {
+        let own_root = self.owner_dir(owner);
+        let mut total = 0;
+        for name in dataset_dirs(&own_root)? {
+            total += tree_bytes(&own_root.join(name))
+                .map_err(|e| CoreError::internal("measuring data sets", e))?;
+        }
+        Ok(total)
+    }
+
     fn remove(&self, owner: &DatasetOwner, name: &str) -> CoreResult<bool> {
         let dir = self.owner_dir(owner).join(name);
         match std::fs::symlink_metadata(&dir) {
@@ -131,6 +148,31 @@ impl Datasets for FolderDatasets {
         }
         Ok(())
     }
+}
+
+/// Moves the uploaded file `from` to `to` (copies it when they are on
+/// different disks); returns (files, bytes).
+fn place_file(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
+    let bytes = std::fs::metadata(from)?.len();
+    if std::fs::rename(from, to).is_err() {
+        std::fs::copy(from, to)?;
+    }
+    Ok((1, bytes))
+}
+
+/// The bytes of the files under `dir`, links not followed.
+fn tree_bytes(dir: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += tree_bytes(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
 }
 
 /// Names of the data set folders directly in `dir` (real folders only, not links).
@@ -156,10 +198,10 @@ fn dataset_dirs(dir: &Path) -> CoreResult<Vec<String>> {
 /// Unpacks an uploaded tar into `dest`, which must exist and be empty.
 /// Only plain files and directories with relative, `..`-free paths are
 /// accepted; anything else refuses the whole archive. Returns (files, bytes).
-fn unpack_dataset(tar_bytes: &[u8], dest: &Path) -> CoreResult<(u64, u64)> {
+fn unpack_dataset(tar: impl std::io::Read, dest: &Path) -> CoreResult<(u64, u64)> {
     let invalid = |m: String| CoreError::invalid_field("file", m);
     let io = |e: std::io::Error| CoreError::internal("unpacking the data set", e);
-    let mut archive = tar::Archive::new(tar_bytes);
+    let mut archive = tar::Archive::new(tar);
     let entries = archive
         .entries()
         .map_err(|e| invalid(format!("not a tar archive: {e}")))?;
@@ -248,7 +290,7 @@ mod tests {
             ("a/b.txt", tar::EntryType::Regular, b"hello"),
             ("./c.txt", tar::EntryType::Regular, b"!"),
         ]);
-        assert_eq!(unpack_dataset(&good, dir.path()).unwrap(), (2, 6));
+        assert_eq!(unpack_dataset(good.as_slice(), dir.path()).unwrap(), (2, 6));
         assert_eq!(std::fs::read(dir.path().join("a/b.txt")).unwrap(), b"hello");
         for hostile in [
             tar_of(&[("../evil", tar::EntryType::Regular, b"x")]),
@@ -258,21 +300,29 @@ mod tests {
             tar_of(&[("dev", tar::EntryType::Char, b"")]),
         ] {
             let dest = tempfile::tempdir().unwrap();
-            assert!(unpack_dataset(&hostile, dest.path()).is_err());
+            assert!(unpack_dataset(hostile.as_slice(), dest.path()).is_err());
         }
         assert!(!dir.path().parent().unwrap().join("evil").exists());
         let dest = tempfile::tempdir().unwrap();
-        assert!(unpack_dataset(b"definitely not a tar archive at all", dest.path()).is_err());
+        assert!(unpack_dataset(&b"definitely not a tar archive at all"[..], dest.path()).is_err());
     }
 
     fn owner(name: &str) -> DatasetOwner {
         DatasetOwner::new(name).unwrap()
     }
 
-    fn upload(file_name: &str, content: &[u8]) -> DatasetUpload {
+    /// An upload of `content`, spooled where `sets` spools `owner`'s.
+    fn upload(
+        sets: &FolderDatasets,
+        owner: &DatasetOwner,
+        file_name: &str,
+        content: &[u8],
+    ) -> DatasetUpload {
+        let spool = sets.spool(owner).unwrap();
+        std::fs::write(&spool, content).unwrap();
         DatasetUpload {
             file_name: file_name.into(),
-            content: content.to_vec(),
+            content: spool,
             unpack: false,
         }
     }
@@ -286,11 +336,15 @@ mod tests {
         assert_eq!(sets.host_dir(&ann, "x").unwrap(), None);
 
         let summary = sets
-            .add(&owner("ann"), "x", &upload("a.txt", b"hi"))
+            .add(
+                &owner("ann"),
+                "x",
+                &upload(&sets, &owner("ann"), "a.txt", b"hi"),
+            )
             .unwrap();
         assert_eq!((summary.files, summary.bytes), (1, 2));
         assert!(matches!(
-            sets.add(&owner("ann"), "x", &upload("b.txt", b"")),
+            sets.add(&owner("ann"), "x", &upload(&sets, &owner("ann"), "b.txt", b"")),
             Err(CoreError::Conflict(m)) if m == "data set x already exists"
         ));
         // The users folder is not a shared data set.
@@ -312,7 +366,11 @@ mod tests {
         assert!(!sets.remove(&owner("bob"), "x").unwrap());
         assert!(sets.remove(&owner("ann"), "x").unwrap());
         assert!(!sets.remove(&owner("ann"), "x").unwrap());
-        sets.add(&owner("ann"), "y", &upload("a.txt", b"")).unwrap();
+        assert_eq!(sets.used_bytes(&owner("ann")).unwrap(), 0);
+        let y = upload(&sets, &owner("ann"), "a.txt", b"abc");
+        sets.add(&owner("ann"), "y", &y).unwrap();
+        assert_eq!(sets.used_bytes(&owner("ann")).unwrap(), 3);
+        assert!(!y.content.exists(), "the upload moved into place");
         sets.remove_all(&owner("ann")).unwrap();
         assert!(sets.names(&ann).unwrap().is_empty());
         sets.remove_all(&owner("nobody")).unwrap();

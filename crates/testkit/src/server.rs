@@ -201,7 +201,7 @@ impl Server {
             .ok_or("the server's stdout is not piped")?;
         let mut lines = BufReader::new(stdout).lines();
         let timeout = launch.startup_timeout;
-        let (url, router_url) =
+        let (url, router_url, router_tls_url) =
             match tokio::time::timeout(timeout, listening_urls(&mut lines)).await {
                 Ok(Ok(urls)) => urls,
                 Ok(Err(e)) => return Err(e),

@@ -5,7 +5,6 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use berth_core::CoreError;
-use berth_core::datasets::DatasetUpload;
 use berth_core::service::Berth;
 use serde_json::Value;
 
@@ -61,12 +60,21 @@ pub async fn upload_dataset(
         CoreError::invalid(format!("malformed multipart body: {e}"))
     };
     let (mut name, mut unpack, mut file) = (None, None, None);
-    while let Some(field) = form.next_field().await.map_err(malformed)? {
+    while let Some(mut field) = form.next_field().await.map_err(malformed)? {
         let field_name = field.name().unwrap_or_default().to_string();
-        let file_name = field.file_name().map(str::to_string);
+        if field_name == "file" {
+            // Written to disk as it arrives; a body cut off drops the spool,
+            // which removes what arrived.
+            let file_name = field.file_name().map(str::to_string);
+            let mut spool = s.berth.begin_dataset_upload(&user).await?;
+            while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                spool.write(&chunk).await?;
+            }
+            file = Some((file_name.unwrap_or_default(), spool));
+            continue;
+        }
         let bytes = field.bytes().await.map_err(malformed)?;
         match field_name.as_str() {
-            "file" => file = Some((file_name.unwrap_or_default(), bytes.to_vec())),
             "name" => name = Some(String::from_utf8_lossy(&bytes).trim().to_string()),
             "unpack" => {
                 unpack = Some(crate::common::parse_flag(
@@ -77,7 +85,7 @@ pub async fn upload_dataset(
             _ => {}
         }
     }
-    let (file_name, content) =
+    let (file_name, spool) =
         file.ok_or_else(|| CoreError::invalid_field("file", "this field is required"))?;
     let file_name = file_name
         .rsplit(['/', '\\'])
@@ -91,17 +99,10 @@ pub async fn upload_dataset(
             .unwrap_or(&file_name)
             .to_string()
     });
+    let unpack = unpack.unwrap_or(is_tar);
     let summary = s
         .berth
-        .add_dataset(
-            &user,
-            &name,
-            DatasetUpload {
-                file_name,
-                content,
-                unpack: unpack.unwrap_or(is_tar),
-            },
-        )
+        .add_dataset(&user, &name, file_name, unpack, spool)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -77,7 +77,9 @@ impl TestApp {
             settings,
         ));
         let (stop_reconciler, stopped) = watch::channel(false);
-        tokio::spawn(Arc::new(Reconciler::new(store.clone(), runtime, signals)).run(stopped));
+        let reconciler = Reconciler::new(store.clone(), runtime, signals)
+            .with_max_job_runtime(berth.settings.max_job_runtime);
+        tokio::spawn(Arc::new(reconciler).run(stopped));
         let app = TestApp {
             router: berth_api::router(berth.clone()),
             berth,
@@ -134,6 +136,16 @@ impl TestApp {
         }
     }
 
+    /// The store under the router, for a test to set up state no request makes.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Where this server keeps its files (data sets under `datasets/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     pub fn call(&self, method: Method, path: &str) -> Call<'_> {
         Call {
             app: self,
@@ -183,6 +195,13 @@ impl Call<'_> {
     pub fn raw(mut self, content_type: &str, body: impl Into<String>) -> Self {
         self.request = self.request.header(header::CONTENT_TYPE, content_type);
         self.body = Body::from(body.into());
+        self
+    }
+
+    /// A body sent as it comes, e.g. a stream a test controls.
+    pub fn streamed(mut self, content_type: &str, body: Body) -> Self {
+        self.request = self.request.header(header::CONTENT_TYPE, content_type);
+        self.body = body;
         self
     }
 

@@ -304,7 +304,9 @@ async fn tls_is_served_by_sni_with_the_certificate_a_user_added() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        ])
         .arg(format!("/CN={host}"))
         .arg("-addext")
         .arg(format!("subjectAltName=DNS:{host}"))
@@ -314,7 +316,11 @@ async fn tls_is_served_by_sni_with_the_certificate_a_user_added() {
         .arg(&cert)
         .output()
         .expect("openssl runs");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     api.post(
         "/v1/certs",
         &json!({"certificate": std::fs::read_to_string(&cert).unwrap(),
@@ -323,7 +329,12 @@ async fn tls_is_served_by_sni_with_the_certificate_a_user_added() {
     .await
     .status_is(201);
 
-    let port = server.router_tls_url.rsplit(':').next().unwrap().to_string();
+    let port = server
+        .router_tls_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
     let mut last = String::new();
     for _ in 0..50 {
         let out = std::process::Command::new("curl")

@@ -49,6 +49,46 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_trickles_its_body_is_cut_off() {
+    let server = Server::start_with_env(&[("BERTH_BODY_TIMEOUT", "2")]).await;
+    let mut slow = TcpStream::connect(address(&server)).await.unwrap();
+    slow.write_all(
+        b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    // A byte a second keeps the connection busy but never finishes the body.
+    let trickle = async {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if slow.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(12), trickle)
+        .await
+        .ok();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 4") || answer.is_empty(),
+        "the trickled request got {answer:?}"
+    );
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(1)).await,
+        "a client trickling its body kept its connection"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the body had no deadline"
+    );
+    Api::new(&server.url).get("/healthz").await.status_is(200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn connections_beyond_the_cap_wait_for_a_free_one() {
     let server = Server::start_with_env(&[("BERTH_MAX_CONNECTIONS", "2")]).await;
     let held: Vec<TcpStream> = vec![

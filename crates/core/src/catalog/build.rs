@@ -15,14 +15,15 @@ use uuid::Uuid;
 
 use super::source::{self, Checkout, Workdir};
 use super::validate::validate_text;
-use super::{BuildArgs, TASK_KIND_BUILD, Task, TaskState};
+use super::{BuildArgs, TASK_KIND_BUILD, Task, TaskFilter, TaskState};
 use super::{dockerfile, reach};
 use crate::archive::{LeavesTree, normal_parts};
 use crate::error::{CoreError, CoreResult};
 use crate::image::{self, ImageRef};
 use crate::model::{User, now};
+use crate::quota::Resource;
 use crate::runtime::BuildOptions;
-use crate::service::Berth;
+use crate::service::{Berth, QuotaHold};
 
 /// A build that runs longer than this is stopped and fails.
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
@@ -490,6 +491,8 @@ pub(super) async fn submit(
     berth
         .claim_build_target(actor, &plan.image, &plan.parsed)
         .await?;
+    // Held until the task's row is written: the row is what the next check counts.
+    let quota = hold_builds_quota(berth, actor).await?;
     let t = now();
     let task = Task {
         id: task_id,
@@ -505,9 +508,33 @@ pub(super) async fn submit(
         updated: t,
     };
     berth.store.insert_task(&task).await?;
+    drop(quota);
     let image = plan.image.clone();
     tokio::spawn(run(berth.clone(), plan));
     Ok(BuildSubmission { task, image })
+}
+
+/// Checks the builds quota (pending and running builds of the actor's)
+/// under the actor's quota lock, which the caller holds until the new
+/// task's row is written.
+async fn hold_builds_quota(berth: &Berth, actor: &User) -> CoreResult<QuotaHold> {
+    let quotas = berth.settings.quotas;
+    if quotas.builds == 0 {
+        return Ok(None);
+    }
+    let hold = berth.quota_locks.lock(actor.id).await;
+    let mut used = 0;
+    for state in [TaskState::Pending, TaskState::Running] {
+        let filter = TaskFilter {
+            owner_id: Some(actor.id),
+            state: Some(state),
+            kind: Some(TASK_KIND_BUILD.into()),
+            ..TaskFilter::default()
+        };
+        used += berth.store.list_tasks(&filter, 0, 1).await?.total;
+    }
+    quotas.check(Resource::Builds, u64::try_from(used).unwrap_or(0), 1)?;
+    Ok(Some(hold))
 }
 
 async fn run(berth: Arc<Berth>, plan: Plan) {

@@ -10,6 +10,7 @@ use crate::datasets::*;
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::validate_file_name;
 use crate::model::User;
+use crate::quota::Resource;
 use crate::service::Berth;
 
 fn unknown_dataset(name: &str) -> CoreError {
@@ -85,21 +86,52 @@ impl Berth {
         .await
     }
 
-    /// Stores an upload as the actor's data set `name`; an existing one is a conflict.
+    /// Starts an upload of the actor's: a file on disk it is written to as
+    /// it arrives, counted against the actor's concurrent uploads.
+    pub async fn begin_dataset_upload(&self, actor: &User) -> CoreResult<DatasetSpool> {
+        let slot = self
+            .uploads
+            .enter(&self.settings.quotas, Resource::Uploads, actor.id)?;
+        let owner = DatasetOwner::of(actor)?;
+        let datasets = Arc::clone(&self.datasets);
+        blocking(move || DatasetSpool::create(datasets.spool(&owner)?, slot)).await
+    }
+
+    /// Stores an upload as the actor's data set `name`, if the actor's
+    /// data sets stay within their quota with it; an existing one is a
+    /// conflict. The file it arrived in is gone afterwards either way.
     pub async fn add_dataset(
         &self,
         actor: &User,
         name: &str,
-        upload: DatasetUpload,
+        file_name: String,
+        unpack: bool,
+        mut spool: DatasetSpool,
     ) -> CoreResult<DatasetSummary> {
         validate_dataset_name(name)?;
-        if !upload.unpack {
-            validate_file_name("file", &upload.file_name)?;
+        if !unpack {
+            validate_file_name("file", &file_name)?;
         }
+        spool.flush().await?;
         let owner = DatasetOwner::of(actor)?;
+        // Held until the data set is in place: it is what the next check counts.
+        let _quota = self.quota_locks.lock(actor.id).await;
+        let datasets = Arc::clone(&self.datasets);
+        let measured = owner.clone();
+        let used = blocking(move || datasets.used_bytes(&measured)).await?;
+        // An archive unpacks to no more than its own size.
+        self.settings
+            .quotas
+            .check(Resource::DatasetBytes, used, spool.len())?;
+        let upload = DatasetUpload {
+            file_name,
+            content: spool.path().to_path_buf(),
+            unpack,
+        };
         let datasets = Arc::clone(&self.datasets);
         let name = name.to_string();
         let summary = blocking(move || datasets.add(&owner, &name, &upload)).await?;
+        drop(spool);
         tracing::info!(dataset = %summary.name, by = %actor.username, files = summary.files, "data set uploaded");
         Ok(summary)
     }

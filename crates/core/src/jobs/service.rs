@@ -20,8 +20,9 @@ use crate::catalog::{CatalogStatus, RepoListQuery};
 use crate::error::{CoreError, CoreResult};
 use crate::image;
 use crate::model::{Job, JobState, User, now};
+use crate::quota::Resource;
 use crate::runtime::{BindMount, ContainerInfo, ContainerSpec, FsChange, LABEL_JOB, RuntimeError};
-use crate::service::Berth;
+use crate::service::{Berth, QuotaHold};
 
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_SCRIPT_BYTES: usize = 1 << 20;
@@ -74,6 +75,8 @@ impl Berth {
         };
         self.require_image(actor, &image).await?;
         self.purge_expired_script_jobs().await;
+        // Held until the job's row is written: the row is what the next check counts.
+        let quota = self.hold_jobs_quota(actor).await?;
 
         let job = ScriptJob {
             job: Job {
@@ -99,6 +102,7 @@ impl Berth {
         // The row comes first: a container whose job row is missing is an
         // orphan the reconciler removes.
         self.store.insert_script_job(&job).await?;
+        drop(quota);
         let spec = ContainerSpec {
             name: format!("berth_job_{}", job.job.uuid.simple()),
             image: image.clone(),
@@ -131,6 +135,36 @@ impl Berth {
         tracing::info!(job = %job.job.uuid, by = %actor.username, %image, "script job started");
         self.note_image_used(&image).await;
         Ok(self.observe(job).await?.job)
+    }
+
+    /// Checks the jobs quota under the actor's quota lock, which the caller
+    /// holds until the new job's row is written. When the rows decide it,
+    /// the jobs they record as unfinished are looked at on the engine
+    /// first: one may have ended since anybody asked.
+    async fn hold_jobs_quota(&self, actor: &User) -> CoreResult<QuotaHold> {
+        let quotas = self.settings.quotas;
+        if quotas.jobs == 0 {
+            return Ok(None);
+        }
+        let hold = self.quota_locks.lock(actor.id).await;
+        let unfinished: Vec<ScriptJob> = self
+            .store
+            .list_script_jobs(actor.id)
+            .await?
+            .into_iter()
+            .filter(|j| !is_final(j.job.state))
+            .collect();
+        let mut used = unfinished.len() as u64;
+        if quotas.check(Resource::Jobs, used, 1).is_err() {
+            used = 0;
+            for job in unfinished {
+                if !is_final(self.observe(job).await?.job.job.state) {
+                    used += 1;
+                }
+            }
+        }
+        quotas.check(Resource::Jobs, used, 1)?;
+        Ok(Some(hold))
     }
 
     /// Create, copy the script in, record the container, start; a failure

@@ -63,6 +63,7 @@ impl Berth {
         let mut current = app.clone();
         for _ in 0..CHANGE_ATTEMPTS {
             let change = compute(current.clone()).await?;
+            let _quota = self.hold_quota_for_change(&current, &change).await?;
             match self.store.apply_change(&change).await {
                 Ok(release) => {
                     // Taken after the write and before the wake, so the pass

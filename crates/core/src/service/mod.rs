@@ -7,6 +7,7 @@ mod apps;
 mod changes;
 mod identity;
 mod logs;
+mod quotas;
 mod releases;
 mod run;
 mod scale;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use crate::auth::{LoginLimits, PasswordGate, Registration};
 use crate::datasets::Datasets;
 use crate::model::*;
+use crate::quota::{InFlight, OwnerLocks, Quotas};
 use crate::runtime::Runtime;
 use crate::signals::Signals;
 use crate::spec::ContainerLimits;
@@ -25,6 +27,7 @@ use crate::store::Store;
 pub use changes::Applied;
 pub use identity::ensure_admin;
 pub use logs::{LogEntry, LogSource};
+pub(crate) use quotas::QuotaHold;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -54,6 +57,11 @@ pub struct Settings {
     /// The base URL clients reach this server at (`scheme://host[:port]`),
     /// for the links answers carry.
     pub public_url: String,
+    /// How much one user may hold at once.
+    pub quotas: Quotas,
+    /// How long an NDS job or a `run` container may run before it is
+    /// stopped; `None`: as long as it likes.
+    pub max_job_runtime: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -72,6 +80,8 @@ impl Default for Settings {
             token_ttl: None,
             login_limits: LoginLimits::default(),
             public_url: "http://localhost".into(),
+            quotas: Quotas::default(),
+            max_job_runtime: Some(Duration::from_secs(24 * 3600)),
         }
     }
 }
@@ -90,6 +100,10 @@ pub struct Berth {
     pub(crate) passwords: PasswordGate,
     /// Tapis pod login codes waiting to be redeemed on the pod's host.
     pub(crate) pod_auth_codes: crate::pods::PodAuthCodes,
+    /// Held while a quota is checked and the write it allows is made.
+    pub(crate) quota_locks: OwnerLocks,
+    /// Data-set uploads arriving now, per user.
+    pub(crate) uploads: InFlight,
     /// The last health probe and when it was taken.
     health: tokio::sync::Mutex<Option<(std::time::Instant, Result<String, String>)>>,
 }
@@ -114,6 +128,8 @@ impl Berth {
             signals,
             passwords: PasswordGate::new(settings.login_limits),
             pod_auth_codes: Default::default(),
+            quota_locks: OwnerLocks::default(),
+            uploads: InFlight::default(),
             settings,
             health: tokio::sync::Mutex::new(None),
         }

@@ -56,7 +56,11 @@ impl Berth {
             owner: Some(app.owner_id),
             ..ContainerSpec::default()
         };
-        let result = self.run_container(&spec, self.settings.run_timeout).await;
+        let timeout = match self.settings.max_job_runtime {
+            Some(limit) => limit.min(self.settings.run_timeout),
+            None => self.settings.run_timeout,
+        };
+        let result = self.run_container(&spec, timeout).await;
         let (state, code, output) = match &result {
             Ok(r) => (
                 if r.exit_code == 0 {

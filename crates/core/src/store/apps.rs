@@ -33,6 +33,9 @@ pub trait AppStore: Send + Sync {
     /// objects (`app:<uuid>`, as [`crate::service::app_object`] names them).
     async fn expire_apps(&self, now: Timestamp) -> StoreResult<Vec<String>>;
     async fn set_app_error(&self, id: &str, error: Option<&str>) -> StoreResult<()>;
+    /// The instances the owner's apps that are on ask for together: the
+    /// sum of their process counts (what the containers quota counts).
+    async fn owner_desired_instances(&self, owner_id: i64) -> StoreResult<u64>;
     /// Writes every part of the change, its new release (as the app's next
     /// version) and its events in one transaction; fails with
     /// [`super::StoreError::Stale`] and writes nothing when a guard does not
