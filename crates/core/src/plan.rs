@@ -123,6 +123,25 @@ pub struct Observation {
     pub address: Option<String>,
 }
 
+impl Observation {
+    /// The row as an error with `message`, its next try after the backoff
+    /// its crash count earns.
+    pub fn error(row: &Instance, message: String, now: Timestamp) -> Self {
+        Observation {
+            instance: row.uuid,
+            state: InstanceState::Error,
+            exit_code: None,
+            message: Some(message),
+            engine_id: row.engine_id.clone(),
+            node: row.node.clone(),
+            restarts: row.restarts.saturating_add(1),
+            next_restart: Some(now + Duration::seconds(restart_backoff_secs(row.restarts) as i64)),
+            ports: row.ports.clone(),
+            address: row.address.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub observations: Vec<Observation>,

@@ -15,7 +15,6 @@ use crate::model::{
     Build, Config, Instance, InstanceState, JobState, TOMBSTONE_KEEP, Timestamp, now,
 };
 use crate::plan::{Action, DesiredApp, Observation, plan_app};
-use crate::rules::restart_backoff_secs;
 use crate::runtime::*;
 use crate::signals::Signals;
 use crate::spec::instance_spec;
@@ -467,20 +466,7 @@ impl Reconciler {
         row: &Instance,
         error: ReconcileError,
     ) -> Result<(), ReconcileError> {
-        let obs = Observation {
-            instance: row.uuid,
-            state: InstanceState::Error,
-            exit_code: None,
-            message: Some(error.to_string()),
-            engine_id: row.engine_id.clone(),
-            node: row.node.clone(),
-            restarts: row.restarts.saturating_add(1),
-            next_restart: Some(
-                now() + time::Duration::seconds(restart_backoff_secs(row.restarts) as i64),
-            ),
-            ports: row.ports.clone(),
-            address: row.address.clone(),
-        };
+        let obs = Observation::error(row, error.to_string(), now());
         self.store.observe_instance(&obs).await?;
         Err(error)
     }

@@ -17,7 +17,6 @@ use crate::pods::pod_meta;
 use crate::routing::{
     HealthCheck, RouteAuth, RouteSource, Traffic, app_port, build_table, serves_traffic,
 };
-use crate::rules::restart_backoff_secs;
 use crate::signals::Signals;
 use crate::store::Store;
 
@@ -227,22 +226,8 @@ impl Probe {
             window.as_secs()
         );
         tracing::warn!(instance = %self.row.uuid, "{message}");
-        let row = &self.row;
         let _ = store
-            .observe_instance(&Observation {
-                instance: row.uuid,
-                state: InstanceState::Error,
-                exit_code: None,
-                message: Some(message),
-                engine_id: row.engine_id.clone(),
-                node: row.node.clone(),
-                restarts: row.restarts.saturating_add(1),
-                next_restart: Some(
-                    now() + time::Duration::seconds(restart_backoff_secs(row.restarts) as i64),
-                ),
-                ports: row.ports.clone(),
-                address: row.address.clone(),
-            })
+            .observe_instance(&Observation::error(&self.row, message, now()))
             .await;
     }
 }

@@ -212,13 +212,7 @@ impl AppStore for SqliteStore {
             let r = Columns::of("apps", row);
             Ok(AppTraffic {
                 app: rows::app(row)?,
-                config: ConfigValues {
-                    values: r.json("vals")?,
-                    memory: r.json("memory")?,
-                    cpu: r.json("cpu")?,
-                    tags: r.json("tags")?,
-                    policy: r.json("policy")?,
-                },
+                config: rows::config_values(&r)?,
                 domains: r.json("domains")?,
             })
         })

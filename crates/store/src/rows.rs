@@ -260,14 +260,19 @@ pub(crate) fn config(row: &SqliteRow) -> StoreResult<Config> {
         uuid: r.uuid("uuid")?,
         app_id: r.get("app_id")?,
         owner: r.get("owner")?,
-        values: ConfigValues {
-            values: r.json("vals")?,
-            memory: r.json("memory")?,
-            cpu: r.json("cpu")?,
-            tags: r.json("tags")?,
-            policy: r.json("policy")?,
-        },
+        values: config_values(&r)?,
         created: r.ts("created")?,
+    })
+}
+
+/// A config's values from its columns (`vals`, `memory`, `cpu`, `tags`, `policy`).
+pub(crate) fn config_values(r: &Columns<'_>) -> StoreResult<ConfigValues> {
+    Ok(ConfigValues {
+        values: r.json("vals")?,
+        memory: r.json("memory")?,
+        cpu: r.json("cpu")?,
+        tags: r.json("tags")?,
+        policy: r.json("policy")?,
     })
 }
 
