@@ -33,6 +33,9 @@ apt_install() {
   command -v dockerd >/dev/null || missing+=(docker.io)
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
     missing+=(busybox-static)
+  # The TLS tests make certificates with openssl and speak SNI with curl.
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v curl >/dev/null || missing+=(curl)
   ((${#missing[@]})) || return 0
   say "installing ${missing[*]} (apt)"
   apt-get update -q
