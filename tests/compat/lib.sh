@@ -69,7 +69,7 @@ start_server() {
   URL=
   local i
   for ((i = 0; i < 600; i++)); do
-    URL=$(grep -om1 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^listening on //')
+    URL=$(grep -om1 '^listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^listening on //')
     [[ -n $URL ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
