@@ -163,8 +163,8 @@ impl RouteTable {
         self.routes.is_empty()
     }
 
-    pub fn hosts(&self) -> impl Iterator<Item = &str> {
-        self.routes.keys().map(String::as_str)
+    pub fn routes(&self) -> impl Iterator<Item = &Arc<Route>> {
+        self.routes.values()
     }
 }
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::model::{AppKind, AppTraffic, Desired, Instance, InstanceState, now};
-use crate::networking::{PodEndpoint, pod_endpoints};
+use crate::networking::PodEndpoint;
 use crate::plan::Observation;
-use crate::pods::pod_meta;
+use crate::pods::app_endpoints;
 use crate::routing::{
     HealthCheck, RouteAuth, RouteSource, Traffic, app_port, build_table, serves_traffic,
 };
@@ -100,10 +100,7 @@ impl TrafficControl {
     fn source(&self, traffic: &AppTraffic) -> RouteSource {
         let app = &traffic.app;
         let hosts = match app.kind {
-            AppKind::Pod => pod_hosts(
-                &app.id,
-                pod_endpoints(&app.id, &pod_meta(app).derived.networking, &self.domain),
-            ),
+            AppKind::Pod => pod_hosts(&app.id, app_endpoints(app, &self.domain)),
             AppKind::App => {
                 let port = app_port(&traffic.config);
                 std::iter::once(format!("{}.{}", app.id, self.domain))

@@ -114,8 +114,7 @@ impl Router {
 impl Traffic for Router {
     fn publish(&self, table: RouteTable) {
         let live: HashSet<Uuid> = table
-            .hosts()
-            .filter_map(|h| table.lookup(h))
+            .routes()
             .flat_map(|r| r.backends.iter().map(|b| b.instance))
             .collect();
         *self.table.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
@@ -146,6 +145,6 @@ impl Traffic for Router {
     }
 
     async fn probe(&self, addr: SocketAddr, check: &HealthCheck) -> bool {
-        probe::check(addr, check).await
+        self.check(addr, check).await
     }
 }

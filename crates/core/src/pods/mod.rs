@@ -19,7 +19,9 @@ pub use crate::networking;
 mod service;
 mod traffic;
 
-pub use traffic::{PodAuthCodes, PodAuthGrant, SESSION_TTL, TrafficDenied, TrafficUser};
+pub use traffic::{
+    PodAuthCodes, PodAuthGrant, SESSION_TTL, TrafficDenied, TrafficUser, app_endpoints,
+};
 
 pub const POD_PROC_TYPE: &str = "pod";
 pub const DEFAULT_TIME_TO_STOP: i64 = 43_200;

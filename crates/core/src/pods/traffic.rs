@@ -170,14 +170,16 @@ fn bare_host(host: &str) -> String {
     host.to_ascii_lowercase()
 }
 
+/// Every endpoint of a pod as it runs (after the template merge), its hosts
+/// under `domain`.
+pub fn app_endpoints(app: &App, domain: &str) -> Vec<PodEndpoint> {
+    pod_endpoints(&app.id, &pod_meta(app).derived.networking, domain)
+}
+
 impl Berth {
     /// Every endpoint of a pod as it runs (after the template merge).
     pub fn endpoints_of(&self, app: &App) -> Vec<PodEndpoint> {
-        pod_endpoints(
-            &app.id,
-            &pod_meta(app).derived.networking,
-            &self.settings.domain,
-        )
+        app_endpoints(app, &self.settings.domain)
     }
 
     /// The pod and its endpoint `name`, seen by no one in particular (the
