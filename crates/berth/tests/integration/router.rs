@@ -142,6 +142,50 @@ async fn routes_by_host_and_domain_to_every_ready_instance() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_tutum_application_serves_http_at_its_web_public_dns() {
+    let server = Server::start().await;
+    let (api, _) = Api::sign_up(&server.url, &unique_username("tutum")).await;
+    // Tutum creates and deploys at once; the port with outer_port null is
+    // the one HTTP reaches.
+    let reply = api
+        .post(
+            "/api/v1/application/",
+            &json!({"image_tag": demo_image(), "name": "tweb", "target_num_containers": 2,
+                    "container_ports": [{"protocol": "tcp", "inner_port": 8000}]}),
+        )
+        .await;
+    assert!([201, 202].contains(&reply.status), "{}", reply.text);
+    let uuid = reply.body["uuid"].as_str().unwrap().to_string();
+    let dns = reply.body["web_public_dns"].as_str().unwrap().to_string();
+    assert!(dns.ends_with(".berth.local"), "{dns}");
+    let body: Value = serde_json::from_str(&until_status(&server, &dns, 200).await).unwrap();
+    assert_eq!(body["headers"]["host"], dns.as_str());
+    let mut instances = BTreeSet::new();
+    for _ in 0..10 {
+        let (status, text) = through(&server, &dns, "/").await;
+        assert_eq!(status, 200, "{text}");
+        let body: Value = serde_json::from_str(&text).unwrap();
+        instances.insert(body["instance"].as_str().unwrap().to_string());
+    }
+    assert_eq!(instances.len(), 2, "{instances:?}");
+
+    // Each container also publishes the port on the tenant-safety address.
+    let containers = api
+        .get(&format!("/api/v1/container/?application__uuid={uuid}"))
+        .await;
+    let containers = containers.body["objects"].as_array().unwrap();
+    assert_eq!(containers.len(), 2, "{containers:?}");
+    for container in containers {
+        let ports = container["container_ports"].as_array().unwrap();
+        let port = ports.iter().find(|p| p["inner_port"] == 8000);
+        assert!(
+            port.is_some_and(|p| p["outer_port"].as_u64().is_some()),
+            "{container}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_instance_that_does_not_answer_gives_502() {
     let server = Server::start().await;
     let (api, _) = Api::sign_up(&server.url, &unique_username("router")).await;

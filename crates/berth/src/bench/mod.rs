@@ -39,11 +39,21 @@ pub struct BenchArgs {
     /// Keep the temporary directory (server data and log) instead of removing it.
     #[arg(long)]
     pub keep: bool,
+    /// Keep-alive connections of the HTTP load (router, nginx, direct).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub connections: u32,
+    /// Seconds each HTTP load is timed, after one second of warm-up.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub load_seconds: u32,
 }
 
 macro_rules! progress {
     ($($arg:tt)*) => { eprintln!("bench: {}", format_args!($($arg)*)) };
 }
+
+// After the macro, which they use.
+mod load;
+mod router;
 
 pub async fn run(args: BenchArgs) -> Result<()> {
     ensure_engine_ready().await?;
@@ -83,6 +93,8 @@ async fn bench_with_server(
 }
 
 async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Result<Vec<Row>> {
+    // First, while this process has allocated little else.
+    let router_memory = router::router_memory_row()?;
     let pid = server.pid().context("the server is not running")?;
     let idle_rss = rss_bytes(pid)?;
     progress!(
@@ -99,9 +111,15 @@ async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Resu
     let scale = measure_scale(&api, docker, args.runs).await?;
     let listing = measure_listing(&api, args.apps).await?;
     let final_rss = rss_bytes(pid)?;
+    let shape = router::LoadShape {
+        connections: args.connections as usize,
+        warmup: Duration::from_secs(1),
+        duration: Duration::from_secs(args.load_seconds.into()),
+    };
+    let http = router::measure_http(&api, server, shape).await?;
     let runs = args.runs;
     let apps = args.apps;
-    Ok(vec![
+    let mut rows = vec![
         Row::versus_docker(
             format!("app create → first instance up (median of {runs})"),
             create,
@@ -135,8 +153,15 @@ async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Resu
             idle_rss,
             Some(IDLE_RSS_MAX_BYTES),
         ),
-        Row::memory("server RSS, after the run", final_rss, None),
-    ])
+        Row::memory(
+            &format!("server RSS, after {apps} apps and the rows above"),
+            final_rss,
+            None,
+        ),
+    ];
+    rows.extend(http);
+    rows.push(router_memory);
+    Ok(rows)
 }
 
 // ------------------------------------------------------------ measurements
@@ -459,7 +484,9 @@ impl WorkDir {
 struct Row {
     measurement: String,
     berth: String,
-    docker: String,
+    /// The same measurement on what Berth is compared with: the docker CLI
+    /// for engine rows, nginx for HTTP rows.
+    baseline: String,
     ratio: String,
     target: String,
     ok: Option<bool>,
@@ -473,7 +500,7 @@ impl Row {
         Row {
             measurement,
             berth: fmt_duration(v.berth),
-            docker: fmt_duration(v.docker),
+            baseline: fmt_duration(v.docker),
             ratio: format!("{ratio:.2}×"),
             target: format!("≤ {max_ratio}× docker"),
             ok: Some(ratio <= max_ratio),
@@ -489,8 +516,27 @@ impl Row {
         Row {
             measurement,
             berth,
-            docker: NONE.into(),
+            baseline: NONE.into(),
             ratio: NONE.into(),
+            target,
+            ok,
+        }
+    }
+
+    /// A row whose cells are already formatted.
+    fn versus(
+        measurement: String,
+        berth: String,
+        baseline: String,
+        ratio: String,
+        target: String,
+        ok: Option<bool>,
+    ) -> Row {
+        Row {
+            measurement,
+            berth,
+            baseline,
+            ratio,
             target,
             ok,
         }
@@ -515,7 +561,7 @@ impl Row {
         [
             &self.measurement,
             &self.berth,
-            &self.docker,
+            &self.baseline,
             &self.ratio,
             &self.target,
             ok,
@@ -524,7 +570,7 @@ impl Row {
 }
 
 fn render_table(rows: &[Row]) -> String {
-    let header = ["measurement", "berth", "docker", "ratio", "target", "ok?"];
+    let header = ["measurement", "berth", "baseline", "ratio", "target", "ok?"];
     let mut widths = header.map(|h| h.chars().count());
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row.cells()) {
