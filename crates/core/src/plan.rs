@@ -31,6 +31,12 @@ pub struct DesiredApp {
     pub error: Option<String>,
     pub restart: RestartPolicy,
     pub autodestroy: AutoDestroy,
+    /// The current release declares a health check: a call that waits for
+    /// the app waits for it to pass. Without one, a new instance that is up
+    /// is enough for the answer (the router still waits for its port), and
+    /// only a rollout, which stops an old instance once its successor is
+    /// ready, waits for readiness.
+    pub health_checked: bool,
 }
 
 impl DesiredApp {
@@ -488,7 +494,8 @@ pub fn convergence(app: &DesiredApp, rows: &[Instance]) -> Convergence {
             return Convergence::Failed(format!("{}.{}: {why}", row.proc_type, row.num));
         }
         let settled = if running && !row.stopped {
-            (row.state == InstanceState::Up && row.ready) || row.state == InstanceState::Crashed
+            (row.state == InstanceState::Up && (row.ready || !app.health_checked))
+                || row.state == InstanceState::Crashed
         } else {
             !matches!(row.state, InstanceState::Up | InstanceState::Starting)
         };
@@ -597,6 +604,7 @@ mod tests {
             error: None,
             restart: RestartPolicy::Always,
             autodestroy: AutoDestroy::Off,
+            health_checked: false,
         }
     }
 
@@ -934,15 +942,23 @@ mod tests {
 
     #[test]
     fn convergence_rules() {
-        let a = app(&[("web", 2)], 2);
+        let a = DesiredApp {
+            health_checked: true,
+            ..app(&[("web", 2)], 2)
+        };
         let mut rows = vec![
             row("web", 1, 2, InstanceState::Up),
             row("web", 2, 2, InstanceState::Created),
         ];
         assert_eq!(convergence(&a, &rows), Convergence::Pending);
         rows[1].state = InstanceState::Crashed;
-        // Up is not enough: its health check has not passed yet.
+        // Up is not enough: its declared health check has not passed yet.
         assert_eq!(convergence(&a, &rows), Convergence::Pending);
+        // Without a declared check, up is enough for the answer.
+        assert_eq!(
+            convergence(&app(&[("web", 2)], 2), &rows),
+            Convergence::Converged
+        );
         rows[0].ready = true;
         assert_eq!(convergence(&a, &rows), Convergence::Converged);
         rows[1].state = InstanceState::Error;
@@ -970,6 +986,7 @@ mod phase_tests {
             error: None,
             restart: RestartPolicy::Always,
             autodestroy: AutoDestroy::Off,
+            health_checked: false,
         }
     }
 

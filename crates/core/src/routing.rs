@@ -88,6 +88,12 @@ impl HealthCheck {
     }
 }
 
+/// Whether an app declared a health check (any `HEALTHCHECK_*` setting):
+/// then failing it is an error, and a deploy waits for it to pass.
+pub fn declares_health_check(values: &BTreeMap<String, String>) -> bool {
+    values.keys().any(|k| k.starts_with("HEALTHCHECK_"))
+}
+
 /// Who may pass a route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteAuth {

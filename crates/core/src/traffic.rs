@@ -15,7 +15,8 @@ use crate::networking::PodEndpoint;
 use crate::plan::Observation;
 use crate::pods::app_endpoints;
 use crate::routing::{
-    HealthCheck, RouteAuth, RouteSource, Traffic, app_port, build_table, serves_traffic,
+    HealthCheck, RouteAuth, RouteSource, Traffic, app_port, build_table, declares_health_check,
+    serves_traffic,
 };
 use crate::signals::Signals;
 use crate::store::Store;
@@ -145,11 +146,7 @@ impl TrafficControl {
         {
             return;
         }
-        let declared = app
-            .config
-            .values
-            .keys()
-            .any(|k| k.starts_with("HEALTHCHECK_"));
+        let declared = declares_health_check(&app.config.values);
         let check = HealthCheck::from_config(&app.config.values);
         let probe = Probe {
             row: row.clone(),

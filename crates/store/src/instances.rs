@@ -13,7 +13,7 @@ use crate::rows::{self, Columns};
 use crate::{SqliteStore, db_err, execute, json, ts};
 
 /// Each app with its current release's run policy; read by [`rows::desired_app`].
-const DESIRED_QUERY: &str = "SELECT a.id, a.owner_id, a.desired, a.structure, a.release, a.error, c.policy, \
+const DESIRED_QUERY: &str = "SELECT a.id, a.owner_id, a.desired, a.structure, a.release, a.error, c.policy, c.vals, \
      (r.build IS NOT NULL) AS runnable FROM apps a \
      LEFT JOIN releases r ON r.app_id = a.id AND r.version = a.release \
      LEFT JOIN configs c ON c.uuid = r.config";

@@ -6,6 +6,7 @@
 //! standing in for what was stored. A NULL in a nullable column is not such
 //! a failure; it reads as `None` (or, where the comment says so, empty).
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 
 use berth_core::image::ImageRef;
@@ -15,6 +16,7 @@ use berth_core::model::catalog::{
 };
 use berth_core::model::*;
 use berth_core::plan::DesiredApp;
+use berth_core::routing::declares_health_check;
 use berth_core::store::{StoreError, StoreResult};
 use berth_core::templates::{Template, TemplateTag};
 use serde::de::DeserializeOwned;
@@ -296,9 +298,9 @@ pub(crate) fn release(row: &SqliteRow) -> StoreResult<Release> {
 /// run policy, which is absent while the app has no release config.
 pub(crate) fn desired_app(row: &SqliteRow) -> StoreResult<DesiredApp> {
     let apps = Columns::of("apps", row);
-    let policy: RunPolicy = Columns::of("configs", row)
-        .opt_json("policy")?
-        .unwrap_or_default();
+    let config = Columns::of("configs", row);
+    let policy: RunPolicy = config.opt_json("policy")?.unwrap_or_default();
+    let values: BTreeMap<String, String> = config.opt_json("vals")?.unwrap_or_default();
     let runnable: i64 = apps.get("runnable")?;
     Ok(DesiredApp {
         app_id: apps.get("id")?,
@@ -310,6 +312,7 @@ pub(crate) fn desired_app(row: &SqliteRow) -> StoreResult<DesiredApp> {
         error: apps.get("error")?,
         restart: policy.restart,
         autodestroy: policy.autodestroy,
+        health_checked: declares_health_check(&values),
     })
 }
 

@@ -192,7 +192,9 @@ pub fn router_memory_row() -> Result<Row> {
     let after = rss_bytes(pid)?;
     drop(router);
     Ok(Row::berth_only(
-        format!("router memory, {ROUTES_FOR_MEMORY} routes × 2 instances (lookup {per_lookup:.1?})"),
+        format!(
+            "router memory, {ROUTES_FOR_MEMORY} routes × 2 instances (lookup {per_lookup:.1?})"
+        ),
         super::megabytes(after.saturating_sub(before)),
         None,
     ))
@@ -306,7 +308,11 @@ impl Nginx {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
-        let nginx = Nginx { child, addr, dir: dir.clone() };
+        let nginx = Nginx {
+            child,
+            addr,
+            dir: dir.clone(),
+        };
         let deadline = Instant::now() + NGINX_START_TIMEOUT;
         while tokio::net::TcpStream::connect(addr).await.is_err() {
             if Instant::now() > deadline {
