@@ -699,6 +699,8 @@ assert_eq 1 "$(jget "d['meta']['total_count']")" "meta.total_count counts the fi
 api GET "/api/v1/application/$CUUID/"
 assert_eq '[]' "$(jget "[k for k in ['uuid','unique_name','name','state','image_name','container_size','current_num_containers','deployed_datetime','web_public_dns','target_num_containers','resource_uri','container_envvars','containers','container_ports','run_command','entrypoint','autorestart','autoreplace','autodestroy'] if k not in d]")" \
   "the detail has every field the clients read"
+assert_matches "$(jget "d['containers'][0]")" "^/api/v1/container/[0-9a-f-]{36}/\$" "containers are /api/v1/container/<uuid>/ URIs"
+assert_matches "$(jget "d['started_datetime']")" "$DATE_RE" "started_datetime has the Tutum date format"
 TAG_URI=$(jget "d['image_tag']")
 api GET "$TAG_URI"
 assert_code 200 "the image_tag link $TAG_URI resolves -> 200"
@@ -715,8 +717,6 @@ assert_eq "Human Readable|human-readable" "$(jget "d['name'] + '|' + d['unique_n
   "the given name is kept as name; unique_name is its slug"
 api DELETE "/api/v1/application/$HUUID/"
 assert_code 202 "DELETE the human-readable app -> 202"
-assert_matches "$(jget "d['containers'][0]")" "^/api/v1/container/[0-9a-f-]{36}/\$" "containers are /api/v1/container/<uuid>/ URIs"
-assert_matches "$(jget "d['started_datetime']")" "$DATE_RE" "started_datetime has the Tutum date format"
 api PATCH "/api/v1/application/$CUUID/" '{"target_num_containers": 2}'
 assert_code 202 "PATCH target_num_containers -> 202"
 assert_eq 2 "$(jget "d['target_num_containers']")" "the PATCH answer has the new target"
