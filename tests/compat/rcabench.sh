@@ -240,8 +240,33 @@ def search(**kw):
 found = step("search by keyword (200)", lambda: search(keyword="algo"))
 check("keyword matches a substring of the name",
       found is not None and [c.name for c in found.data.items] == ["algo-a"], found)
-check("name is an exact match",
-      [c.name for c in search(name="bench-b").data.items] == ["bench-b"])
+check("name matches a part of the name, as AegisLab's like",
+      [c.name for c in search(name="ench-").data.items] == ["bench-b"])
+named = search(name="algo")
+check("applied_filters shows name like",
+      [(f.var_field, f.operator) for f in named.data.applied_filters]
+      == [("name", FilterOperator.Like)], named.data.applied_filters)
+check("image matches a part of a version's image",
+      [c.name for c in search(image="opspai/detector").data.items] == ["algo-a"])
+check("image does not match a version's tag",
+      search(image="detector:v2").data.items == [])
+check("tag matches a version's whole tag",
+      [c.name for c in search(tag="v2").data.items] == ["algo-a"]
+      and search(tag="v").data.items == [])
+check("command matches a part of a version's command",
+      [c.name for c in search(command="fast").data.items] == ["algo-a"]
+      and search(command="no-such-command").data.items == [])
+check("image, tag and command hold for one version",
+      search(image="busybox", tag="v2").data.items == []
+      and [c.name for c in search(image="busybox", tag="latest", command="sleep").data.items]
+      == ["algo-a"])
+check("project_id is accepted",
+      [c.name for c in search(name="bench", project_id=1).data.items] == ["bench-b"])
+code, body = raw("POST", "/api/v2/containers/search", token,
+                 {"name": "pedestal", "group_by": ["type"]})
+check("group_by is accepted; the answer has no groups",
+      code == 200 and [c["name"] for c in body["data"]["items"]] == ["pedestal-c"]
+      and "groups" not in body["data"], body)
 check("no match gives empty items", search(keyword="no-such-thing").data.items == [])
 typed = search(filters=[SearchFilter(field="type", operator=FilterOperator.Equal, value="2")])
 check("filter type eq 2 finds the pedestal", [c.name for c in typed.data.items] == ["pedestal-c"],

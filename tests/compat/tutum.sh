@@ -291,15 +291,26 @@ DETAIL="docker port: $(docker port "$C1" 2>&1)" check "port 80/tcp is published 
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P1/tutum-probe-1")
 assert_eq 404 "$code" "busybox httpd answers on the published port (404 for a missing file)"
 
-# How the CLI's table shows a short uuid: tabulate prints one that reads as a
-# number in exponent form (e.g. 5442e957) as a float, which can be "inf".
+# shown_uuid UUID LIST: an ERE for UUID's short form exactly as the CLI's
+# table shows it. Its tabulate reads a column of short uuids such as 51e37432
+# or 12345678 as numbers (and prints inf, or the number) when every one reads
+# so; the column is read here from LIST, the API path the table comes from,
+# and rendered with the CLI's own tabulate.
+SHOWN_UUID_PY='
+import json, sys
+from tabulate import tabulate
+objects = json.load(sys.stdin)["objects"]
+cells = tabulate([[o["uuid"][:8]] for o in objects], tablefmt="plain").split("\n")
+print(cells[[o["uuid"] for o in objects].index(sys.argv[1])].strip())
+'
 shown_uuid() {
-  local short=${1:0:8}
-  if [[ $short =~ ^[0-9]+e[0-9]+$ ]]; then echo '([-+0-9.e]+|inf)'; else echo "$short"; fi
+  local cell
+  cell=$(curl -s -H "Authorization: $ALICE_AUTH" "$URL$2" | "$TPY" -c "$SHOWN_UUID_PY" "$1") || return 1
+  sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$cell"
 }
 
 tutum_ok $A cluster ps
-assert_matches "$OUT" "^$APP +$(shown_uuid "$UUID") +.*Running +busybox:latest +XS \(1\) +.*ago" \
+assert_matches "$OUT" "^$APP +$(shown_uuid "$UUID" /api/v1/application/) +.*Running +busybox:latest +XS \(1\) +.*ago" \
   "cluster ps shows $APP Running, busybox:latest, XS (1), deployed ... ago"
 tutum_ok $A cluster ps -q
 assert_matches "$OUT" "^$UUID\$" "cluster ps -q prints the long uuid"
@@ -322,18 +333,25 @@ assert_matches "$(jget "d['deployed_datetime']" "$OUT")" "$DATE_RE" "deployed_da
 assert_eq "1" "$(jget "len(d['containers'])" "$OUT")" "cluster inspect lists 1 container"
 assert_eq "80 tcp" "$(jget "' '.join(str(p[k]) for p in d['container_ports'] for k in ['inner_port','protocol'])" "$OUT")" \
   "the app's container_ports show 80/tcp (outer ports are per container)"
+# link_variables as the seed example writes them: the container's unique
+# name upper-cased with its dash (TWEB-1_PORT...), and <NAME>_TUTUM_API_URL.
+assert_eq "TWEB-1_PORT TWEB-1_PORT_80_TCP TWEB-1_PORT_80_TCP_ADDR TWEB-1_PORT_80_TCP_PORT TWEB-1_PORT_80_TCP_PROTO TWEB_TUTUM_API_URL" \
+  "$(jget "' '.join(sorted(d['link_variables']))" "$OUT")" "link_variables are named TWEB-1_PORT... and TWEB_TUTUM_API_URL"
+assert_eq "$P1 $URL/api/v1/application/$UUID/" \
+  "$(jget "d['link_variables']['TWEB-1_PORT_80_TCP_PORT'] + ' ' + d['link_variables']['TWEB_TUTUM_API_URL']" "$OUT")" \
+  "link_variables carry the published port and the application's API URL"
 tutum_ok $A cluster inspect "${UUID:0:8}"
 assert_eq "$UUID" "$(jget "d['uuid']" "$OUT")" "cluster inspect SHORT-UUID (?uuid__startswith=) finds the app"
 tutum_ok $A cluster inspect "$UUID"
 assert_eq "$UUID" "$(jget "d['uuid']" "$OUT")" "cluster inspect LONG-UUID (GET detail) finds the app"
 
 # containers of the app
-tutum_ok $A container ps -i $APP
-assert_matches "$OUT" "^$APP-1 +[0-9a-f]{8} +.*Running +busybox:latest +httpd -f -vv -p 80 +XS +.*:$P1->80/tcp" \
-  "container ps -i NAME shows $APP-1 Running with its command, size and port ..:$P1->80/tcp"
 tutum_ok $A container ps -q -i "$UUID"
 CU1=$(last_line "$OUT")
 assert_matches "$CU1" "$UUID_RE" "container ps -q -i LONG-UUID (?application__uuid=) prints the container uuid"
+tutum_ok $A container ps -i $APP
+assert_matches "$OUT" "^$APP-1 +$(shown_uuid "$CU1" "/api/v1/container/?application__unique_name=$APP") +.*Running +busybox:latest +httpd -f -vv -p 80 +XS +.*:$P1->80/tcp" \
+  "container ps -i NAME shows $APP-1 with its short uuid, Running with its command, size and port ..:$P1->80/tcp"
 tutum_ok $A container ps -i "${UUID:0:8}"
 assert_eq 1 "$(grep -c "^$APP-1 " <<<"$OUT")" "container ps -i SHORT-UUID (?application__uuid__startswith=) lists $APP-1 once"
 tutum_ok $A container ps
@@ -472,7 +490,7 @@ assert_code 201 "native: build $NAPP -> 201"
 AUTHH="token $KEY" api POST "/v1/apps/$NAPP/scale" '{"web": 1}'
 assert_code 204 "native: scale $NAPP web=1 -> 204"
 tutum_ok $A cluster ps
-assert_matches "$OUT" "^$NAPP +$(shown_uuid "$NUUID") +.*Running +busybox:latest +" "cluster ps lists the native app Running"
+assert_matches "$OUT" "^$NAPP +$(shown_uuid "$NUUID" /api/v1/application/) +.*Running +busybox:latest +" "cluster ps lists the native app Running"
 tutum_ok $A cluster inspect $NAPP
 assert_eq "$NUUID" "$(jget "d['uuid']" "$OUT")" "cluster inspect shows the native app's uuid"
 tutum_ok $A container ps -i $NAPP
@@ -487,7 +505,7 @@ assert_eq "$UUID" "$(last_line "$OUT")" "cluster terminate prints the uuid (DELE
 eventually "no container of $APP is left" "$WAIT" all_is $APP 0
 eventually "the app is Terminated" "$WAIT" state_is application "$UUID" Terminated
 tutum_ok $A cluster ps
-assert_matches "$OUT" "^$APP +$(shown_uuid "$UUID") +.*Terminated" "cluster ps still lists $APP as Terminated"
+assert_matches "$OUT" "^$APP +$(shown_uuid "$UUID" /api/v1/application/) +.*Terminated" "cluster ps still lists $APP as Terminated"
 tutum_fails 3 $A cluster start $APP
 assert_contains "$OUT" "Status 400" "starting a terminated app -> 400"
 
@@ -656,7 +674,7 @@ assert_eq "Status 400" "$(val start)" "library: start() of a Terminated app rais
 
 # ------------------------------------------- the HTTP dialect with curl ---
 api POST "/api/v1/application/" "{\"image_tag\": \"busybox:latest\", \"name\": \"$CAPP\", \"entrypoint\": \"sleep\", \"run_command\": \"3600\"}"
-assert_code 201 202 "POST /application/ with image_tag -> 201/202"
+assert_code 202 "POST /application/ with image_tag -> 202, as the seed documents"
 CUUID=$(jget "d['uuid']")
 assert_matches "$CUUID" "$UUID_RE" "the create answer has the uuid"
 assert_eq "$CAPP XS 1" "$(jget "'%s %s %s' % (d['unique_name'], d['container_size'], d['target_num_containers'])")" \
@@ -683,6 +701,22 @@ assert_eq '[]' "$(jget "[k for k in ['uuid','unique_name','name','state','image_
   "the detail has every field the clients read"
 assert_matches "$(jget "d['containers'][0]")" "^/api/v1/container/[0-9a-f-]{36}/\$" "containers are /api/v1/container/<uuid>/ URIs"
 assert_matches "$(jget "d['started_datetime']")" "$DATE_RE" "started_datetime has the Tutum date format"
+TAG_URI=$(jget "d['image_tag']")
+api GET "$TAG_URI"
+assert_code 200 "the image_tag link $TAG_URI resolves -> 200"
+assert_eq "busybox:latest latest /api/v1/image/busybox/" "$(jget "' '.join(d[k] for k in ['full_name','name','image'])")" \
+  "the image tag names its full name, tag and image"
+api GET "/api/v1/image/busybox/"
+assert_eq "busybox $TAG_URI" "$(jget "d['name'] + ' ' + ' '.join(d['imagetag_set'])")" "the image lists its tags"
+api GET "/api/v1/image/busybox/tag/no-such-tag/"
+assert_code 404 "an image tag the engine lacks -> 404"
+api POST "/api/v1/application/" '{"image_tag": "busybox:latest", "name": "Human Readable", "target_num_containers": 0}'
+assert_code 202 "POST /application/ with a human-readable name -> 202"
+HUUID=$(jget "d['uuid']")
+assert_eq "Human Readable|human-readable" "$(jget "d['name'] + '|' + d['unique_name']")" \
+  "the given name is kept as name; unique_name is its slug"
+api DELETE "/api/v1/application/$HUUID/"
+assert_code 202 "DELETE the human-readable app -> 202"
 api PATCH "/api/v1/application/$CUUID/" '{"target_num_containers": 2}'
 assert_code 202 "PATCH target_num_containers -> 202"
 assert_eq 2 "$(jget "d['target_num_containers']")" "the PATCH answer has the new target"
@@ -693,6 +727,8 @@ api GET "/api/v1/container/?application__uuid=$CUUID"
 assert_eq "$CAPP-1 $CAPP-2" "$(jget "' '.join(sorted(o['unique_name'] for o in d['objects']))")" \
   "GET /container/?application__uuid= lists $CAPP-1 and $CAPP-2"
 CC2=$(jget "[o['uuid'] for o in d['objects'] if o['unique_name'] == '$CAPP-2'][0]")
+assert_eq "2 $CAPP.berth.local" "$(jget "'%d %s' % (len(d['objects']), ' '.join(sorted(set(o.get('web_public_dns') for o in d['objects']))))")" \
+  "containers carry web_public_dns, their application's"
 api GET "/api/v1/container/$CC2/logs/"
 assert_code 200 "GET /container/<uuid>/logs/ -> 200"
 assert_one_of "$(jget "type(d['logs']).__name__")" "container logs are {\"logs\": \"<string>\"}" str

@@ -488,6 +488,37 @@ impl Berth {
         }
         Ok(out)
     }
+
+    /// The tags of image repository `name` (written as a user writes it:
+    /// `busybox`, `tutum/mysql`, `ghcr.io/org/app`) that the engine has and
+    /// the actor may use, sorted; none for a name that is no image name.
+    pub async fn engine_image_tags(&self, actor: &User, name: &str) -> CoreResult<Vec<String>> {
+        let Ok(wanted) = crate::image::ImageRef::parse(name) else {
+            return Ok(Vec::new());
+        };
+        if crate::image::split_tag(name).1.is_some() || wanted.digest.is_some() {
+            return Ok(Vec::new());
+        }
+        let images = self
+            .runtime
+            .list_images()
+            .await
+            .map_err(CoreError::unavailable)?;
+        let mut tags: Vec<String> = self
+            .usable_images(actor, images)
+            .await?
+            .iter()
+            .filter_map(|image| crate::image::ImageRef::parse(image).ok())
+            .filter(|r| {
+                (&r.registry, &r.namespace, &r.repository)
+                    == (&wanted.registry, &wanted.namespace, &wanted.repository)
+            })
+            .map(|r| r.tag)
+            .collect();
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
 }
 
 /// Turning an app on starts exited instances again whatever their restart

@@ -686,6 +686,82 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn repos_match_on_one_live_version_s_image_tag_and_command() {
+        let (_d, s) = store().await;
+        let ann = s.create_user("ann", "", "h").await.unwrap();
+        let (hello, _) = s
+            .insert_repo(
+                &repo("hello", RepoKind::Algorithm, true, ann.id),
+                Some(&ImageVersion {
+                    command: "/bin/run --fast".into(),
+                    ..version("1.0.0", "acme/hello:1.0.0")
+                }),
+            )
+            .await
+            .unwrap();
+        s.insert_version(&ImageVersion {
+            repo_id: hello.id,
+            ..version("2.0.0", "acme/hello:2.0.0")
+        })
+        .await
+        .unwrap();
+        s.insert_repo(
+            &repo("other", RepoKind::Algorithm, true, ann.id),
+            Some(&version("1.0.0", "ghcr.io/acme/other:latest")),
+        )
+        .await
+        .unwrap();
+        let q = |conditions: Vec<Condition>| RepoQuery {
+            conditions,
+            ..RepoQuery::default()
+        };
+        let found = |c| names(&s, q(c));
+        assert_eq!(
+            found(vec![filter("image", "like", "acme/")]).await,
+            ["other", "hello"]
+        );
+        assert_eq!(
+            found(vec![filter("image", "like", "ghcr.io")]).await,
+            ["other"]
+        );
+        // The image is matched without its tag.
+        assert!(
+            found(vec![filter("image", "like", "1.0.0")])
+                .await
+                .is_empty()
+        );
+        assert_eq!(found(vec![filter("tag", "eq", "2.0.0")]).await, ["hello"]);
+        assert!(found(vec![filter("tag", "eq", "2.0")]).await.is_empty());
+        assert_eq!(
+            found(vec![filter("command", "like", "--fast")]).await,
+            ["hello"]
+        );
+        // Every version condition holds for one and the same version.
+        assert!(
+            found(vec![
+                filter("tag", "eq", "2.0.0"),
+                filter("command", "like", "fast")
+            ])
+            .await
+            .is_empty()
+        );
+        assert_eq!(
+            found(vec![
+                filter("tag", "eq", "1.0.0"),
+                filter("command", "like", "fast")
+            ])
+            .await,
+            ["hello"]
+        );
+        // Deleted versions match nothing.
+        let two = s.versions_by_image_ref("acme/hello:2.0.0").await.unwrap();
+        let mut gone = two[0].clone();
+        gone.status = CatalogStatus::Deleted;
+        s.update_version(&gone).await.unwrap();
+        assert!(found(vec![filter("tag", "eq", "2.0.0")]).await.is_empty());
+    }
+
+    #[tokio::test]
     async fn versions_are_unique_per_repo_and_count_uses() {
         let (_d, s) = store().await;
         let ann = s.create_user("ann", "", "h").await.unwrap();

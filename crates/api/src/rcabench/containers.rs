@@ -152,9 +152,24 @@ fn shortcut_filters(o: &Fields) -> Result<Vec<RawFilter>, CoreError> {
         value: Some(value),
         values: Vec::new(),
     };
+    let like = |field: &str, value: String| RawFilter {
+        operator: "like".into(),
+        ..eq(field, value)
+    };
     let mut out = Vec::new();
     if let Some(t) = o.get("type").filter(|v| !v.is_null()) {
         out.push(eq("type", scalar_text("type", t)?));
+    }
+    // As AegisLab reads them: the image and the command are matched in
+    // part, the tag whole, each over the container's versions.
+    if let Some(image) = o.opt_string("image")? {
+        out.push(like("image", image));
+    }
+    if let Some(tag) = o.opt_string("tag")? {
+        out.push(eq("tag", tag));
+    }
+    if let Some(command) = o.opt_string("command")? {
+        out.push(like("command", command));
     }
     if let Some(status) = o.opt_int("status")? {
         out.push(eq("status", status.to_string()));
@@ -189,8 +204,11 @@ fn shortcut_filters(o: &Fields) -> Result<Vec<RawFilter>, CoreError> {
     Ok(out)
 }
 
-/// `POST /api/v2/containers/search`: keyword (substring of the name), name
-/// (exact), filters and sort over a fixed set of fields, pages.
+/// `POST /api/v2/containers/search`: keyword and name (substrings of the
+/// name), the versions' image, tag and command, filters and sort over a
+/// fixed set of fields, pages. `project_id` and `group_by` are accepted and
+/// change nothing: Berth's catalog is one project, and neither AegisLab nor
+/// its client answers groups for containers.
 pub async fn search_containers(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -210,11 +228,18 @@ pub async fn search_containers(
         "user_id",
         "created_at",
         "updated_at",
+        "image",
+        "tag",
+        "command",
+        "project_id",
+        "group_by",
         // Presentation hints RCABench clients may send; every field is always included.
         "include",
         "include_fields",
         "exclude_fields",
     ])?;
+    o.opt_int("project_id")?;
+    group_by(&o)?;
     let mut filters = shortcut_filters(&o)?;
     filters.extend(search_filters(&o)?);
     let search = RepoSearch {
@@ -231,7 +256,7 @@ pub async fn search_containers(
         applied.push(json!({"field": "name", "operator": "like", "value": k}));
     }
     if let Some(n) = search.name.as_deref().filter(|n| !n.is_empty()) {
-        applied.push(json!({"field": "name", "operator": "eq", "value": n}));
+        applied.push(json!({"field": "name", "operator": "like", "value": n}));
     }
     applied.extend(search.filters.iter().map(views::filter));
     let sort: Vec<RawSort> = if search.sort.is_empty() {
@@ -453,6 +478,15 @@ fn search_filters(o: &Fields) -> Result<Vec<RawFilter>, CoreError> {
             values,
         })
     })
+}
+
+/// `group_by`: a field name or a list of them, checked for shape only.
+fn group_by(o: &Fields) -> Result<(), CoreError> {
+    match o.get("group_by") {
+        None | Some(Value::Null) | Some(Value::String(_)) => Ok(()),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(()),
+        Some(_) => Err(must_be("group_by", "a field name or a list of them")),
+    }
 }
 
 fn search_sort(o: &Fields) -> Result<Vec<RawSort>, CoreError> {

@@ -58,9 +58,14 @@ async fn gone_state(s: &AppState, t: &Tombstone) -> &'static str {
 }
 
 async fn render(s: &AppState, user: &User, found: Found) -> TutumResult<Value> {
-    let domain = &s.berth.settings.domain;
+    let settings = &s.berth.settings;
+    let domain = &settings.domain;
     Ok(match found {
-        Found::Live(app) => views::application(&s.berth.workload(user, *app).await?, domain),
+        Found::Live(app) => views::application(
+            &s.berth.workload(user, *app).await?,
+            domain,
+            &settings.public_url,
+        ),
         Found::Gone(t) => {
             let terminating = gone_state(s, &t).await == "Terminating";
             views::terminated(&t, terminating, domain)
@@ -77,13 +82,14 @@ pub async fn list(
     Caller { user, .. }: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> TutumResult<Json<Value>> {
-    let domain = &s.berth.settings.domain;
+    let settings = &s.berth.settings;
+    let domain = &settings.domain;
     let mut objects: Vec<Value> = s
         .berth
         .workloads(&user)
         .await?
         .iter()
-        .map(|w| views::application(w, domain))
+        .map(|w| views::application(w, domain, &settings.public_url))
         .collect();
     for t in s.berth.recent_tombstones(&user).await? {
         let terminating = gone_state(&s, &t).await == "Terminating";
@@ -261,12 +267,14 @@ pub async fn create(
     config.memory.insert(PROC_TYPE.into(), memory.into());
     config.cpu.insert(PROC_TYPE.into(), cpu);
     apply_config(&body, &mut config, PROC_TYPE)?;
+    // The name is kept as given; the app's id (Tutum's unique_name) is its slug.
+    let name = body
+        .opt_str("name")?
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| views::default_name(&image))
+        .to_string();
     let spec = WorkloadSpec {
-        name: body
-            .opt_str("name")?
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&image)
-            .to_string(),
+        name: name.clone(),
         kind: AppKind::App,
         image,
         command: command_of(&body, "run_command")?.flatten(),
@@ -276,11 +284,12 @@ pub async fn create(
         config,
         desired: Desired::On,
         exact_id: false,
-        meta: serde_json::Value::Null,
+        meta: json!({ views::NAME_KEY: name }),
         stop_at: None,
     };
     let app = s.berth.create_workload(&user, spec).await?;
-    Ok((StatusCode::CREATED, render_live(&s, &user, app).await?))
+    // Tutum creates and deploys asynchronously: 202, as the seed documents.
+    Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
 }
 
 pub async fn detail(

@@ -5,6 +5,7 @@ mod applications;
 mod auth;
 mod containers;
 mod error;
+mod images;
 mod paging;
 mod views;
 
@@ -72,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/application/{uuid}/stop", post(applications::stop))
         .route("/application/{uuid}/redeploy", post(applications::redeploy))
         .route("/application/{uuid}/logs", get(applications::logs))
+        .route("/image/{*name}", get(images::detail))
         .route("/container", get(containers::list))
         .route(
             "/container/{uuid}",

@@ -69,8 +69,55 @@ fn destroy_name(d: AutoDestroy) -> &'static str {
 
 fn image_tag(image: &str) -> String {
     let (repo, tag) = split_tag(image);
-    let tag = tag.unwrap_or(DEFAULT_TAG);
+    tag_uri(repo, tag.unwrap_or(DEFAULT_TAG))
+}
+
+pub fn image_uri(repo: &str) -> String {
+    format!("/api/v1/image/{repo}/")
+}
+
+pub fn tag_uri(repo: &str, tag: &str) -> String {
     format!("/api/v1/image/{repo}/tag/{tag}/")
+}
+
+/// Where an application's `meta` keeps the human-readable name it was given.
+pub const NAME_KEY: &str = "tutum_name";
+
+/// The human-readable name: the one given at creation, else the id.
+fn display_name(app: &App) -> &str {
+    app.meta
+        .get(NAME_KEY)
+        .and_then(Value::as_str)
+        .unwrap_or(&app.id)
+}
+
+/// The name an application gets when none is given: its image's
+/// repository, without namespace or tag (`tutum/mysql:latest` → `mysql`).
+pub fn default_name(image: &str) -> &str {
+    let (repo, _) = split_tag(image);
+    repo.rsplit('/').next().unwrap_or(repo)
+}
+
+/// A repository and its tags the engine has, as a Tutum image.
+pub fn image(repo: &str, tags: &[String]) -> Value {
+    json!({
+        "name": repo,
+        "description": "",
+        "is_private_image": false,
+        "starred": false,
+        "imagetag_set": tags.iter().map(|t| tag_uri(repo, t)).collect::<Vec<_>>(),
+        "resource_uri": image_uri(repo),
+    })
+}
+
+/// One tag of a repository the engine has, as a Tutum image tag.
+pub fn tag(repo: &str, tag: &str) -> Value {
+    json!({
+        "name": tag,
+        "full_name": format!("{repo}:{tag}"),
+        "image": image_uri(repo),
+        "resource_uri": tag_uri(repo, tag),
+    })
 }
 
 /// The config as environment variables. Tutum views carry no caller
@@ -126,7 +173,7 @@ fn definition(
         .unwrap_or_default();
     let policy = &config.values.policy;
     let mut m = Map::new();
-    m.insert("name".into(), json!(app.id));
+    m.insert("name".into(), json!(display_name(app)));
     m.insert("image_name".into(), json!(image));
     m.insert("image_tag".into(), json!(image_tag(&image)));
     m.insert("run_command".into(), json!(command));
@@ -185,6 +232,10 @@ pub fn container(
         ),
         ("container_ports".into(), json!(ports)),
         ("public_dns".into(), json!(public_dns)),
+        (
+            "web_public_dns".into(),
+            json!(format!("{}.{domain}", w_app.id)),
+        ),
         ("deployed_datetime".into(), json!(date(i.created))),
         (
             "started_datetime".into(),
@@ -211,9 +262,10 @@ fn exit_message(code: i64) -> String {
     }
 }
 
-/// `NAME_PORT_80_TCP` and friends, as Tutum linked containers saw them.
+/// `NAME-1_PORT_80_TCP` and friends, as Tutum linked containers saw them:
+/// the container's unique name upper-cased, its `-` kept.
 fn link_variables(unique: &str, host: &str, ports: &[PublishedPort]) -> Map<String, Value> {
-    let prefix = unique.to_ascii_uppercase().replace('-', "_");
+    let prefix = unique.to_ascii_uppercase();
     let mut vars = Map::new();
     for p in ports {
         let Some(outer) = p.outer else { continue };
@@ -229,7 +281,9 @@ fn link_variables(unique: &str, host: &str, ports: &[PublishedPort]) -> Map<Stri
     vars
 }
 
-pub fn application(w: &Workload, domain: &str) -> Value {
+/// An application; `public_url` is the server's base URL, for the
+/// `<NAME>_TUTUM_API_URL` link variable.
+pub fn application(w: &Workload, domain: &str, public_url: &str) -> Value {
     let proc_type = w.proc_type();
     let mut m = definition(&w.app, w.build.as_ref(), &w.config, &proc_type);
     let live: Vec<&Instance> = w
@@ -255,6 +309,14 @@ pub fn application(w: &Workload, domain: &str) -> Value {
             &i.ports,
         ));
     }
+    links.insert(
+        format!("{}_TUTUM_API_URL", w.app.id.to_ascii_uppercase()),
+        json!(format!(
+            "{}{}",
+            public_url.trim_end_matches('/'),
+            app_uri(&w.app.uuid)
+        )),
+    );
     let state = app_state(w.phase);
     m.extend([
         ("uuid".into(), json!(w.app.uuid)),
@@ -399,6 +461,36 @@ mod tests {
             image_tag("reg:5000/x"),
             "/api/v1/image/reg:5000/x/tag/latest/"
         );
+    }
+
+    #[test]
+    fn default_names_drop_namespace_and_tag() {
+        assert_eq!(default_name("tutum/mysql:latest"), "mysql");
+        assert_eq!(default_name("busybox"), "busybox");
+        assert_eq!(default_name("reg:5000/team/app:1"), "app");
+    }
+
+    #[test]
+    fn link_variables_keep_the_dash_of_the_unique_name() {
+        let ports = [PublishedPort {
+            inner: 3306,
+            outer: Some(49230),
+            protocol: "tcp".into(),
+        }];
+        let vars = link_variables("mysql-1", "mysql-1.example.com", &ports);
+        let keys: Vec<&str> = vars.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "MYSQL-1_PORT",
+                "MYSQL-1_PORT_3306_TCP",
+                "MYSQL-1_PORT_3306_TCP_ADDR",
+                "MYSQL-1_PORT_3306_TCP_PORT",
+                "MYSQL-1_PORT_3306_TCP_PROTO",
+            ]
+        );
+        assert_eq!(vars["MYSQL-1_PORT"], "tcp://mysql-1.example.com:49230");
+        assert_eq!(vars["MYSQL-1_PORT_3306_TCP_PORT"], "49230");
     }
 
     #[test]

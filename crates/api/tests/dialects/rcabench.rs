@@ -165,3 +165,113 @@ async fn a_wrong_method_is_405_in_the_envelope() {
         );
     assert_eq!(reply.header("allow"), Some("GET,HEAD,POST"));
 }
+
+/// The names of the containers a search finds, as it answers them.
+async fn searched(app: &TestApp, token: &str, request: Value) -> (Vec<String>, Value) {
+    let reply = app
+        .call(Method::POST, "/api/v2/containers/search")
+        .auth("Bearer", token)
+        .json(&request)
+        .send()
+        .await
+        .status_is(StatusCode::OK);
+    let data = &reply.body["data"];
+    let names = data["items"]
+        .as_array()
+        .expect("a list of items")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    (names, data["applied_filters"].clone())
+}
+
+#[tokio::test]
+async fn search_reads_the_container_request_fields_as_aegislab_does() {
+    let app = TestApp::start().await;
+    let alice = app.sign_up("alice").await;
+    for (name, image, command) in [
+        (
+            "rca-detector",
+            "acme/detector:1.0.0",
+            "python run.py --fast",
+        ),
+        ("trace-bench", "ghcr.io/acme/bench:2.1.0", "/bin/bench"),
+    ] {
+        app.call(Method::POST, "/api/v2/containers")
+            .auth("Bearer", &alice)
+            .json(&json!({"name": name, "type": 0, "version": {
+                "name": "1.0.0", "image_ref": image, "command": command}}))
+            .send()
+            .await
+            .status_is(StatusCode::CREATED);
+    }
+    // `name` matches a part of the name (AegisLab: like).
+    let (names, applied) = searched(&app, &alice, json!({"name": "detect"})).await;
+    assert_eq!(names, ["rca-detector"]);
+    assert_eq!(
+        applied,
+        json!([{"field": "name", "operator": "like", "value": "detect"}])
+    );
+    // `image` matches a part of a version's image, without its tag.
+    let (names, applied) = searched(&app, &alice, json!({"image": "acme/"})).await;
+    assert_eq!(names, ["trace-bench", "rca-detector"]);
+    assert_eq!(
+        applied,
+        json!([{"field": "image", "operator": "like", "value": "acme/"}])
+    );
+    let (names, _) = searched(&app, &alice, json!({"image": "ghcr.io/acme/bench"})).await;
+    assert_eq!(names, ["trace-bench"]);
+    // `tag` matches a version's whole tag.
+    let (names, applied) = searched(&app, &alice, json!({"tag": "2.1.0"})).await;
+    assert_eq!(names, ["trace-bench"]);
+    assert_eq!(
+        applied,
+        json!([{"field": "tag", "operator": "eq", "value": "2.1.0"}])
+    );
+    let (names, _) = searched(&app, &alice, json!({"tag": "2.1"})).await;
+    assert!(names.is_empty());
+    // `command` matches a part of a version's command.
+    let (names, _) = searched(&app, &alice, json!({"command": "run.py"})).await;
+    assert_eq!(names, ["rca-detector"]);
+    // The fields combine, over one and the same version.
+    let (names, _) = searched(
+        &app,
+        &alice,
+        json!({"image": "detector", "tag": "2.1.0", "command": "run"}),
+    )
+    .await;
+    assert!(names.is_empty());
+    // The version fields are filter fields too.
+    let (names, _) = searched(
+        &app,
+        &alice,
+        json!({"filters": [{"field": "tag", "operator": "in", "values": ["1.0.0", "9.9.9"]}]}),
+    )
+    .await;
+    assert_eq!(names, ["rca-detector"]);
+    // `project_id` and `group_by` are accepted; neither narrows nor groups.
+    let (names, applied) = searched(
+        &app,
+        &alice,
+        json!({"project_id": 7, "group_by": ["type"], "keyword": "e"}),
+    )
+    .await;
+    assert_eq!(names, ["trace-bench", "rca-detector"]);
+    assert_eq!(
+        applied,
+        json!([{"field": "name", "operator": "like", "value": "e"}])
+    );
+    for bad in [
+        json!({"project_id": "seven"}),
+        json!({"group_by": 3}),
+        json!({"tag": 1}),
+        json!({"sort": [{"field": "image", "direction": "asc"}]}),
+    ] {
+        app.call(Method::POST, "/api/v2/containers/search")
+            .auth("Bearer", &alice)
+            .json(&bad)
+            .send()
+            .await
+            .status_is(StatusCode::BAD_REQUEST);
+    }
+}

@@ -18,7 +18,8 @@ fn application_shape(name: &str, live: Value) -> Value {
         "container_envvars": [], "container_ports": [], "container_size": "XS",
         "deployed_datetime": "<string>", "destroyed_datetime": null, "entrypoint": "",
         "image_name": IMAGE, "image_tag": "/api/v1/image/busybox/tag/latest/",
-        "link_variables": {}, "linked_from_application": [], "linked_to_application": [],
+        "link_variables": {format!("{}_TUTUM_API_URL", name.to_uppercase()): "<string>"},
+        "linked_from_application": [], "linked_to_application": [],
         "name": name, "resource_uri": "<string>", "roles": [], "run_command": "",
         "sequential_deployment": false, "stopped_datetime": null,
         "target_num_containers": 1, "unique_name": name, "uuid": "<uuid>",
@@ -38,7 +39,7 @@ async fn create_web(app: &TestApp, key: &str) -> String {
         .send()
         .await
         .is(
-            StatusCode::CREATED,
+            StatusCode::ACCEPTED,
             application_shape(
                 "web",
                 json!({"containers": "<any>", "current_num_containers": "<any>",
@@ -196,4 +197,119 @@ async fn a_wrong_method_is_405_with_no_body() {
         .await
         .status_is(StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(reply.text, "");
+}
+
+#[tokio::test]
+async fn keeps_the_given_name_and_links_as_tutum_wrote_them() {
+    let app = TestApp::start().await;
+    let key = api_key("alice", &app.sign_up("alice").await);
+    let created = app
+        .call(Method::POST, "/api/v1/application/")
+        .auth("ApiKey", &key)
+        .json(&json!({"image_tag": "/api/v1/image/busybox/tag/latest/", "name": "My Web App"}))
+        .send()
+        .await
+        .status_is(StatusCode::ACCEPTED);
+    let uuid = created.body["uuid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(created.body["name"], "My Web App");
+    assert_eq!(created.body["unique_name"], "my-web-app");
+    assert_eq!(
+        created.body["link_variables"]["MY-WEB-APP_TUTUM_API_URL"],
+        json!(format!("http://localhost/api/v1/application/{uuid}/"))
+    );
+    // Without a name, the name is the image's, without its tag.
+    let unnamed = app
+        .call(Method::POST, "/api/v1/application/")
+        .auth("ApiKey", &key)
+        .json(&json!({"image": IMAGE}))
+        .send()
+        .await
+        .status_is(StatusCode::ACCEPTED);
+    assert_eq!(unnamed.body["name"], "busybox");
+    // The list filters on the name as given.
+    let listed = app
+        .call(Method::GET, "/api/v1/application/?name=My%20Web%20App")
+        .auth("ApiKey", &key)
+        .send()
+        .await
+        .status_is(StatusCode::OK);
+    assert_eq!(listed.body["meta"]["total_count"], 1);
+    // Its containers carry the name and the application's web DNS name.
+    let container = app
+        .eventually(
+            || {
+                app.call(
+                    Method::GET,
+                    "/api/v1/container/?application__unique_name=my-web-app",
+                )
+                .auth("ApiKey", &key)
+            },
+            |r| r.body["meta"]["total_count"] == 1,
+        )
+        .await;
+    let c = &container.body["objects"][0];
+    assert_eq!(c["name"], "My Web App");
+    assert_eq!(c["unique_name"], "my-web-app-1");
+    assert_eq!(c["web_public_dns"], "my-web-app.berth.local");
+}
+
+#[tokio::test]
+async fn image_tag_links_resolve() {
+    let app = TestApp::start().await;
+    let key = api_key("alice", &app.sign_up("alice").await);
+    let uuid = create_web(&app, &key).await;
+    let detail = app
+        .call(Method::GET, &format!("/api/v1/application/{uuid}/"))
+        .auth("ApiKey", &key)
+        .send()
+        .await
+        .status_is(StatusCode::OK);
+    let tag_uri = detail.body["image_tag"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(tag_uri, "/api/v1/image/busybox/tag/latest/");
+    app.call(Method::GET, &tag_uri)
+        .auth("ApiKey", &key)
+        .send()
+        .await
+        .is(
+            StatusCode::OK,
+            json!({"full_name": "busybox:latest", "image": "/api/v1/image/busybox/",
+                   "name": "latest", "resource_uri": "/api/v1/image/busybox/tag/latest/"}),
+        );
+    app.call(Method::GET, "/api/v1/image/busybox/")
+        .auth("ApiKey", &key)
+        .send()
+        .await
+        .is(
+            StatusCode::OK,
+            json!({"description": "", "imagetag_set": ["/api/v1/image/busybox/tag/latest/"],
+                   "is_private_image": false, "name": "busybox",
+                   "resource_uri": "/api/v1/image/busybox/", "starred": false}),
+        );
+    // The engine's name for busybox is docker.io/library/busybox too.
+    app.call(Method::GET, "/api/v1/image/library/busybox/tag/latest/")
+        .auth("ApiKey", &key)
+        .send()
+        .await
+        .status_is(StatusCode::OK);
+    for missing in [
+        "/api/v1/image/busybox/tag/nope/",
+        "/api/v1/image/tutum/mysql/tag/latest/",
+        "/api/v1/image/Not%20An%20Image/",
+    ] {
+        app.call(Method::GET, missing)
+            .auth("ApiKey", &key)
+            .send()
+            .await
+            .status_is(StatusCode::NOT_FOUND);
+    }
+    app.call(Method::GET, &tag_uri)
+        .send()
+        .await
+        .status_is(StatusCode::UNAUTHORIZED);
 }

@@ -265,7 +265,7 @@ pub fn compile_filter(filter: &RawFilter) -> CoreResult<Vec<Condition>> {
 
 pub fn compile_sort(sort: &RawSort) -> CoreResult<SortKey> {
     let field = SearchField::parse(sort.field.trim())
-        .filter(|f| *f != SearchField::Readme)
+        .filter(|f| *f != SearchField::Readme && !f.of_version())
         .ok_or_else(|| {
             CoreError::invalid_field("sort", format!("cannot sort by {:?}", sort.field))
         })?;
@@ -419,12 +419,29 @@ mod tests {
             })
             .is_err()
         );
-        assert!(
-            compile_sort(&RawSort {
-                field: "readme".into(),
-                direction: "asc".into()
-            })
-            .is_err()
+        for unsortable in ["readme", "image", "tag", "command"] {
+            assert!(
+                compile_sort(&RawSort {
+                    field: unsortable.into(),
+                    direction: "asc".into()
+                })
+                .is_err(),
+                "{unsortable}"
+            );
+        }
+    }
+
+    #[test]
+    fn version_fields_are_text_fields_of_versions() {
+        let c = compile_filter(&filter("image", "like", Some("acme/"), &[])).unwrap();
+        assert_eq!(
+            (c[0].field, c[0].comparison),
+            (SearchField::Image, Comparison::Contains)
         );
+        assert!(c[0].field.of_version());
+        assert!(!SearchField::Name.of_version());
+        let c = compile_filter(&filter("tag", "in", None, &["1.0.0", "latest"])).unwrap();
+        assert_eq!(c[0].operands.len(), 2);
+        assert!(compile_filter(&filter("command", "deq", Some("2024-01-01"), &[])).is_err());
     }
 }

@@ -69,7 +69,7 @@ pub struct RepoListQuery {
 pub struct RepoSearch {
     /// A substring of the name.
     pub keyword: Option<String>,
-    /// The exact name.
+    /// A substring of the name too, as RCABench's `name` field matches (`like`).
     pub name: Option<String>,
     pub filters: Vec<RawFilter>,
     pub sort: Vec<RawSort>,
@@ -270,7 +270,7 @@ impl Berth {
             conditions.push(keyword_condition(keyword));
         }
         if let Some(name) = search.name.as_deref().filter(|n| !n.is_empty()) {
-            conditions.push(equals(SearchField::Name, Operand::Text(name.to_string())));
+            conditions.push(keyword_condition(name));
         }
         for f in &search.filters {
             conditions.extend(compile_filter(f)?);

@@ -281,9 +281,11 @@ pub struct TaskFilter {
 /// Build arguments as the engine takes them.
 pub type BuildArgs = BTreeMap<String, String>;
 
-/// The repository fields a search may filter and sort on: a closed set,
-/// so a store reads each from a place it chose and no field name a client
-/// writes reaches a query.
+/// The fields a repository search may filter on: a closed set, so a store
+/// reads each from a place it chose and no field name a client writes
+/// reaches a query. `Image`, `Tag` and `Command` are fields of a
+/// repository's versions: a repository matches when one of its live
+/// versions meets every condition on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchField {
     Id,
@@ -295,6 +297,10 @@ pub enum SearchField {
     OwnerId,
     CreatedAt,
     UpdatedAt,
+    /// A version's image without its tag (`registry/namespace/repository`).
+    Image,
+    Tag,
+    Command,
 }
 
 /// What kind of value a search field holds, which decides how a filter reads its operands.
@@ -309,7 +315,7 @@ pub(crate) enum ValueKind {
 }
 
 impl SearchField {
-    pub const ALL: [SearchField; 9] = [
+    pub const ALL: [SearchField; 12] = [
         SearchField::Id,
         SearchField::Name,
         SearchField::Kind,
@@ -319,6 +325,9 @@ impl SearchField {
         SearchField::OwnerId,
         SearchField::CreatedAt,
         SearchField::UpdatedAt,
+        SearchField::Image,
+        SearchField::Tag,
+        SearchField::Command,
     ];
 
     pub fn name(self) -> &'static str {
@@ -332,6 +341,9 @@ impl SearchField {
             SearchField::OwnerId => "user_id",
             SearchField::CreatedAt => "created_at",
             SearchField::UpdatedAt => "updated_at",
+            SearchField::Image => "image",
+            SearchField::Tag => "tag",
+            SearchField::Command => "command",
         }
     }
 
@@ -342,7 +354,11 @@ impl SearchField {
     pub(crate) fn kind(self) -> ValueKind {
         match self {
             SearchField::Id | SearchField::OwnerId => ValueKind::Int,
-            SearchField::Name | SearchField::Readme => ValueKind::Text,
+            SearchField::Name
+            | SearchField::Readme
+            | SearchField::Image
+            | SearchField::Tag
+            | SearchField::Command => ValueKind::Text,
             SearchField::Kind => ValueKind::Kind,
             SearchField::Status => ValueKind::Status,
             SearchField::IsPublic => ValueKind::Bool,
@@ -353,6 +369,15 @@ impl SearchField {
     /// Time fields compare as instants, not as text.
     pub fn is_time(self) -> bool {
         self.kind() == ValueKind::Time
+    }
+
+    /// Whether the field is read from a repository's versions rather than
+    /// from the repository itself.
+    pub fn of_version(self) -> bool {
+        matches!(
+            self,
+            SearchField::Image | SearchField::Tag | SearchField::Command
+        )
     }
 }
 

@@ -1,7 +1,8 @@
 //! Repository searches as SQL, built with [`QueryBuilder`]: columns come
 //! from a fixed mapping of core's [`SearchField`]s, every value is a bound
 //! parameter, and text searches are `LIKE` patterns in which the searched
-//! text's own wildcards are escaped.
+//! text's own wildcards are escaped. Conditions on version fields go
+//! together into one `EXISTS` over the repository's live versions.
 
 use berth_core::catalog::{Comparison, Condition, Operand, RepoQuery, SearchField};
 use sqlx::{QueryBuilder, Sqlite};
@@ -18,6 +19,9 @@ pub(super) fn column(field: SearchField) -> &'static str {
         SearchField::OwnerId => "r.owner_id",
         SearchField::CreatedAt => "r.created",
         SearchField::UpdatedAt => "r.updated",
+        SearchField::Image => "(v.registry || '/' || v.namespace || '/' || v.repository)",
+        SearchField::Tag => "v.tag",
+        SearchField::Command => "v.command",
     }
 }
 
@@ -137,9 +141,21 @@ pub(super) fn push_where(qb: &mut QueryBuilder<'_, Sqlite>, q: &RepoQuery) {
         qb.push_bind(user);
         qb.push(")");
     }
-    for c in &q.conditions {
+    let (of_versions, of_repo): (Vec<&Condition>, Vec<&Condition>) =
+        q.conditions.iter().partition(|c| c.field.of_version());
+    for c in of_repo {
         qb.push(" AND ");
         push_condition(qb, c);
+    }
+    if !of_versions.is_empty() {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM image_versions v WHERE v.repo_id = r.id AND v.status <> -1",
+        );
+        for c in of_versions {
+            qb.push(" AND ");
+            push_condition(qb, c);
+        }
+        qb.push(")");
     }
 }
 
