@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine as root: engine and base
 # image, lint, unit and integration tests (real dockerd, real SQLite), then
-# every real client against a fresh server. One debug build serves it all.
+# every real client against a fresh server, and the swarm scenario on three
+# real nodes. One debug build serves it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,13 @@ for flow in deis tutum rcabench tapis; do
   echo "== compatibility: the real $flow client" >&2
   BERTH_BIN=target/debug/berth bash "tests/compat/$flow.sh" || failed+=("$flow")
 done
+# The swarm runtime on a real 3-node swarm (three dockerds in network
+# namespaces, built by the recipe beside the project).
+echo "== swarm: 3 nodes, deploy, scale, node loss, destroy" >&2
+swarm_start=$SECONDS
+BERTH_BIN=target/debug/berth bash tests/swarm/scenario.sh || failed+=(swarm)
+echo "== swarm scenario took $((SECONDS - swarm_start)) s" >&2
 if ((${#failed[@]})); then
-  echo "compatibility flows failed: ${failed[*]}" >&2
+  echo "flows failed: ${failed[*]}" >&2
   exit 1
 fi

@@ -31,7 +31,8 @@ pub struct ServeArgs {
     /// Database URL; default `sqlite://<data-dir>/berth.db`.
     #[arg(long, env = "BERTH_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Container runtime driver.
+    /// Container runtime driver: `docker` (one engine) or `swarm` (every
+    /// instance a service of the swarm whose manager `DOCKER_HOST` names).
     #[arg(long, env = "BERTH_RUNTIME", default_value = "docker")]
     pub runtime: String,
     /// Domain app URLs are built on: `<app>.<domain>`.
@@ -204,12 +205,16 @@ fn init_logging() {
     }
 }
 
+/// The runtime drivers `--runtime` chooses from.
+const RUNTIMES: [&str; 2] = ["docker", "swarm"];
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
-    if args.runtime != "docker" {
+    if !RUNTIMES.contains(&args.runtime.as_str()) {
         bail!(
-            "unknown runtime {:?}: this build has the docker driver",
-            args.runtime
+            "unknown runtime {:?}: this build has the {} drivers",
+            args.runtime,
+            RUNTIMES.join(" and ")
         );
     }
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
@@ -228,8 +233,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let server_id = server_id(&args.data_dir)?;
     let policy = args.engine_policy()?;
     let limits = policy.limits.clone();
-    let runtime: Arc<dyn Runtime> =
-        Arc::new(berth_runtime::DockerRuntime::connect(&server_id)?.with_policy(policy));
+    let runtime: Arc<dyn Runtime> = match args.runtime.as_str() {
+        "swarm" => Arc::new(berth_runtime::SwarmRuntime::connect(&server_id)?.with_policy(policy)),
+        _ => Arc::new(berth_runtime::DockerRuntime::connect(&server_id)?.with_policy(policy)),
+    };
     match runtime.ping().await {
         Ok(v) => tracing::info!(engine = %v, "engine answers"),
         Err(e) => tracing::warn!(error = %e, "engine does not answer yet; will keep trying"),

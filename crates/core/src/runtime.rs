@@ -42,6 +42,10 @@ pub enum RuntimeError {
     Engine(String),
     #[error("too large: {0}")]
     TooLarge(String),
+    /// The driver cannot do this for this container at all (a swarm task
+    /// on a node the manager does not reach into); trying again will not help.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
 }
 
 /// An engine failure as a use case reports it: what is missing is missing,
@@ -54,6 +58,7 @@ impl From<RuntimeError> for crate::CoreError {
             }
             // A limit the request ran into, not an outage.
             RuntimeError::TooLarge(what) => crate::CoreError::invalid(what),
+            RuntimeError::Unsupported(what) => crate::CoreError::Conflict(what),
             other => crate::CoreError::unavailable(other),
         }
     }

@@ -135,7 +135,9 @@ pub(super) async fn list(
 
 /// A container's address: the first network that gave it one (a Berth
 /// container is on exactly one, its owner's).
-fn first_address<'a>(addresses: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
+pub(crate) fn first_address<'a>(
+    addresses: impl Iterator<Item = Option<&'a str>>,
+) -> Option<String> {
     addresses
         .flatten()
         .find(|a| !a.is_empty())

@@ -16,18 +16,30 @@ pub(super) fn read(
     tail: Option<usize>,
     follow: bool,
 ) -> BoxStream<'static, Result<LogLine, RuntimeError>> {
-    let options = LogsOptions {
+    let frames = runtime.docker.logs(id, Some(options(tail, follow)));
+    lines(frames, id)
+}
+
+/// Both streams, timestamped, the last `tail` lines (all when `None`).
+pub(crate) fn options(tail: Option<usize>, follow: bool) -> LogsOptions {
+    LogsOptions {
         follow,
         stdout: true,
         stderr: true,
         timestamps: true,
         tail: tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
         ..LogsOptions::default()
-    };
+    }
+}
+
+/// Log lines from the engine's output frames (of a container, or of a
+/// swarm service's tasks), each with the timestamp the engine put before it.
+pub(crate) fn lines(
+    frames: impl futures::Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send + 'static,
+    id: &str,
+) -> BoxStream<'static, Result<LogLine, RuntimeError>> {
     let id_owned = id.to_string();
-    let stream = runtime
-        .docker
-        .logs(id, Some(options))
+    let stream = frames
         .map_err(move |e| classify(e, &id_owned))
         .map_ok(|out| {
             let (stream, bytes) = split_frame(out);

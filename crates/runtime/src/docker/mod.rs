@@ -10,8 +10,8 @@ mod events;
 mod exec;
 mod files;
 mod images;
-mod info;
-mod logs;
+pub(crate) mod info;
+pub(crate) mod logs;
 mod networks;
 mod stats;
 
@@ -36,10 +36,13 @@ use time::format_description::well_known::Rfc3339;
 pub const LABEL_SERVER: &str = "berth.server";
 
 pub struct DockerRuntime {
-    docker: Docker,
+    pub(crate) docker: Docker,
     node: String,
-    server: String,
-    policy: EnginePolicy,
+    pub(crate) server: String,
+    pub(crate) policy: EnginePolicy,
+    /// `bridge` on a lone engine; `overlay` (attachable) when the engine is
+    /// a swarm manager whose services the owners' networks span.
+    network_driver: &'static str,
     network_lock: tokio::sync::Mutex<()>,
     /// Each owner's network once it is known to exist, so creating a
     /// container costs no network round trip and takes no lock.
@@ -85,6 +88,7 @@ impl DockerRuntime {
             node,
             server: server.to_string(),
             policy: EnginePolicy::default(),
+            network_driver: "bridge",
             network_lock: tokio::sync::Mutex::new(()),
             owner_networks: std::sync::Mutex::default(),
         })
@@ -95,14 +99,31 @@ impl DockerRuntime {
         DockerRuntime { policy, ..self }
     }
 
-    fn scoped_filters(&self, labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
+    /// The same driver, making the owners' networks attachable overlays
+    /// that span every node of the swarm the engine manages.
+    pub(crate) fn with_overlay_networks(self) -> Self {
+        DockerRuntime {
+            network_driver: "overlay",
+            ..self
+        }
+    }
+
+    /// The private network of `owner`, created on first use.
+    pub(crate) async fn owner_network(&self, owner: i64) -> Result<String, RuntimeError> {
+        networks::ensure(self, owner).await
+    }
+
+    pub(crate) fn scoped_filters(
+        &self,
+        labels: &[(&str, Option<&str>)],
+    ) -> HashMap<String, Vec<String>> {
         let mut all = labels.to_vec();
         all.push((LABEL_SERVER, Some(self.server.as_str())));
         label_filters(&all)
     }
 }
 
-fn label_filters(labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
+pub(crate) fn label_filters(labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>> {
     let values = labels
         .iter()
         .map(|(k, v)| match v {
@@ -113,12 +134,12 @@ fn label_filters(labels: &[(&str, Option<&str>)]) -> HashMap<String, Vec<String>
     HashMap::from([("label".to_string(), values)])
 }
 
-fn engine(e: BollardError) -> RuntimeError {
+pub(crate) fn engine(e: BollardError) -> RuntimeError {
     RuntimeError::Engine(e.to_string())
 }
 
 /// Maps the engine's status codes onto the errors core distinguishes.
-fn classify(e: BollardError, what: &str) -> RuntimeError {
+pub(crate) fn classify(e: BollardError, what: &str) -> RuntimeError {
     match &e {
         BollardError::DockerResponseServerError {
             status_code: 404,
@@ -139,11 +160,11 @@ fn classify(e: BollardError, what: &str) -> RuntimeError {
 }
 
 /// Whether the engine answered with this HTTP status.
-fn has_status(e: &BollardError, status: u16) -> bool {
+pub(crate) fn has_status(e: &BollardError, status: u16) -> bool {
     matches!(e, BollardError::DockerResponseServerError { status_code, .. } if *status_code == status)
 }
 
-fn parse_time(s: Option<&str>) -> Option<Timestamp> {
+pub(crate) fn parse_time(s: Option<&str>) -> Option<Timestamp> {
     s.and_then(|s| Timestamp::parse(s, &Rfc3339).ok())
         .filter(|t| t.year() > 1)
 }

@@ -1,7 +1,8 @@
-//! The private network of each owner: one bridge per user and server, made
-//! on first use, so that containers of different owners cannot reach each
-//! other while one owner's containers (and name resolution and outbound
-//! traffic) work as on any user-defined bridge.
+//! The private network of each owner: one bridge per user and server (an
+//! attachable overlay when the engine manages a swarm), made on first use,
+//! so that containers of different owners cannot reach each other while one
+//! owner's containers (and name resolution and outbound traffic) work as on
+//! any user-defined network.
 
 use std::collections::HashMap;
 
@@ -46,6 +47,11 @@ fn known(runtime: &DockerRuntime) -> std::sync::MutexGuard<'_, HashMap<i64, Stri
 async fn find_or_create(runtime: &DockerRuntime, owner: i64) -> Result<String, RuntimeError> {
     let name = name(runtime, owner);
     match create(runtime, &name, Some(owner), true).await {
+        // An overlay cannot keep its members apart: no network at all does.
+        Err(e) if out_of_addresses(&e) && runtime.network_driver == "overlay" => {
+            tracing::warn!(network = %name, "no address range left for an owner network; the owner's tasks get none");
+            Ok("none".to_string())
+        }
         Err(e) if out_of_addresses(&e) => {
             tracing::warn!(network = %name, "no address range left for an owner network; using the isolated shared bridge");
             let shared = format!("berth-{}-isolated", runtime.server);
@@ -87,7 +93,6 @@ async fn create(
     }
     let request = NetworkCreateRequest {
         name: name.clone(),
-        driver: Some("bridge".into()),
         labels: Some(HashMap::from([
             (LABEL_SERVER.to_string(), runtime.server.clone()),
             (
@@ -95,10 +100,15 @@ async fn create(
                 owner.map(|o| o.to_string()).unwrap_or_default(),
             ),
         ])),
-        options: Some(HashMap::from([(
-            "com.docker.network.bridge.enable_icc".to_string(),
-            icc.to_string(),
-        )])),
+        driver: Some(runtime.network_driver.into()),
+        attachable: (runtime.network_driver == "overlay").then_some(true),
+        // An overlay has no such switch: the isolated fallback is bridge-only.
+        options: (runtime.network_driver == "bridge").then(|| {
+            HashMap::from([(
+                "com.docker.network.bridge.enable_icc".to_string(),
+                icc.to_string(),
+            )])
+        }),
         ..NetworkCreateRequest::default()
     };
     match runtime.docker.create_network(request).await {

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The swarm runtime on a real 3-node Docker Swarm (../shared/recipes/swarm3:
+# three dockerds in network namespaces on this machine), over Berth's Deis
+# /v1 API with curl: deploy, scale to 6 across the nodes, kill a worker's
+# dockerd and see every instance run again on the survivors, scale down,
+# destroy and leave no service behind.
+#
+#   BERTH_BIN=target/debug/berth bash tests/swarm/scenario.sh
+#
+# Needs root (network namespaces) and the engine of scripts/engine.sh (the
+# image is copied from it into every node). Output: `ok - ...` lines and one
+# `N passed, M failed` line.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+BERTH_BIN=${BERTH_BIN:-target/debug/berth}
+[[ $BERTH_BIN == /* ]] || BERTH_BIN=$ROOT/$BERTH_BIN
+RECIPE=${SWARM_RECIPE:-$ROOT/../shared/recipes/swarm3}
+export B=${SWARM_DIR:-/tmp/swarm3}
+IMAGE=${SWARM_IMAGE:-local/berth-demo:latest}
+START=$SECONDS
+PASSED=0
+FAILED=0
+
+die() { echo "swarm scenario: ERROR: $*" >&2; exit 1; }
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1 ($((SECONDS - START)) s)"; }
+not_ok() {
+  FAILED=$((FAILED + 1))
+  echo "not ok - $1 ($((SECONDS - START)) s)"
+  [[ -n ${2:-} ]] && sed 's/^/#   /' <<<"$2"
+  return 0
+}
+check() { # MSG DETAIL COMMAND...
+  local msg=$1 detail=$2
+  shift 2
+  if "$@"; then ok "$msg"; else not_ok "$msg" "$detail"; fi
+}
+[[ -x $BERTH_BIN ]] || die "no berth binary at $BERTH_BIN"
+[[ -f $RECIPE/up.sh ]] || die "no swarm recipe at $RECIPE"
+[[ -n ${DOCKER_HOST:-} ]] || eval "$(bash scripts/engine.sh)"
+SOURCE_ENGINE=$DOCKER_HOST
+D1="docker -H unix://$B/n1.sock"
+
+WORK=$(mktemp -d /tmp/berth-swarm.XXXXXX)
+SERVER_PID=
+cleanup() {
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  FAST=1 bash "$RECIPE/down.sh" 3 >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ----------------------------------------------------------------- swarm ---
+FAST=1 bash "$RECIPE/down.sh" 3 >/dev/null 2>&1
+IMG_SRC=$SOURCE_ENGINE IMG=$IMAGE bash "$RECIPE/up.sh" 3 >"$WORK/up.log" 2>&1 ||
+  die "the swarm did not come up: $(tail -5 "$WORK/up.log")"
+# A lost node is noticed in about 3 s instead of 10.
+$D1 swarm update --dispatcher-heartbeat 1s >/dev/null
+echo "# swarm up: $($D1 node ls --format '{{.Hostname}}' | tr '\n' ' ')($((SECONDS - START)) s)"
+
+# ---------------------------------------------------------------- server ---
+# Berth runs in node1's network namespace: the node addresses (and the
+# ports tasks publish there) are reachable from it, not from the host.
+mkdir -p "$WORK/data"
+ip netns exec bn1 env DOCKER_HOST="unix://$B/n1.sock" "$BERTH_BIN" serve --runtime swarm \
+  --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$WORK/data" \
+  >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+URL=
+for ((i = 0; i < 600; i++)); do
+  URL=$(grep -om1 '^listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^listening on //')
+  [[ -n $URL ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || break
+  sleep 0.1
+done
+[[ -n $URL ]] || die "the server did not start: $(tail -20 "$WORK/server.log")"
+ROUTER=$(grep -om1 'router listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^router listening on //')
+SID=$(cat "$WORK/data/server-id")
+echo "# berth at $URL (router ${ROUTER:-none}), server id $SID"
+
+# api METHOD PATH [JSON]: sets CODE and BODY (curl runs in node1's namespace).
+TOKEN=
+api() {
+  local out
+  out=$(ip netns exec bn1 curl -s -m 120 -X "$1" -H 'Content-Type: application/json' \
+    ${TOKEN:+-H "Authorization: token $TOKEN"} ${3:+--data "$3"} -w '\n%{http_code}' "$URL$2")
+  CODE=${out##*$'\n'}
+  BODY=${out%$'\n'*}
+}
+# up_count APP: instances Berth reports up.
+up_count() {
+  api GET "/v1/apps/$1/containers"
+  grep -o '"state":"up"' <<<"$BODY" | grep -c .
+}
+# wait_up APP N SECONDS: until N instances are up.
+wait_up() {
+  local t
+  for ((t = 0; t < $3 * 5; t++)); do
+    [[ $(up_count "$1") == "$2" ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+services() { $D1 service ls -q --filter "label=berth.server=$SID"; }
+# running_nodes APP: the nodes of the app's running tasks, one line each.
+running_nodes() {
+  local s
+  for s in $($D1 service ls -q --filter "label=berth.server=$SID" --filter "label=berth.app=$1"); do
+    $D1 service ps "$s" --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' |
+      grep ' Running' | awk '{print $1}'
+  done
+}
+
+api POST /v1/auth/register '{"username":"ops","password":"s3cret-pass","email":"ops@example.com"}'
+check "register the first user (an administrator)" "$CODE $BODY" test "$CODE" = 201
+api POST /v1/auth/login/ '{"username":"ops","password":"s3cret-pass"}'
+TOKEN=$(grep -o '"token":"[^"]*"' <<<"$BODY" | cut -d'"' -f4)
+check "log in" "$CODE $BODY" test -n "$TOKEN"
+
+# ---------------------------------------------------------------- deploy ---
+api POST /v1/apps '{"id":"spread"}'
+check "create app spread" "$CODE $BODY" test "$CODE" = 201
+api POST /v1/apps/spread/builds "{\"image\":\"$IMAGE\",\"procfile\":{\"worker\":\"sleep 100000\"}}"
+check "deploy: the build answers once its instance is up" "$CODE $BODY" test "$CODE" = 201
+check "a worker-only first build runs nothing yet" "$(services)" test -z "$(services)"
+
+t0=$SECONDS
+api POST /v1/apps/spread/scale '{"worker":6}'
+check "scale to 6 answers" "$CODE $BODY" test "$CODE" = 204
+check "6 instances up" "$BODY" wait_up spread 6 60
+check "6 swarm services, one per instance" "$(services)" test "$(services | grep -c .)" = 6
+echo "# scale 0→6 until 6 up: $((SECONDS - t0)) s"
+NODES=$(running_nodes spread | sort | uniq -c)
+check "the 6 tasks spread over at least 2 nodes" "$NODES" test "$(running_nodes spread | sort -u | grep -c .)" -ge 2
+echo "# spread: $(tr '\n' ' ' <<<"$NODES")"
+for n in 1 2 3; do
+  echo "# node$n runs $($D1 node ps node$n --filter desired-state=running -q 2>/dev/null | grep -c .) tasks"
+done
+
+# ------------------------------------------------------------- node loss ---
+VICTIM=$(running_nodes spread | grep -v '^node1$' | sort | uniq -c | sort -rn | awk 'NR==1{print $2}')
+[[ -n $VICTIM ]] || VICTIM=node2
+t0=$SECONDS
+kill -9 "$(cat "$B/n${VICTIM#node}/dockerd.pid")"
+echo "# killed the dockerd of $VICTIM"
+recovered() {
+  [[ $(up_count spread) == 6 ]] &&
+    [[ $(running_nodes spread | grep -c .) == 6 ]] &&
+    ! running_nodes spread | grep -qx "$VICTIM"
+}
+for ((t = 0; t < 300; t++)); do recovered && break; sleep 0.2; done
+check "all 6 instances run again on the survivors" \
+  "$(running_nodes spread | sort | uniq -c; echo "$BODY")" recovered
+echo "# node loss until 6 up on survivors: $((SECONDS - t0)) s"
+api GET /v1/apps/spread
+check "synchronous calls still answer after the node loss" "$CODE $BODY" test "$CODE" = 200
+
+# ------------------------------------------------------ scale down, destroy ---
+t0=$SECONDS
+api POST /v1/apps/spread/scale '{"worker":2}'
+check "scale down to 2 answers" "$CODE $BODY" test "$CODE" = 204
+check "2 instances up" "$BODY" wait_up spread 2 60
+for ((t = 0; t < 100; t++)); do [[ $(services | grep -c .) == 2 ]] && break; sleep 0.2; done
+check "2 services left" "$(services)" test "$(services | grep -c .)" = 2
+echo "# scale 6→2: $((SECONDS - t0)) s"
+api DELETE /v1/apps/spread
+check "destroy the app" "$CODE $BODY" test "$CODE" = 204
+for ((t = 0; t < 100; t++)); do [[ -z $(services) ]] && break; sleep 0.2; done
+check "no service is left" "$(services)" test -z "$(services)"
+
+if ((FAILED)); then
+  echo "# last lines of the server log:"
+  tail -n 40 "$WORK/server.log" | sed 's/^/#   /'
+fi
+echo "# took $((SECONDS - START)) s"
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
