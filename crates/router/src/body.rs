@@ -3,13 +3,15 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Body, Frame, SizeHint};
+
+use crate::Load;
 
 /// Any body the router sends or answers with: streamed from a client or an
 /// instance, or one of its own short pages.
@@ -26,18 +28,18 @@ pub(crate) fn empty() -> ProxyBody {
 }
 
 /// One request in flight to an instance; counted down when dropped.
-pub(crate) struct InFlight(Arc<AtomicUsize>);
+pub(crate) struct InFlight(Arc<Load>);
 
 impl InFlight {
-    pub(crate) fn start(counter: Arc<AtomicUsize>) -> Self {
-        counter.fetch_add(1, Ordering::AcqRel);
-        InFlight(counter)
+    pub(crate) fn start(load: Arc<Load>) -> Self {
+        load.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(load)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -18,7 +18,7 @@ pub mod tls;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -53,10 +53,17 @@ impl Scheme {
 /// and the requests in flight to each instance.
 pub struct Router {
     table: RwLock<Arc<RouteTable>>,
-    client: Client<HttpConnector, ProxyBody>,
-    in_flight: Mutex<HashMap<Uuid, Arc<AtomicUsize>>>,
-    draining: Mutex<HashSet<Uuid>>,
+    loads: Mutex<HashMap<Uuid, Arc<Load>>>,
     gate: Option<Arc<dyn Gate>>,
+}
+
+/// What the router knows of one instance's traffic.
+#[derive(Debug, Default)]
+pub(crate) struct Load {
+    /// Requests sent to it whose answers have not been passed on yet.
+    pub(crate) in_flight: AtomicUsize,
+    /// It is being drained: no new request goes to it.
+    pub(crate) draining: AtomicBool,
 }
 
 impl Default for Router {
@@ -70,21 +77,31 @@ impl Router {
     /// need more than the Host (Tapis `tapis_auth`). Without one those routes
     /// refuse every request.
     pub fn new(gate: Option<Arc<dyn Gate>>) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(3)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .build(connector);
         Router {
             table: RwLock::default(),
-            client,
-            in_flight: Mutex::default(),
-            draining: Mutex::default(),
+            loads: Mutex::default(),
             gate,
         }
+    }
+
+    /// The pool of keep-alive connections to instances. Each thread keeps its
+    /// own, so that a connection is driven on the thread whose requests use
+    /// it: on a thread per core (as `berth serve` runs the router) a request
+    /// never waits for another thread to wake.
+    pub(crate) fn client() -> Client<HttpConnector, ProxyBody> {
+        thread_local! {
+            static CLIENT: Client<HttpConnector, ProxyBody> = {
+                let mut connector = HttpConnector::new();
+                connector.set_nodelay(true);
+                connector.set_connect_timeout(Some(Duration::from_secs(3)));
+                Client::builder(TokioExecutor::new())
+                    .pool_timer(TokioTimer::new())
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .pool_max_idle_per_host(256)
+                    .build(connector)
+            };
+        }
+        CLIENT.with(Clone::clone)
     }
 
     /// The table requests are routed by now.
@@ -92,21 +109,12 @@ impl Router {
         self.table.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The counter of requests in flight to an instance.
-    fn counter(&self, instance: Uuid) -> Arc<AtomicUsize> {
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(instance)
-            .or_default()
-            .clone()
-    }
-
-    fn is_draining(&self, instance: &Uuid) -> bool {
-        self.draining
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(instance)
+    /// The loads of `instances`, in their order, under one lock.
+    pub(crate) fn loads<'b>(&self, instances: impl Iterator<Item = &'b Uuid>) -> Vec<Arc<Load>> {
+        let mut loads = self.loads.lock().unwrap_or_else(|e| e.into_inner());
+        instances
+            .map(|id| loads.entry(*id).or_default().clone())
+            .collect()
     }
 }
 
@@ -118,28 +126,28 @@ impl Traffic for Router {
             .flat_map(|r| r.backends.iter().map(|b| b.instance))
             .collect();
         *self.table.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
-        // Instances that left the table need neither a counter nor a drain mark.
-        self.in_flight
+        // Instances that left the table need a load only while answers to
+        // them are still on their way, and no drain mark should they return.
+        self.loads
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|id, n| live.contains(id) || n.load(Ordering::Relaxed) > 0);
-        self.draining
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|id| live.contains(id));
+            .retain(|id, load| {
+                if live.contains(id) {
+                    return true;
+                }
+                load.draining.store(false, Ordering::Relaxed);
+                load.in_flight.load(Ordering::Relaxed) > 0
+            });
     }
 
     async fn drain(&self, instance: Uuid, deadline: Duration) {
-        self.draining
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(instance);
-        let counter = self.counter(instance);
+        let load = self.loads(std::iter::once(&instance)).remove(0);
+        load.draining.store(true, Ordering::Release);
         let until = tokio::time::Instant::now() + deadline;
         // A request that chose the instance just before the mark counts itself
         // a moment later: look again after that moment.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        while counter.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < until {
+        while load.in_flight.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

@@ -20,12 +20,12 @@ use uuid::Uuid;
 
 use crate::body::{InFlight, ProxyBody, Tracked, empty, full};
 use crate::gate::{Admission, GateRequest};
-use crate::{Router, Scheme, pages};
+use crate::{Load, Router, Scheme, pages};
 
-const X_FORWARDED_FOR: &str = "x-forwarded-for";
-const X_FORWARDED_PROTO: &str = "x-forwarded-proto";
-const X_FORWARDED_HOST: &str = "x-forwarded-host";
-const X_REQUEST_ID: &str = "x-request-id";
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Headers that describe one connection, not the request: never forwarded.
 const HOP_BY_HOP: [&str; 8] = [
@@ -111,18 +111,18 @@ impl Router {
 
     /// The ready instances in the order to try them: fewest requests in
     /// flight first, round robin among equals; draining ones never.
-    fn candidates<'r>(&self, route: &'r Route) -> Vec<&'r Backend> {
-        let mut order: Vec<(usize, usize, &Backend)> = route
-            .rotation()
+    fn candidates<'r>(&self, route: &'r Route) -> Vec<(&'r Backend, Arc<Load>)> {
+        let turns: Vec<&Backend> = route.rotation().collect();
+        let loads = self.loads(turns.iter().map(|b| &b.instance));
+        let mut order: Vec<(usize, usize, &Backend, Arc<Load>)> = turns
+            .into_iter()
+            .zip(loads)
             .enumerate()
-            .filter(|(_, b)| !self.is_draining(&b.instance))
-            .map(|(turn, b)| {
-                let busy = self.counter(b.instance).load(Ordering::Relaxed);
-                (busy, turn, b)
-            })
+            .filter(|(_, (_, load))| !load.draining.load(Ordering::Acquire))
+            .map(|(turn, (b, load))| (load.in_flight.load(Ordering::Relaxed), turn, b, load))
             .collect();
-        order.sort_by_key(|(busy, turn, _)| (*busy, *turn));
-        order.into_iter().map(|(_, _, b)| b).collect()
+        order.sort_by_key(|(busy, turn, _, _)| (*busy, *turn));
+        order.into_iter().map(|(_, _, b, load)| (b, load)).collect()
     }
 
     async fn forward(
@@ -149,9 +149,9 @@ impl Router {
             .uri
             .path_and_query()
             .map_or("/".to_string(), |p| p.as_str().to_string());
-        for backend in candidates {
+        for (backend, load) in candidates {
             let Some(this_body) = body.take() else { break };
-            let in_flight = InFlight::start(self.counter(backend.instance));
+            let in_flight = InFlight::start(load);
             let Ok(uri) = Uri::builder()
                 .scheme("http")
                 .authority(backend.addr.to_string())
@@ -162,7 +162,7 @@ impl Router {
             };
             let mut upstream = Request::from_parts(parts.clone(), this_body);
             *upstream.uri_mut() = uri;
-            match self.client.request(upstream).await {
+            match Router::client().request(upstream).await {
                 Ok(mut answer) => {
                     if answer.status() == StatusCode::SWITCHING_PROTOCOLS
                         && let Some(client_upgrade) = client_upgrade
@@ -242,16 +242,45 @@ fn prepare_headers(
         headers.insert(UPGRADE, protocol);
         headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
     }
-    let forwarded_for = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+    let forwarded_for = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(earlier) => format!("{earlier}, {}", peer.ip()),
         None => peer.ip().to_string(),
     };
-    set_header(headers, X_FORWARDED_FOR, &forwarded_for);
-    set_header(headers, X_FORWARDED_PROTO, scheme.as_str());
-    set_header(headers, X_FORWARDED_HOST, host);
-    if !headers.contains_key(X_REQUEST_ID) {
-        set_header(headers, X_REQUEST_ID, &Uuid::new_v4().simple().to_string());
+    let mut insert = |name: HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    insert(X_FORWARDED_FOR, &forwarded_for);
+    insert(X_FORWARDED_PROTO, scheme.as_str());
+    insert(X_FORWARDED_HOST, host);
+    if !headers.contains_key(&X_REQUEST_ID) {
+        headers.insert(X_REQUEST_ID, request_id());
     }
+}
+
+/// 32 random hex digits, from a generator seeded once per thread from the
+/// system's randomness: unique enough to follow a request, and cheap (no
+/// system call per request).
+fn request_id() -> HeaderValue {
+    thread_local! {
+        static STATE: std::cell::Cell<u64> = std::cell::Cell::new(
+            Uuid::new_v4().as_u64_pair().0 | 1
+        );
+    }
+    let next = || {
+        STATE.with(|state| {
+            // xorshift64*
+            let mut x = state.get();
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            state.set(x);
+            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        })
+    };
+    let id = format!("{:016x}{:016x}", next(), next());
+    HeaderValue::from_str(&id).expect("hex digits are a valid header value")
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
@@ -327,10 +356,11 @@ mod tests {
         assert!(headers.get("keep-alive").is_none());
         assert!(headers.get(CONNECTION).is_none());
         assert_eq!(headers[HOST], "web.berth.local");
-        assert_eq!(headers[X_FORWARDED_FOR], "203.0.113.9, 127.0.0.1");
-        assert_eq!(headers[X_FORWARDED_PROTO], "https");
-        assert_eq!(headers[X_FORWARDED_HOST], "web.berth.local");
-        assert_eq!(headers[X_REQUEST_ID].len(), 32);
+        assert_eq!(headers[&X_FORWARDED_FOR], "203.0.113.9, 127.0.0.1");
+        assert_eq!(headers[&X_FORWARDED_PROTO], "https");
+        assert_eq!(headers[&X_FORWARDED_HOST], "web.berth.local");
+        assert_eq!(headers[&X_REQUEST_ID].len(), 32);
+        assert_ne!(request_id(), request_id());
     }
 
     #[test]
