@@ -20,7 +20,6 @@ use hyper::server::conn::http1;
 use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
@@ -79,47 +78,14 @@ where
     }
 }
 
-/// Runtimes of their own, one thread each, that connections are spread over
-/// in turn: everything one connection starts then stays on its thread, as
-/// in a server with one event loop per core.
-#[derive(Clone, Default)]
-pub struct Workers(Arc<[Handle]>);
-
-impl Workers {
-    /// `threads` threads named `<name>-<n>`, each running a single-threaded
-    /// runtime for as long as the process lives.
-    pub fn start(name: &str, threads: usize) -> std::io::Result<Workers> {
-        let handles = (0..threads)
-            .map(|n| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                let handle = runtime.handle().clone();
-                std::thread::Builder::new()
-                    .name(format!("{name}-{n}"))
-                    .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
-                Ok(handle)
-            })
-            .collect::<std::io::Result<Vec<_>>>()?;
-        Ok(Workers(handles.into()))
-    }
-
-    /// Where the `n`th connection runs: a worker in turn, else the runtime
-    /// that accepted it.
-    fn handle(&self, n: usize) -> Option<&Handle> {
-        (!self.0.is_empty()).then(|| &self.0[n % self.0.len()])
-    }
-}
-
 /// Serves on `listener`, each connection with the service `make` gives for
-/// its client's address (on `workers`, when there are any), until
-/// `shutdown` completes, then drains within [`Limits::shutdown_grace`].
+/// its client's address, until `shutdown` completes, then drains within
+/// [`Limits::shutdown_grace`].
 pub async fn serve<M, S, B>(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     make: M,
     limits: Limits,
-    workers: Workers,
     shutdown: impl Future<Output = ()>,
 ) where
     M: Fn(SocketAddr) -> S,
@@ -134,7 +100,6 @@ pub async fn serve<M, S, B>(
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stopping, stop) = watch::channel(false);
     let mut connections = JoinSet::new();
-    let mut accepted_count = 0usize;
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -159,7 +124,7 @@ pub async fn serve<M, S, B>(
         while connections.try_join_next().is_some() {}
         let (service, stop, tls) = (make(peer), stop.clone(), tls.clone());
         let header_timeout = limits.header_timeout;
-        let serving = async move {
+        connections.spawn(async move {
             let _ = stream.set_nodelay(true);
             let Some(tls) = tls else {
                 return connection(stream, peer, service, header_timeout, stop, slot).await;
@@ -172,12 +137,7 @@ pub async fn serve<M, S, B>(
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
-        };
-        match workers.handle(accepted_count) {
-            Some(worker) => connections.spawn_on(serving, worker),
-            None => connections.spawn(serving),
-        };
-        accepted_count = accepted_count.wrapping_add(1);
+        });
     }
     drop(listener);
     let _ = stopping.send(true);

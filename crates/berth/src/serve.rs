@@ -45,11 +45,6 @@ pub struct ServeArgs {
     /// with `deis certs:add` by SNI (none by default).
     #[arg(long, env = "BERTH_ROUTER_TLS_LISTEN")]
     pub router_tls_listen: Option<String>,
-    /// Threads the router serves connections on, each with its own event
-    /// loop and instance connections (default: one per core; 0: the API's
-    /// threads).
-    #[arg(long, env = "BERTH_ROUTER_THREADS")]
-    pub router_threads: Option<usize>,
     /// Seconds an instance of an app that declares no health check may take
     /// to open its port before it is taken as serving no HTTP at all.
     #[arg(long, env = "BERTH_HEALTH_GRACE", default_value_t = 2)]
@@ -373,15 +368,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let stopped = |mut shutdown: watch::Receiver<bool>| async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
-    let router_workers = if router_listener.is_some() || router_tls_listener.is_some() {
-        let threads = args.router_threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
-        listener::Workers::start("router", threads.min(256))
-            .context("cannot start the router's threads")?
-    } else {
-        listener::Workers::default()
-    };
     let route = |router_listener: tokio::net::TcpListener,
                  tls: Option<berth_router::tls::TlsAcceptor>| {
         let scheme = if tls.is_some() {
@@ -416,7 +402,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 })
             },
             limits,
-            router_workers.clone(),
             stopped(shutdown.clone()),
         ))
     };
@@ -438,7 +423,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         None,
         listener::ApiConnection::maker(app, limits.body_timeout),
         limits,
-        listener::Workers::default(),
         stopped(shutdown),
     )
     .await;

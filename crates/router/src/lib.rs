@@ -53,6 +53,8 @@ impl Scheme {
 /// and the requests in flight to each instance.
 pub struct Router {
     table: RwLock<Arc<RouteTable>>,
+    /// Pooled keep-alive connections to instances.
+    client: Client<HttpConnector, ProxyBody>,
     loads: Mutex<HashMap<Uuid, Arc<Load>>>,
     gate: Option<Arc<dyn Gate>>,
 }
@@ -77,31 +79,20 @@ impl Router {
     /// need more than the Host (Tapis `tapis_auth`). Without one those routes
     /// refuse every request.
     pub fn new(gate: Option<Arc<dyn Gate>>) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(3)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .build(connector);
         Router {
             table: RwLock::default(),
+            client,
             loads: Mutex::default(),
             gate,
         }
-    }
-
-    /// The pool of keep-alive connections to instances. Each thread keeps its
-    /// own, so that a connection is driven on the thread whose requests use
-    /// it: on a thread per core (as `berth serve` runs the router) a request
-    /// never waits for another thread to wake.
-    pub(crate) fn client() -> Client<HttpConnector, ProxyBody> {
-        thread_local! {
-            static CLIENT: Client<HttpConnector, ProxyBody> = {
-                let mut connector = HttpConnector::new();
-                connector.set_nodelay(true);
-                connector.set_connect_timeout(Some(Duration::from_secs(3)));
-                Client::builder(TokioExecutor::new())
-                    .pool_timer(TokioTimer::new())
-                    .pool_idle_timeout(Duration::from_secs(60))
-                    .pool_max_idle_per_host(256)
-                    .build(connector)
-            };
-        }
-        CLIENT.with(Clone::clone)
     }
 
     /// The table requests are routed by now.

@@ -28,7 +28,7 @@ impl Router {
         else {
             return false;
         };
-        Router::client()
+        self.client
             .request(request)
             .await
             .is_ok_and(|r| r.status().as_u16() < 400)

@@ -162,7 +162,7 @@ impl Router {
             };
             let mut upstream = Request::from_parts(parts.clone(), this_body);
             *upstream.uri_mut() = uri;
-            match Router::client().request(upstream).await {
+            match self.client.request(upstream).await {
                 Ok(mut answer) => {
                     if answer.status() == StatusCode::SWITCHING_PROTOCOLS
                         && let Some(client_upgrade) = client_upgrade
