@@ -66,7 +66,7 @@ async fn lists_and_creates_pods() {
     let available = pod_shape(
         "mypod",
         json!("AVAILABLE"),
-        json!({"exit_code": null, "message": "", "phase": "up"}),
+        json!({"exit_code": null, "message": "", "phase": "Running"}),
     );
     app.eventually(
         || {

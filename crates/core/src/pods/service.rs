@@ -184,12 +184,10 @@ impl Berth {
                     InstanceState::Up | InstanceState::Starting | InstanceState::Created
                 )
             });
-        if app.desired != Desired::Off && running {
-            return Err(CoreError::invalid(
-                "Pod must be in 'STOPPED' status to start; it is running (use restart)",
-            ));
+        // As in Tapis, start only asks for ON: a pod that runs stays as it is.
+        if app.desired == Desired::Off || !running {
+            self.apply_and_start(actor, &app, false).await?;
         }
-        self.apply_and_start(actor, &app, false).await?;
         self.pod(actor, id, Level::Read).await
     }
 
