@@ -104,6 +104,7 @@ pub fn pod(w: &Workload, domain: &str, tenant: &str) -> Value {
         .max_by_key(|i| i.updated);
     let status = pod_status(desired, w.phase, instance);
     let mut v = definition_json(&meta.definition);
+    pods::hide_secret_map(&mut v);
     v["networking"] = networking_json(&w.app.id, &meta.derived.networking, domain);
     v["image"] = json!(meta.derived.image);
     v["time_to_stop_default"] = json!(
