@@ -265,7 +265,8 @@ impl Berth {
     }
 
     /// The running instance of an app the actor may read, and the confined
-    /// path `path` names in it.
+    /// path `path` names in it; a relative path starts in the container's
+    /// working directory, as a shell in it would.
     async fn path_in_pod(
         &self,
         actor: &User,
@@ -274,7 +275,15 @@ impl Berth {
     ) -> CoreResult<(String, String)> {
         let app = self.app(actor, id, Level::Admin).await?;
         let (_, engine_id) = self.running_instance(&app).await?;
-        let target = container_path("/", path)?;
+        let base = if path.starts_with('/') {
+            None
+        } else {
+            self.runtime
+                .working_dir(&engine_id)
+                .await
+                .map_err(|e| runtime_error(path, e))?
+        };
+        let target = container_path(base.as_deref().unwrap_or("/"), path)?;
         Ok((engine_id, target))
     }
 

@@ -130,6 +130,23 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// The row as stopped by Berth: its container exited because Berth
+    /// asked it to, so it is down, not crashed.
+    pub fn stopped(row: &Instance) -> Self {
+        Observation {
+            instance: row.uuid,
+            state: InstanceState::Down,
+            exit_code: row.exit_code,
+            message: None,
+            engine_id: row.engine_id.clone(),
+            node: row.node.clone(),
+            restarts: row.restarts,
+            next_restart: None,
+            ports: row.ports.clone(),
+            address: row.address.clone(),
+        }
+    }
+
     /// The row as an error with `message`, its next try after the backoff
     /// its crash count earns.
     pub fn error(row: &Instance, message: String, now: Timestamp) -> Self {
@@ -191,10 +208,19 @@ pub fn observed_state(
             EngineState::Created => InstanceState::Created,
             EngineState::Paused => InstanceState::Down,
             EngineState::Removing => InstanceState::Destroyed,
-            EngineState::Exited | EngineState::Dead if !wants_running => InstanceState::Down,
+            EngineState::Exited | EngineState::Dead if !wants_running || stopped_by_berth(row) => {
+                InstanceState::Down
+            }
             EngineState::Exited | EngineState::Dead => InstanceState::Crashed,
         },
     }
+}
+
+/// Whether the row's container was last stopped by Berth itself (the app
+/// was turned off, or the instance stopped on request): its exit is then
+/// the stop Berth asked for, never a crash, even once the app is on again.
+fn stopped_by_berth(row: &Instance) -> bool {
+    row.stopped || row.state == InstanceState::Down
 }
 
 fn container_instance(c: &ContainerInfo) -> Option<Uuid> {
@@ -420,7 +446,8 @@ fn decide(
     }
     match (state, container_id) {
         (InstanceState::Created, None) => act(Some(Action::Ensure { instance: row.uuid })),
-        (InstanceState::Created, Some(id)) => act(Some(Action::Start {
+        // Created, or stopped by Berth while the app was off: start it now.
+        (InstanceState::Created | InstanceState::Down, Some(id)) => act(Some(Action::Start {
             instance: row.uuid,
             container_id: id,
             is_restart: false,
@@ -833,6 +860,59 @@ mod tests {
                 container_id: c.id
             }]
         );
+    }
+
+    #[test]
+    fn an_exit_berth_caused_is_never_a_crash() {
+        // Stopped while the app was off; the app is on again.
+        let mut r = row("web", 1, 1, InstanceState::Down);
+        let mut c = container(&r, EngineState::Exited);
+        c.exit_code = Some(143);
+        let mut a = app(&[("web", 1)], 1);
+        a.restart = RestartPolicy::Never;
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert!(
+            plan.observations
+                .iter()
+                .all(|o| o.state == InstanceState::Down)
+        );
+        assert_eq!(
+            plan.actions,
+            vec![Action::Start {
+                instance: r.uuid,
+                container_id: c.id.clone(),
+                is_restart: false
+            }]
+        );
+        // A restart asked for while it was down: restarted, still not a crash.
+        r.restart_requested = true;
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert!(
+            plan.observations
+                .iter()
+                .all(|o| o.state == InstanceState::Down)
+        );
+        assert!(matches!(plan.actions[..], [Action::Restart { .. }]));
+        // Up when it exited: its own doing, a crash.
+        r.state = InstanceState::Up;
+        r.restart_requested = false;
+        let plan = plan_app(
+            Some(&a),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+            now(),
+        );
+        assert_eq!(plan.observations[0].state, InstanceState::Crashed);
     }
 
     #[test]

@@ -176,7 +176,8 @@ impl Reconciler {
             .for_each_concurrent(PARALLEL_ACTIONS, |row| self.drain(row))
             .await;
         for action in planned.removals {
-            self.act_remove(action).await;
+            let row = removed_instance(&action).and_then(|u| row_index.get(&u).copied());
+            self.act_remove(action, row).await;
         }
         self.route(&rows).await;
         Ok(planned.wake_at)
@@ -498,13 +499,23 @@ impl Reconciler {
         Ok((build, config))
     }
 
-    async fn act_remove(&self, action: Action) {
+    async fn act_remove(&self, action: Action, row: Option<&Instance>) {
         let result: Result<(), ReconcileError> = match action {
-            Action::Stop { container_id, .. } => self
-                .runtime
-                .stop(&container_id, STOP_TIMEOUT)
-                .await
-                .map_err(Into::into),
+            // Recorded at once: a start that comes before the next pass
+            // must find the exit Berth caused, not a crash.
+            Action::Stop { container_id, .. } => {
+                match self.runtime.stop(&container_id, STOP_TIMEOUT).await {
+                    Ok(()) => match row {
+                        Some(r) => self
+                            .store
+                            .observe_instance(&Observation::stopped(r))
+                            .await
+                            .map_err(Into::into),
+                        None => Ok(()),
+                    },
+                    Err(e) => Err(e.into()),
+                }
+            }
             Action::RemoveOrphan { container_id } => {
                 self.runtime.remove(&container_id).await.map_err(Into::into)
             }

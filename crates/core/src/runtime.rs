@@ -230,6 +230,12 @@ pub trait Runtime: Send + Sync {
     /// Force-removes a container; an already absent one is not an error.
     async fn remove(&self, id: &str) -> Result<(), RuntimeError>;
     async fn inspect(&self, id: &str) -> Result<ContainerInfo, RuntimeError>;
+    /// The directory the container's process starts in (its image's
+    /// `WorkingDir`, or the one its spec set); `None` when that is `/`.
+    async fn working_dir(&self, id: &str) -> Result<Option<String>, RuntimeError> {
+        let _ = id;
+        Ok(None)
+    }
     /// Containers (running or not) that carry every given label; a `None`
     /// value matches any non-empty value of that label.
     async fn list(

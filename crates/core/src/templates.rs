@@ -181,7 +181,14 @@ impl Berth {
         let mut definition =
             serde_json::to_value(pod_meta(&app).derived).map_err(CoreError::internal_from)?;
         if let Some(obj) = definition.as_object_mut() {
-            for key in ["pod_id", "template", "status_requested"] {
+            // A pod's secrets never go into a template others may read.
+            for key in [
+                "pod_id",
+                "template",
+                "status_requested",
+                "secret_map",
+                "template_overrides",
+            ] {
                 obj.remove(key);
             }
         }

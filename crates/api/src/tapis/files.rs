@@ -149,7 +149,7 @@ pub async fn list_files_in_pod(
     list(&s, &user, &id, q.get("path").map_or("/", String::as_str)).await
 }
 
-/// URL paths are relative to `/`.
+/// URL paths are relative to the container's working directory.
 pub async fn list_files_in_pod_at(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,

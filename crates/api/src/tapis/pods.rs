@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use berth_core::CoreError;
 use berth_core::model::*;
-use berth_core::pods::{PodDefinition, pod_meta};
+use berth_core::pods::{PodDefinition, hide_secret_map, pod_meta};
 use serde_json::{Value, json};
 
 use super::error::TapisResult;
@@ -42,8 +42,7 @@ pub async fn create_pod(
     Caller { user, .. }: Caller,
     body: Body,
 ) -> TapisResult<Json<Value>> {
-    let definition: PodDefinition = serde_json::from_value(body.0.clone())
-        .map_err(|e| CoreError::invalid(format!("invalid pod definition: {e}")))?;
+    let definition = PodDefinition::from_fields(body.object()?)?;
     let template = match definition.template.as_str() {
         "" => None,
         reference => Some(s.berth.resolve_template(&user, reference).await.map_err(
@@ -109,10 +108,7 @@ pub async fn delete_pod(
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     s.berth.delete_pod(&user, &id).await?;
-    Ok(ok(
-        "Pod successfully deleted.",
-        json!("Pod successfully deleted."),
-    ))
+    Ok(ok("Pod successfully deleted.", json!("")))
 }
 
 /// The answer to a change of a pod: the pod as it is now.
@@ -218,6 +214,8 @@ pub async fn get_derived_pod(
     if resolve_secrets {
         let (env, _) = meta.derived.resolved_environment(meta.credentials.as_ref());
         v["environment_variables"] = json!(env);
+    } else {
+        hide_secret_map(&mut v);
     }
     Ok(ok("Derived pod retrieved successfully.", v))
 }

@@ -42,8 +42,23 @@ pub fn pod_status(desired: Desired, phase: Phase, instance: Option<&Instance>) -
             InstanceState::Up => "AVAILABLE",
             InstanceState::Crashed if i.exit_code == Some(0) => "COMPLETE",
             InstanceState::Crashed | InstanceState::Error => "ERROR",
-            InstanceState::Down | InstanceState::Destroyed => "STOPPED",
+            // Stopped by Berth while the pod was off; the next pass starts it.
+            InstanceState::Down => "REQUESTED",
+            InstanceState::Destroyed => "STOPPED",
         },
+    }
+}
+
+/// The Kubernetes phase name Tapis shows in `status_container.phase`.
+/// An exit Berth caused (a stop) is never `Failed`.
+pub fn container_phase(desired: Desired, instance: &Instance) -> &'static str {
+    match instance.state {
+        InstanceState::Created | InstanceState::Starting => "Pending",
+        InstanceState::Down if desired != Desired::Off => "Pending",
+        InstanceState::Up => "Running",
+        InstanceState::Crashed if instance.exit_code == Some(0) => "Succeeded",
+        InstanceState::Down | InstanceState::Destroyed => "Succeeded",
+        InstanceState::Crashed | InstanceState::Error => "Failed",
     }
 }
 
@@ -89,6 +104,7 @@ pub fn pod(w: &Workload, domain: &str, tenant: &str) -> Value {
         .max_by_key(|i| i.updated);
     let status = pod_status(desired, w.phase, instance);
     let mut v = definition_json(&meta.definition);
+    pods::hide_secret_map(&mut v);
     v["networking"] = networking_json(&w.app.id, &meta.derived.networking, domain);
     v["image"] = json!(meta.derived.image);
     v["time_to_stop_default"] = json!(
@@ -103,7 +119,7 @@ pub fn pod(w: &Workload, domain: &str, tenant: &str) -> Value {
     });
     v["status"] = json!(status);
     v["status_container"] = json!({
-        "phase": instance.map(|i| i.state.as_str()),
+        "phase": instance.map(|i| container_phase(desired, i)),
         "message": instance.and_then(|i| i.message.clone()).or(w.app.error.clone()).unwrap_or_default(),
         "exit_code": instance.and_then(|i| i.exit_code),
     });

@@ -27,10 +27,11 @@ fn pod_shape(pod_id: &str, status: Value, status_container: Value) -> Value {
         "image": IMAGE,
         "networking": {"default": {"port": 5000, "protocol": "http",
                                    "url": format!("{pod_id}.berth.local")}},
-        "pod_id": pod_id, "resources": {}, "site_id": "berth",
+        "pod_id": pod_id, "resources": {}, "secret_map": {}, "site_id": "berth",
         "start_instance_ts": "<timestamp>", "status": status,
         "status_container": status_container, "status_requested": "ON", "template": "",
-        "tenant_id": "dev", "time_to_stop_default": 43200, "time_to_stop_instance": null,
+        "template_overrides": {}, "tenant_id": "dev", "time_to_stop_default": 43200,
+        "time_to_stop_instance": null,
         "time_to_stop_ts": "<timestamp>", "update_ts": "<timestamp>", "volume_mounts": {},
     })
 }
@@ -66,7 +67,7 @@ async fn lists_and_creates_pods() {
     let available = pod_shape(
         "mypod",
         json!("AVAILABLE"),
-        json!({"exit_code": null, "message": "", "phase": "up"}),
+        json!({"exit_code": null, "message": "", "phase": "Running"}),
     );
     app.eventually(
         || {

@@ -16,6 +16,8 @@ mod lifecycle;
 mod memory;
 mod nds_datasets;
 mod nds_jobs;
+mod pod_files;
+mod pod_states;
 mod restart;
 mod router;
 mod server_limits;

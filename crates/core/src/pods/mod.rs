@@ -45,6 +45,69 @@ pub struct PodDefinition {
     pub networking: Map<String, Value>,
     pub resources: Map<String, Value>,
     pub compute_queue: String,
+    /// Secret values by key, which the environment names as
+    /// `${pods:secrets:KEY}`; filled in only in the container.
+    pub secret_map: BTreeMap<String, Value>,
+    /// Pod fields laid over the template before the pod's own fields.
+    pub template_overrides: Map<String, Value>,
+}
+
+/// Every field of a pod definition: tapipy's `NewPod` and `UpdatePod`,
+/// and `secret_map` and `template_overrides` of later upstream versions.
+pub const POD_FIELDS: &[&str] = &[
+    "pod_id",
+    "image",
+    "template",
+    "description",
+    "command",
+    "arguments",
+    "environment_variables",
+    "status_requested",
+    "volume_mounts",
+    "time_to_stop_default",
+    "time_to_stop_instance",
+    "networking",
+    "resources",
+    "compute_queue",
+    "secret_map",
+    "template_overrides",
+];
+
+/// Fields `template_overrides` may set: those the template gives.
+fn overridable(field: &str) -> bool {
+    POD_FIELDS.contains(&field) && !["pod_id", "template", "template_overrides"].contains(&field)
+}
+
+/// Refuses any field a pod does not have, rather than dropping it.
+pub fn check_pod_fields(fields: &Map<String, Value>) -> CoreResult<()> {
+    let unknown: Vec<&str> = fields
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !POD_FIELDS.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(CoreError::invalid(format!(
+        "unknown pod field{}: {}",
+        if unknown.len() == 1 { "" } else { "s" },
+        unknown.join(", ")
+    )))
+}
+
+/// A secret key: letters, digits, `_`, `-` and `.`, 1 to 128 of them.
+fn validate_secret_key(key: &str) -> CoreResult<()> {
+    let ok = (1..=128).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !ok {
+        return Err(CoreError::invalid_field(
+            "secret_map",
+            format!("{key}: a key is 1 to 128 letters, digits, '_', '-' or '.'"),
+        ));
+    }
+    Ok(())
 }
 
 /// Pod ids: `[a-z][a-z0-9]+`, 3 to 64 characters.
@@ -84,6 +147,13 @@ fn resource(resources: &Map<String, Value>, key: &str) -> CoreResult<Option<i64>
 }
 
 impl PodDefinition {
+    /// A definition from a request body: an object of pod fields only.
+    pub fn from_fields(fields: &Map<String, Value>) -> CoreResult<Self> {
+        check_pod_fields(fields)?;
+        serde_json::from_value(Value::Object(fields.clone()))
+            .map_err(|e| CoreError::invalid(format!("invalid pod definition: {e}")))
+    }
+
     pub fn validate(&self) -> CoreResult<()> {
         validate_pod_id(&self.pod_id)?;
         validate_time_to_stop("time_to_stop_default", self.time_to_stop_default)?;
@@ -118,6 +188,21 @@ impl PodDefinition {
             }
         }
         networking::validate_networking(&self.networking)?;
+        for (k, v) in &self.secret_map {
+            validate_secret_key(k)?;
+            if !v.is_string() {
+                return Err(CoreError::invalid_field(
+                    "secret_map",
+                    format!("{k} must be a string"),
+                ));
+            }
+        }
+        if let Some(field) = self.template_overrides.keys().find(|k| !overridable(k)) {
+            return Err(CoreError::invalid_field(
+                "template_overrides",
+                format!("{field} is not a field a template gives"),
+            ));
+        }
         for (k, v) in &self.environment_variables {
             crate::rules::validate_env_name(k)?;
             if !(v.is_string() || v.is_number() || v.is_boolean()) {
@@ -200,19 +285,35 @@ impl Credentials {
     }
 }
 
-impl Credentials {
-    /// What `${name}` in an environment value stands for.
-    fn secrets(&self) -> BTreeMap<&'static str, &str> {
-        BTreeMap::from([
-            ("user_username", self.user_username.as_str()),
-            ("user_password", self.user_password.as_str()),
-        ])
+/// The prefix of a `${...}` pattern naming a key of the pod's `secret_map`.
+pub const SECRET_PATTERN_PREFIX: &str = "pods:secrets:";
+
+impl PodDefinition {
+    /// What `${name}` in an environment value stands for: the pod's
+    /// credentials, and each key of its secret map as `pods:secrets:KEY`.
+    fn secrets(&self, credentials: Option<&Credentials>) -> BTreeMap<String, String> {
+        let mut secrets: BTreeMap<String, String> = self
+            .secret_map
+            .iter()
+            .filter_map(|(k, v)| {
+                let value = v.as_str()?;
+                Some((format!("{SECRET_PATTERN_PREFIX}{k}"), value.to_string()))
+            })
+            .collect();
+        if let Some(c) = credentials {
+            secrets.insert("user_username".into(), c.user_username.clone());
+            secrets.insert("user_password".into(), c.user_password.clone());
+        }
+        secrets
     }
 }
 
 /// Replaces each `${name}` whose name is a known secret; returns the text
 /// and the patterns left unresolved (in order, each once).
-pub fn interpolate_secrets(text: &str, secrets: &BTreeMap<&str, &str>) -> (String, Vec<String>) {
+pub fn interpolate_secrets(
+    text: &str,
+    secrets: &BTreeMap<String, String>,
+) -> (String, Vec<String>) {
     let mut out = String::with_capacity(text.len());
     let mut unresolved: Vec<String> = Vec::new();
     let mut rest = text;
@@ -248,7 +349,7 @@ impl PodDefinition {
         &self,
         credentials: Option<&Credentials>,
     ) -> (BTreeMap<String, Value>, Vec<String>) {
-        let secrets = credentials.map(Credentials::secrets).unwrap_or_default();
+        let secrets = self.secrets(credentials);
         let mut unresolved: Vec<String> = Vec::new();
         let env = self
             .environment_variables
@@ -308,9 +409,10 @@ pub fn merge_template(template: &Value, user: &Value) -> Value {
 /// The definition that runs: `definition` merged over `template`, checked.
 fn derive(definition: &PodDefinition, template: Option<&Value>) -> CoreResult<PodDefinition> {
     let user_json = serde_json::to_value(definition).map_err(CoreError::internal_from)?;
+    let overrides = Value::Object(definition.template_overrides.clone());
     let derived_json = match template {
-        Some(t) => merge_template(t, &user_json),
-        None => user_json,
+        Some(t) => merge_template(&merge_template(t, &overrides), &user_json),
+        None => merge_template(&overrides, &user_json),
     };
     let mut derived: PodDefinition = serde_json::from_value(derived_json).map_err(|e| {
         CoreError::invalid_field(
@@ -319,6 +421,8 @@ fn derive(definition: &PodDefinition, template: Option<&Value>) -> CoreResult<Po
         )
     })?;
     derived.pod_id = definition.pod_id.clone();
+    // Applied: what runs has none left to apply.
+    derived.template_overrides = Map::new();
     derived.validate()?;
     if derived.image.trim().is_empty() {
         return Err(CoreError::invalid_field(
@@ -353,18 +457,11 @@ pub fn secret_config_keys(app: &App, values: &BTreeMap<String, String>) -> BTree
         ("user_username".to_string(), Level::User),
         ("user_password".to_string(), Level::User),
     ]);
-    let secrets = meta
-        .credentials
-        .as_ref()
-        .map(Credentials::secrets)
-        .unwrap_or_default();
     // The stored config follows the definition of the last start, so both
-    // definitions count, and so does any value holding the password itself.
-    for env in [
-        &meta.definition.environment_variables,
-        &meta.derived.environment_variables,
-    ] {
-        for (k, v) in env {
+    // definitions count, and so does any value holding a secret itself.
+    for definition in [&meta.definition, &meta.derived] {
+        let secrets = definition.secrets(meta.credentials.as_ref());
+        for (k, v) in &definition.environment_variables {
             let fills_secret = v
                 .as_str()
                 .is_some_and(|text| interpolate_secrets(text, &secrets).0 != text);
@@ -373,18 +470,42 @@ pub fn secret_config_keys(app: &App, values: &BTreeMap<String, String>) -> BTree
             }
         }
     }
-    if let Some(credentials) = meta
-        .credentials
-        .as_ref()
-        .filter(|c| !c.user_password.is_empty())
-    {
-        for (k, v) in values {
-            if k != "user_password" && v.contains(&credentials.user_password) {
-                keys.insert(k.clone(), Level::Admin);
-            }
+    let password = meta.credentials.as_ref().map(|c| c.user_password.as_str());
+    let secret_values: Vec<&str> = password
+        .into_iter()
+        .chain(
+            [&meta.definition, &meta.derived]
+                .into_iter()
+                .flat_map(|d| d.secret_map.values().filter_map(Value::as_str)),
+        )
+        .filter(|v| !v.is_empty())
+        .collect();
+    for (k, v) in values {
+        if k != "user_password" && secret_values.iter().any(|secret| v.contains(secret)) {
+            keys.insert(k.clone(), Level::Admin);
         }
     }
     keys
+}
+
+/// A definition as its readers see it: each `secret_map` value (also one
+/// in `template_overrides`) as [`HIDDEN_SECRET`].
+pub fn hide_secret_map(definition: &mut Value) {
+    let hide = |map: Option<&mut Value>| {
+        for v in map
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            *v = Value::String(HIDDEN_SECRET.to_string());
+        }
+    };
+    hide(definition.get_mut("secret_map"));
+    hide(
+        definition
+            .get_mut("template_overrides")
+            .and_then(|o| o.get_mut("secret_map")),
+    );
 }
 
 /// Replaces with [`HIDDEN_SECRET`] each of a pod's secret config values
@@ -434,7 +555,7 @@ mod tests {
 
     #[test]
     fn secrets_fill_in_known_patterns_and_report_the_others() {
-        let secrets = BTreeMap::from([("user_password", "s3cret")]);
+        let secrets = BTreeMap::from([("user_password".to_string(), "s3cret".to_string())]);
         let (text, left) = interpolate_secrets(
             "pw=${user_password} home=${HOME} again=${user_password} ${HOME} ${open",
             &secrets,
@@ -472,6 +593,31 @@ mod tests {
         assert_eq!(config.values["OTHER"], "${not_a_secret}");
         let (raw, _) = definition.resolved_environment(None);
         assert_eq!(raw["DB_PASS"], json!("${user_password}"));
+    }
+
+    #[test]
+    fn secret_map_keys_fill_the_environment_and_unknown_fields_are_refused() {
+        let definition = PodDefinition {
+            environment_variables: BTreeMap::from([
+                ("DB".into(), json!("postgres://u:${pods:secrets:DB}@db")),
+                ("GONE".into(), json!("${pods:secrets:GONE}")),
+            ]),
+            secret_map: BTreeMap::from([("DB".into(), json!("pw"))]),
+            ..PodDefinition::default()
+        };
+        let (env, left) = definition.resolved_environment(None);
+        assert_eq!(env["DB"], json!("postgres://u:pw@db"));
+        assert_eq!(left, ["${pods:secrets:GONE}"]);
+        let body = json!({"pod_id": "p", "secret_map": {}, "extra": 1, "also": 2});
+        let err = PodDefinition::from_fields(body.as_object().unwrap()).unwrap_err();
+        assert_eq!(err.to_string(), "unknown pod fields: also, extra");
+        let mut shown =
+            json!({"secret_map": {"DB": "pw"}, "template_overrides": {"secret_map": {"X": "y"}}});
+        hide_secret_map(&mut shown);
+        assert_eq!(
+            shown,
+            json!({"secret_map": {"DB": HIDDEN_SECRET}, "template_overrides": {"secret_map": {"X": HIDDEN_SECRET}}})
+        );
     }
 
     #[test]

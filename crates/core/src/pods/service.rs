@@ -89,38 +89,106 @@ impl Berth {
             .collect())
     }
 
-    /// Changes the stored definition; like Tapis, it applies on the next (re)start.
+    /// Changes the stored definition; like Tapis, it applies on the next
+    /// (re)start. `status_requested` turns the pod on (ON), off (OFF) or
+    /// restarts it (RESTART), as the start, stop and restart routes do.
     pub async fn update_pod(
         &self,
         actor: &User,
         id: &str,
         changes: &Map<String, Value>,
     ) -> CoreResult<App> {
+        check_pod_fields(changes)?;
         let app = self.pod(actor, id, Level::User).await?;
-        let mut meta = pod_meta(&app);
+        let mut changes = changes.clone();
+        let status = match changes.remove("status_requested") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_str().map(str::to_ascii_uppercase).as_deref() {
+                Some(s @ ("ON" | "OFF" | "RESTART")) => Some(s.to_string()),
+                _ => {
+                    return Err(CoreError::invalid_field(
+                        "status_requested",
+                        "must be ON, OFF or RESTART",
+                    ));
+                }
+            },
+        };
+        if status.is_some() {
+            // Checked before anything changes: only the pod's admins turn it on or off.
+            self.pod(actor, id, Level::Admin).await?;
+        }
+        if let Some(given) = changes.remove("pod_id")
+            && given.as_str() != Some(app.id.as_str())
+        {
+            return Err(CoreError::invalid_field(
+                "pod_id",
+                "cannot be changed on an existing pod",
+            ));
+        }
+        if !changes.is_empty() {
+            self.change_pod_definition(actor, &app, &changes).await?;
+        }
+        match status.as_deref() {
+            Some("ON") => self.start_pod(actor, id).await,
+            Some("OFF") => self.stop_pod(actor, id).await,
+            Some(_) => self.restart_pod(actor, id).await,
+            None => self.pod(actor, id, Level::Read).await,
+        }
+    }
+
+    /// Lays `changes` over the stored definition and derives what runs anew:
+    /// from the template when the template or its overrides change, else
+    /// over what ran before. A secret shown hidden keeps its stored value.
+    async fn change_pod_definition(
+        &self,
+        actor: &User,
+        app: &App,
+        changes: &Map<String, Value>,
+    ) -> CoreResult<()> {
+        let mut meta = pod_meta(app);
         let mut definition =
             serde_json::to_value(&meta.definition).map_err(CoreError::internal_from)?;
         for (k, v) in changes {
-            if ["pod_id", "image", "template", "arguments", "compute_queue"].contains(&k.as_str()) {
-                return Err(CoreError::invalid_field(
-                    k,
-                    "cannot be changed on an existing pod",
-                ));
-            }
             definition[k] = v.clone();
         }
-        let definition: PodDefinition = serde_json::from_value(definition)
+        let mut definition: PodDefinition = serde_json::from_value(definition)
             .map_err(|e| CoreError::invalid(format!("invalid pod fields: {e}")))?;
+        for (key, value) in definition.secret_map.iter_mut() {
+            if value.as_str() == Some(HIDDEN_SECRET)
+                && let Some(stored) = meta.definition.secret_map.get(key)
+            {
+                *value = stored.clone();
+            }
+        }
         definition.validate()?;
-        let derived_json = merge_template(
-            &serde_json::to_value(&meta.derived).unwrap_or_default(),
-            &serde_json::to_value(&definition).unwrap_or_default(),
-        );
-        meta.derived = serde_json::from_value(derived_json).map_err(CoreError::internal_from)?;
+        let rederive = changes.contains_key("template")
+            || changes.contains_key("template_overrides")
+            || definition.template.is_empty();
+        meta.derived = if rederive {
+            let template = match definition.template.as_str() {
+                "" => None,
+                reference => Some(self.resolve_template(actor, reference).await.map_err(
+                    |e| match e {
+                        CoreError::NotFound(m) => CoreError::invalid_field("template", m),
+                        other => other,
+                    },
+                )?),
+            };
+            derive(&definition, template.as_ref())?
+        } else {
+            let mut user = serde_json::to_value(&definition).unwrap_or_default();
+            if let Some(obj) = user.as_object_mut() {
+                obj.remove("template_overrides");
+            }
+            let derived_json = merge_template(
+                &serde_json::to_value(&meta.derived).unwrap_or_default(),
+                &user,
+            );
+            serde_json::from_value(derived_json).map_err(CoreError::internal_from)?
+        };
         meta.definition = definition;
-        self.save_pod_meta(actor, &app, &meta, "updated the pod definition")
-            .await?;
-        self.pod(actor, id, Level::Read).await
+        self.save_pod_meta(actor, app, &meta, "updated the pod definition")
+            .await
     }
 
     /// Applies the stored definition (a new release if it changed) and turns the pod on.
@@ -137,6 +205,9 @@ impl Berth {
             let config = self.current_config(app).await?;
             let wanted = derived.config(&credentials)?;
             let mut definition = WorkloadChange::default();
+            if build.as_ref().is_some_and(|b| b.image != derived.image) {
+                definition.image = Some(derived.image.clone());
+            }
             if build
                 .as_ref()
                 .is_none_or(|b| b.entrypoint != derived.command || b.command != derived.arguments)
@@ -184,12 +255,10 @@ impl Berth {
                     InstanceState::Up | InstanceState::Starting | InstanceState::Created
                 )
             });
-        if app.desired != Desired::Off && running {
-            return Err(CoreError::invalid(
-                "Pod must be in 'STOPPED' status to start; it is running (use restart)",
-            ));
+        // As in Tapis, start only asks for ON: a pod that runs stays as it is.
+        if app.desired == Desired::Off || !running {
+            self.apply_and_start(actor, &app, false).await?;
         }
-        self.apply_and_start(actor, &app, false).await?;
         self.pod(actor, id, Level::Read).await
     }
 

@@ -1,5 +1,5 @@
 //! What the engine says about containers, read into [`ContainerInfo`]: one
-//! container by inspection, or every container of this server that carries
+//! container by inspection (and its working directory), or every container of this server that carries
 //! some labels (a label asked for by presence must not be empty); their states, exit codes and published ports.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,20 @@ use bollard::models::{PortSummary, PortSummaryTypeEnum};
 use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
 
 use super::{DockerRuntime, classify, engine, parse_time};
+
+pub(super) async fn working_dir(
+    runtime: &DockerRuntime,
+    id: &str,
+) -> Result<Option<String>, RuntimeError> {
+    let c = runtime
+        .docker
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+        .map_err(|e| classify(e, id))?;
+    Ok(c.config
+        .and_then(|config| config.working_dir)
+        .filter(|dir| !dir.is_empty() && dir != "/"))
+}
 
 pub(super) async fn inspect(
     runtime: &DockerRuntime,

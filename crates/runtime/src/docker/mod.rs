@@ -196,6 +196,10 @@ impl Runtime for DockerRuntime {
         info::inspect(self, id).await
     }
 
+    async fn working_dir(&self, id: &str) -> Result<Option<String>, RuntimeError> {
+        info::working_dir(self, id).await
+    }
+
     async fn list(
         &self,
         labels: &[(&str, Option<&str>)],
