@@ -1,6 +1,5 @@
 //! Pods: list, create, get, update, delete, start, stop, restart, logs,
-//! credentials, the derived definition, permissions, and the images pods
-//! may use.
+//! credentials, the derived definition and permissions.
 
 use std::collections::HashMap;
 
@@ -260,18 +259,4 @@ pub async fn delete_pod_permission(
         "Pod permission deleted successfully.",
         views::permissions(&perms),
     ))
-}
-
-/// The images the caller's pods may use.
-pub async fn get_images(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-) -> TapisResult<Json<Value>> {
-    let images = s.berth.pod_images(&user).await?;
-    let tenant = &s.berth.settings.tenant;
-    let result: Vec<Value> = images
-        .iter()
-        .map(|image| views::image(image, tenant))
-        .collect();
-    Ok(ok("Images retrieved successfully.", Value::Array(result)))
 }
