@@ -15,4 +15,5 @@ mod security;
 mod shares;
 mod tapis;
 mod tapis_networking;
+mod tapis_volumes;
 mod tutum;
