@@ -20,3 +20,4 @@ mod restart;
 mod router;
 mod server_limits;
 mod tapis;
+mod tapis_volumes;
