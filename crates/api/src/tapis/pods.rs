@@ -67,8 +67,8 @@ fn flag(q: &HashMap<String, String>, name: &str, default: bool) -> TapisResult<b
     }
 }
 
-/// `include_configs` only changes how config volume mounts show, and pods
-/// here have none (only ephemeral volumes): it is checked, then has no effect.
+/// `include_configs` only changes how config volume mounts show, and here
+/// they always show as given: it is checked, then has no effect.
 pub async fn get_pod(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
