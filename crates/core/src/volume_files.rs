@@ -68,9 +68,13 @@ pub trait VolumeFiles: Send + Sync {
     fn entries(&self, kind: FolderKind, id: &str) -> CoreResult<Vec<StoredEntry>>;
     /// A file's bytes, or a directory as a tar archive of it.
     fn read(&self, kind: FolderKind, id: &str, path: &[&str]) -> CoreResult<Download>;
-    /// Writes a file at `path` in a volume (parents made as needed),
-    /// replacing one there; returns the bytes written.
-    fn write(&self, volume_id: &str, path: &[&str], bytes: &[u8]) -> CoreResult<u64>;
+    /// A path, not taken yet, to write an upload to while it arrives:
+    /// beside the folders, so that it moves into a volume without a copy.
+    fn spool(&self) -> CoreResult<PathBuf>;
+    /// Moves the file `from` (an upload, at a path [`VolumeFiles::spool`]
+    /// gave) to `path` in a volume (parents made as needed), replacing one
+    /// there; returns its bytes.
+    fn place(&self, volume_id: &str, path: &[&str], from: &std::path::Path) -> CoreResult<u64>;
     /// The bytes of the files in the folder.
     fn used_bytes(&self, kind: FolderKind, id: &str) -> CoreResult<u64>;
     /// Copies `source` of a volume (a file or a directory's contents) to

@@ -148,7 +148,7 @@ impl Datasets for FolderDatasets {
 
 /// Moves the uploaded file `from` to `to` (copies it when they are on
 /// different disks); returns (files, bytes).
-fn place_file(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
+pub(crate) fn place_file(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
     let bytes = std::fs::metadata(from)?.len();
     if std::fs::rename(from, to).is_err() {
         std::fs::copy(from, to)?;

@@ -12,7 +12,7 @@ use berth_core::archive::{Download, EntryKind};
 use berth_core::error::{CoreError, CoreResult};
 use berth_core::volume_files::{ConfigFile, FolderKind, StoredEntry, VolumeFiles};
 
-use crate::datasets::{folder_archive, tree_bytes};
+use crate::datasets::{folder_archive, place_file, tree_bytes};
 
 pub struct FolderVolumeFiles {
     root: PathBuf,
@@ -194,7 +194,13 @@ impl VolumeFiles for FolderVolumeFiles {
         }
     }
 
-    fn write(&self, volume_id: &str, path: &[&str], bytes: &[u8]) -> CoreResult<u64> {
+    fn spool(&self) -> CoreResult<PathBuf> {
+        let dir = self.root.join("spool");
+        std::fs::create_dir_all(&dir).map_err(io_err(FolderKind::Volume))?;
+        Ok(dir.join(format!("{}.part", uuid::Uuid::new_v4().simple())))
+    }
+
+    fn place(&self, volume_id: &str, path: &[&str], from: &Path) -> CoreResult<u64> {
         let kind = FolderKind::Volume;
         let dir = self.existing_folder(kind, volume_id)?;
         let at = confined(&dir, path)?;
@@ -209,8 +215,8 @@ impl VolumeFiles for FolderVolumeFiles {
                 CoreError::invalid_field("path", format!("{}: {e}", path.join("/")))
             })?;
         }
-        std::fs::write(&at, bytes).map_err(io_err(kind))?;
-        Ok(bytes.len() as u64)
+        let (_, bytes) = place_file(from, &at).map_err(io_err(kind))?;
+        Ok(bytes)
     }
 
     fn used_bytes(&self, kind: FolderKind, id: &str) -> CoreResult<u64> {
@@ -301,7 +307,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = FolderVolumeFiles::new(dir.path().join("v"));
         files.create(FolderKind::Volume, "vol").unwrap();
-        assert_eq!(files.write("vol", &["a", "b.txt"], b"hello").unwrap(), 5);
+        let write = |path: &[&str], bytes: &[u8]| {
+            let spool = files.spool().unwrap();
+            std::fs::write(&spool, bytes).unwrap();
+            files.place("vol", path, &spool)
+        };
+        assert_eq!(write(&["a", "b.txt"], b"hello").unwrap(), 5);
         assert_eq!(files.used_bytes(FolderKind::Volume, "vol").unwrap(), 5);
         let paths: Vec<String> = files
             .entries(FolderKind::Volume, "vol")
@@ -327,7 +338,7 @@ mod tests {
                 .read(FolderKind::Volume, "vol", &["out", "passwd"])
                 .is_err()
         );
-        assert!(files.write("vol", &["out", "x"], b"x").is_err());
+        assert!(write(&["out", "x"], b"x").is_err());
 
         assert_eq!(files.snapshot("vol", &["a"], "snap", &[], 100).unwrap(), 5);
         assert!(files.read(FolderKind::Snapshot, "snap", &["b.txt"]).is_ok());

@@ -14,6 +14,7 @@ mod views;
 mod volumes;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -80,7 +81,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/volumes/{volume_id}/upload/{*path}",
-            post(volumes::upload_to_volume),
+            post(volumes::upload_to_volume).layer(DefaultBodyLimit::max(volumes::MAX_UPLOAD_BYTES)),
         )
         .route(
             "/volumes/{volume_id}/permissions",

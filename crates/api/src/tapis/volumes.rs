@@ -18,6 +18,10 @@ use super::views::{self, ok};
 use super::{Body, Caller};
 use crate::AppState;
 
+/// The most one upload to a volume may send; it streams to disk, and the
+/// volume's own `size_limit` holds it too.
+pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
+
 const NEW_VOLUME: [&str; 3] = ["volume_id", "description", "size_limit"];
 const VOLUME_CHANGE: [&str; 2] = ["description", "size_limit"];
 
@@ -138,7 +142,8 @@ pub async fn get_volume_contents(
     contents(s.berth.volume_contents(&user, &id, &path).await?, &q)
 }
 
-/// Multipart `file`, written at `path` in the volume.
+/// Multipart `file`, written to disk as it arrives (a body cut off drops
+/// what arrived), then put at `path` in the volume.
 pub async fn upload_to_volume(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -148,14 +153,19 @@ pub async fn upload_to_volume(
     let bad = |e: axum::extract::multipart::MultipartError| {
         CoreError::invalid(format!("malformed multipart body: {e}"))
     };
-    let mut file: Option<Vec<u8>> = None;
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        if field.name() == Some("file") {
-            file = Some(field.bytes().await.map_err(bad)?.to_vec());
+    let mut upload = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        if field.name() == Some("file") && upload.is_none() {
+            let mut spool = s.berth.begin_volume_upload(&user, &id, &path).await?;
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                spool.write(&chunk).await?;
+            }
+            upload = Some(spool);
         }
     }
-    let bytes = file.ok_or_else(|| CoreError::invalid_field("file", "This field is required."))?;
-    let written = s.berth.upload_to_volume(&user, &id, &path, bytes).await?;
+    let upload =
+        upload.ok_or_else(|| CoreError::invalid_field("file", "This field is required."))?;
+    let written = s.berth.finish_volume_upload(upload).await?;
     Ok(ok(
         "File uploaded successfully.",
         json!(format!("uploaded {written} to volume {id}")),

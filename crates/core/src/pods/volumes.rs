@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use crate::archive::{Download, normal_parts};
+use crate::datasets::DatasetSpool;
 use crate::error::{CoreError, CoreResult, OnConflict};
 use crate::instance_io::{FileEntry, entry_kind, mode_text};
 use crate::jobs::blocking;
 use crate::model::volume::{Volume, volume_object};
 use crate::model::*;
+use crate::quota::Resource;
 use crate::service::Berth;
 use crate::volume_files::{FolderKind, VolumeFiles};
 
@@ -57,6 +59,37 @@ pub(crate) fn folder_path<'a>(field: &str, path: &'a str) -> CoreResult<Vec<&'a 
             format!("{path} leaves its folder: '..' is not allowed"),
         )
     })
+}
+
+fn size_limit_passed(volume_id: &str, limit: u64) -> CoreError {
+    CoreError::invalid_field(
+        "size_limit",
+        format!(
+            "the upload would take volume {volume_id} past its size_limit of {} MB",
+            limit / MB
+        ),
+    )
+}
+
+/// An upload into a volume as it arrives (see [`Berth::begin_volume_upload`]).
+#[derive(Debug)]
+pub struct VolumeUpload {
+    volume_id: String,
+    parts: Vec<String>,
+    /// Bytes the volume had free when the upload began.
+    room: u64,
+    limit: u64,
+    spool: DatasetSpool,
+}
+
+impl VolumeUpload {
+    /// Appends `data`; refused as soon as the upload cannot fit.
+    pub async fn write(&mut self, data: &[u8]) -> CoreResult<()> {
+        if self.spool.len().saturating_add(data.len() as u64) > self.room {
+            return Err(size_limit_passed(&self.volume_id, self.limit));
+        }
+        self.spool.write(data).await
+    }
 }
 
 /// A path that names something inside the folder, not the whole of it.
@@ -236,32 +269,56 @@ impl Berth {
         self.folder_contents(FolderKind::Volume, id, path).await
     }
 
-    /// Writes a file at `path` in the volume, held to its size limit.
-    pub async fn upload_to_volume(
+    /// Starts an upload to `path` in the volume: a file on disk it is
+    /// written to as it arrives, counted against the actor's concurrent
+    /// uploads and held to the room the volume has now.
+    pub async fn begin_volume_upload(
         &self,
         actor: &User,
         id: &str,
         path: &str,
-        bytes: Vec<u8>,
-    ) -> CoreResult<String> {
+    ) -> CoreResult<VolumeUpload> {
         let v = self.volume(actor, id, Level::User).await?;
         let parts: Vec<String> = inner_path(path)?.into_iter().map(String::from).collect();
-        let shown = parts.join("/");
+        let slot = self
+            .uploads
+            .enter(&self.settings.quotas, Resource::Uploads, actor.id)?;
+        let used = self
+            .folder_usage(FolderKind::Volume, id)
+            .await
+            .ok_or_else(|| CoreError::not_found(format!("the files of volume {id}")))?;
         let limit = v.size_limit.max(0) as u64 * MB;
-        let folder_id = id.to_string();
+        let spool_path = self.on_folders(|f| f.spool()).await?;
+        let spool = blocking(move || DatasetSpool::create(spool_path, slot)).await?;
+        Ok(VolumeUpload {
+            volume_id: id.to_string(),
+            parts,
+            room: limit.saturating_sub(used),
+            limit,
+            spool,
+        })
+    }
+
+    /// Puts an upload in place, if the volume still has room for it;
+    /// returns the path it went to. The file it arrived in is gone
+    /// afterwards either way.
+    pub async fn finish_volume_upload(&self, mut upload: VolumeUpload) -> CoreResult<String> {
+        upload.spool.flush().await?;
+        let shown = upload.parts.join("/");
+        let VolumeUpload {
+            volume_id,
+            parts,
+            limit,
+            spool,
+            ..
+        } = upload;
         self.on_folders(move |f| {
-            let used = f.used_bytes(FolderKind::Volume, &folder_id)?;
-            if used.saturating_add(bytes.len() as u64) > limit {
-                return Err(CoreError::invalid_field(
-                    "size_limit",
-                    format!(
-                        "the upload would take volume {folder_id} past its size_limit of {} MB",
-                        limit / MB
-                    ),
-                ));
+            let used = f.used_bytes(FolderKind::Volume, &volume_id)?;
+            if used.saturating_add(spool.len()) > limit {
+                return Err(size_limit_passed(&volume_id, limit));
             }
             let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-            f.write(&folder_id, &parts, &bytes)
+            f.place(&volume_id, &parts, spool.path())
         })
         .await?;
         Ok(shown)
