@@ -11,7 +11,8 @@
 # SKIPPED (exit 0), or FAILS when CI is set. Output is TAP-like: `ok - ...` /
 # `not ok - ...` lines, then exactly one `N passed, M failed` line.
 #
-# The flow itself is tests/compat/tapis_flow.py, run with the py3 client venv;
+# The flows are tests/compat/tapis_storage_flow.py (volumes, snapshots, the
+# image allow-list; first) and tests/compat/tapis_flow.py, run with the py3 client venv;
 # it prints the ok / not ok lines. Notes on the client (see CONTRACT.md):
 # - `tenant_id` is passed, so tapipy never looks up /v3/sites or /v3/tenants.
 # - tapipy decodes the token without verifying it; it needs a JWT with `exp`.
@@ -25,6 +26,12 @@ setup_clients py3 "the tapipy 25.4.0 client (Python 3 venv)"
 PY=${BERTH_CLIENTS_DIR:-$ROOT/.clients}/py3/bin/python
 
 # ---------------------------------------------------------------- server ---
+# The image allow-list is on (it is off by default): tapis_storage_flow.py,
+# as the administrator the server makes at start, adds the images the pods
+# of both flows use before anything else runs.
+ADMIN=tapisadmin
+PADMIN=tapisadmin-pw-3
+export BERTH_TAPIS_IMAGE_ALLOW_LIST=on BERTH_ADMIN_USERNAME=$ADMIN BERTH_ADMIN_PASSWORD=$PADMIN
 make_work tapis
 start_server
 
@@ -46,18 +53,23 @@ for u in "$A:$PA" "$B:$PB"; do
 done
 
 # ------------------------------------------------------------------ flow ---
-# tapis_flow.py prints the ok / not ok lines; they are counted here.
+# Each flow prints the ok / not ok lines; they are counted here. The storage
+# flow (volumes, snapshots, the image allow-list) goes first: it puts the
+# pods' image on the allow-list.
 export BERTH_URL=$URL BERTH_SID=$SID TAPIS_USER_A=$A TAPIS_PASS_A=$PA TAPIS_USER_B=$B TAPIS_PASS_B=$PB
+export TAPIS_ADMIN=$ADMIN TAPIS_ADMIN_PASS=$PADMIN
 export PYTHONWARNINGS=ignore PYTHONUNBUFFERED=1
-timeout 1200 "$PY" tests/compat/tapis_flow.py 2>"$WORK/flow.err" | tee "$WORK/flow.out"
-rc=${PIPESTATUS[0]}
-PASSED=$((PASSED + $(grep -c '^ok - ' "$WORK/flow.out")))
-FAILED=$((FAILED + $(grep -c '^not ok - ' "$WORK/flow.out")))
-if [[ $rc == 0 ]]; then
-  ok "the tapipy flow ran to the end"
-else
-  not_ok "the tapipy flow ran to the end" "exit code $rc; stderr:"$'\n'"$(tail -n 30 "$WORK/flow.err")"
-fi
+for flow in tapis_storage_flow tapis_flow; do
+  timeout 1200 "$PY" "tests/compat/$flow.py" 2>"$WORK/$flow.err" | tee "$WORK/$flow.out"
+  rc=${PIPESTATUS[0]}
+  PASSED=$((PASSED + $(grep -c '^ok - ' "$WORK/$flow.out")))
+  FAILED=$((FAILED + $(grep -c '^not ok - ' "$WORK/$flow.out")))
+  if [[ $rc == 0 ]]; then
+    ok "the tapipy flow $flow.py ran to the end"
+  else
+    not_ok "the tapipy flow $flow.py ran to the end" "exit code $rc; stderr:"$'\n'"$(tail -n 30 "$WORK/$flow.err")"
+  fi
+done
 
 # ------------------------------------------------------------------- end ---
 left=$(docker ps -aq --filter "label=berth.server=$SID" | grep -c .)

@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// loopback, link-local or private addresses (off: remote URLs only).
     #[arg(long, env = "BERTH_BUILD_ALLOW_LOCAL_SOURCES")]
     pub build_allow_local_sources: bool,
+    /// Hold Tapis pods to the image allow-list administrators keep at
+    /// `/pods/images` (`on`), or let them use any image (`off`).
+    #[arg(long, env = "BERTH_TAPIS_IMAGE_ALLOW_LIST", default_value = "off", value_parser = ["on", "off"])]
+    pub tapis_image_allow_list: String,
     /// Memory limit of a container whose app sets none (like 512m).
     #[arg(long, env = "BERTH_DEFAULT_MEMORY", default_value = "512m")]
     pub default_memory: String,
@@ -267,6 +271,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ),
         limits,
         build_allow_local_sources: args.build_allow_local_sources,
+        pod_image_allow_list: args.tapis_image_allow_list == "on",
         registration: args.server.registration,
         token_ttl: args
             .server
@@ -285,6 +290,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store.clone(),
         runtime.clone(),
         datasets,
+        Arc::new(berth_store::volume_files::FolderVolumeFiles::new(
+            args.data_dir.join("pod-volumes"),
+        )),
         signals.clone(),
         settings,
     ));

@@ -51,7 +51,7 @@ pub fn container_path(base: &str, path: &str) -> CoreResult<String> {
     })
 }
 
-fn mode_text(mode: u32) -> String {
+pub(crate) fn mode_text(mode: u32) -> String {
     let bits = ['r', 'w', 'x', 'r', 'w', 'x', 'r', 'w', 'x'];
     bits.iter()
         .enumerate()
@@ -70,7 +70,7 @@ fn unreadable(e: std::io::Error) -> CoreError {
     CoreError::internal("unreadable archive from the engine", e)
 }
 
-fn entry_kind(kind: EntryKind) -> &'static str {
+pub(crate) fn entry_kind(kind: EntryKind) -> &'static str {
     match kind {
         EntryKind::Directory => "dir",
         EntryKind::Link => "symlink",

@@ -28,6 +28,7 @@ pub mod spec;
 pub mod store;
 pub mod templates;
 pub mod traffic;
+pub mod volume_files;
 pub mod workload;
 
 pub use error::{CoreError, CoreResult};

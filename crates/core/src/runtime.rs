@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use thiserror::Error;
 
+// A mount is part of a release's run policy, so it lives in the model.
+pub use crate::model::BindMount;
 use crate::model::{PortSpec, PublishedPort, Timestamp};
 
 pub const LABEL_APP: &str = "berth.app";
@@ -85,17 +87,9 @@ pub struct ContainerSpec {
     pub working_dir: Option<String>,
     /// Ports to publish on engine-chosen host ports.
     pub ports: Vec<PortSpec>,
-    /// Host directories Berth manages (data sets), never arbitrary host paths.
+    /// Host directories Berth manages (data sets, Tapis volumes and
+    /// snapshots, pod config files), never arbitrary host paths.
     pub mounts: Vec<BindMount>,
-}
-
-/// A host directory bind-mounted into a container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BindMount {
-    /// Absolute host path.
-    pub source: String,
-    pub target: String,
-    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,6 +47,7 @@ pub fn instance_spec(
             .get(&instance.proc_type)
             .map(|c| i64::from(*c)),
         ports: config.values.policy.ports.clone(),
+        mounts: config.values.policy.mounts.clone(),
         nano_cpus: config
             .values
             .policy

@@ -124,6 +124,7 @@ impl Berth {
             .map_err(|e| CoreError::invalid_field("pod_definition", e.to_string()))?;
         check.pod_id = "templatecheck".into();
         check.validate()?;
+        self.check_pod_image("pod_definition", &check.image).await?;
         let created = now();
         let stamp = crate::model::rfc3339(created);
         let tag = TemplateTag {

@@ -319,6 +319,9 @@ mod tests {
             store.clone(),
             Arc::new(berth_runtime::FakeRuntime::with_images(["busybox:latest"])),
             datasets,
+            Arc::new(berth_store::volume_files::FolderVolumeFiles::new(
+                dir.path().join("pod-volumes"),
+            )),
             Arc::new(Signals::default()),
             Default::default(),
         ));

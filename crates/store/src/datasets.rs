@@ -62,11 +62,7 @@ impl Datasets for FolderDatasets {
     }
 
     fn archive(&self, dir: &Path, name: &str) -> CoreResult<Vec<u8>> {
-        let mut builder = tar::Builder::new(Vec::new());
-        builder.follow_symlinks(false);
-        builder
-            .append_dir_all(name, dir)
-            .and_then(|()| builder.into_inner())
+        folder_archive(dir, name)
             .map_err(|e| CoreError::internal(&format!("archiving data set {name}"), e))
     }
 
@@ -152,7 +148,7 @@ impl Datasets for FolderDatasets {
 
 /// Moves the uploaded file `from` to `to` (copies it when they are on
 /// different disks); returns (files, bytes).
-fn place_file(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
+pub(crate) fn place_file(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
     let bytes = std::fs::metadata(from)?.len();
     if std::fs::rename(from, to).is_err() {
         std::fs::copy(from, to)?;
@@ -160,8 +156,17 @@ fn place_file(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
     Ok((1, bytes))
 }
 
+/// The folder `dir` as a tar archive holding one folder, `name`; links
+/// are archived as links, never followed.
+pub(crate) fn folder_archive(dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.follow_symlinks(false);
+    builder.append_dir_all(name, dir)?;
+    builder.into_inner()
+}
+
 /// The bytes of the files under `dir`, links not followed.
-fn tree_bytes(dir: &Path) -> std::io::Result<u64> {
+pub(crate) fn tree_bytes(dir: &Path) -> std::io::Result<u64> {
     let mut total = 0;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;

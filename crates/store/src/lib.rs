@@ -32,6 +32,8 @@ mod releases;
 mod rows;
 mod runs;
 mod templates;
+pub mod volume_files;
+mod volumes;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

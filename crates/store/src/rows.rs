@@ -14,6 +14,7 @@ use berth_core::jobs::ScriptJob;
 use berth_core::model::catalog::{
     CatalogStatus, ImageRepo, ImageVersion, RepoKind, Task, TaskState,
 };
+use berth_core::model::volume::{AllowedImage, Snapshot, Volume};
 use berth_core::model::*;
 use berth_core::plan::DesiredApp;
 use berth_core::routing::declares_health_check;
@@ -467,6 +468,48 @@ pub(crate) fn template(row: &SqliteRow) -> StoreResult<Template> {
         archive_message: r.get("archive_message")?,
         created: r.ts("created")?,
         updated: r.ts("updated")?,
+    })
+}
+
+pub(crate) fn volume(row: &SqliteRow) -> StoreResult<Volume> {
+    let r = Columns::of("pod_volumes", row);
+    Ok(Volume {
+        volume_id: r.get("volume_id")?,
+        owner_id: r.get("owner_id")?,
+        owner: r.get("owner")?,
+        description: r.get("description")?,
+        size_limit: r.get("size_limit")?,
+        created: r.ts("created")?,
+        updated: r.ts("updated")?,
+    })
+}
+
+pub(crate) fn snapshot(row: &SqliteRow) -> StoreResult<Snapshot> {
+    let r = Columns::of("pod_snapshots", row);
+    Ok(Snapshot {
+        snapshot_id: r.get("snapshot_id")?,
+        owner_id: r.get("owner_id")?,
+        owner: r.get("owner")?,
+        source_volume_id: r.get("source_volume_id")?,
+        source_volume_path: r.get("source_volume_path")?,
+        destination_path: r.get("destination_path")?,
+        description: r.get("description")?,
+        size_limit: r.get("size_limit")?,
+        cron: r.get("cron")?,
+        retention_policy: r.get("retention_policy")?,
+        created: r.ts("created")?,
+        updated: r.ts("updated")?,
+    })
+}
+
+pub(crate) fn allowed_image(row: &SqliteRow) -> StoreResult<AllowedImage> {
+    let r = Columns::of("pod_images", row);
+    Ok(AllowedImage {
+        image: r.get("image")?,
+        tenants: r.json("tenants")?,
+        description: r.get("description")?,
+        added_by: r.get("added_by")?,
+        created: r.ts("created")?,
     })
 }
 

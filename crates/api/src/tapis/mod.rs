@@ -5,12 +5,16 @@
 mod auth;
 mod error;
 mod files;
+mod images;
 mod pods;
+mod snapshots;
 mod templates;
 mod tokens;
 mod views;
+mod volumes;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -54,7 +58,65 @@ pub type Body = common::Payload<Tapis>;
 pub fn routes() -> Router<AppState> {
     let pods = Router::new()
         .route("/", get(pods::list_pods).post(pods::create_pod))
-        .route("/images", get(pods::get_images))
+        .route("/images", get(images::list_images).post(images::add_image))
+        .route("/images/bulk", post(images::add_images))
+        .route(
+            "/images/{*image_id}",
+            get(images::get_image).delete(images::delete_image),
+        )
+        .route(
+            "/volumes",
+            get(volumes::list_volumes).post(volumes::create_volume),
+        )
+        .route(
+            "/volumes/{volume_id}",
+            get(volumes::get_volume)
+                .put(volumes::update_volume)
+                .delete(volumes::delete_volume),
+        )
+        .route("/volumes/{volume_id}/list", get(volumes::list_volume_files))
+        .route(
+            "/volumes/{volume_id}/contents/{*path}",
+            get(volumes::get_volume_contents),
+        )
+        .route(
+            "/volumes/{volume_id}/upload/{*path}",
+            post(volumes::upload_to_volume).layer(DefaultBodyLimit::max(volumes::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/volumes/{volume_id}/permissions",
+            get(volumes::get_volume_permissions).post(volumes::set_volume_permission),
+        )
+        .route(
+            "/volumes/{volume_id}/permissions/{user}",
+            delete(volumes::delete_volume_permission),
+        )
+        .route(
+            "/snapshots",
+            get(snapshots::list_snapshots).post(snapshots::create_snapshot),
+        )
+        .route(
+            "/snapshots/{snapshot_id}",
+            get(snapshots::get_snapshot)
+                .put(snapshots::update_snapshot)
+                .delete(snapshots::delete_snapshot),
+        )
+        .route(
+            "/snapshots/{snapshot_id}/list",
+            get(snapshots::list_snapshot_files),
+        )
+        .route(
+            "/snapshots/{snapshot_id}/contents/{*path}",
+            get(snapshots::get_snapshot_contents),
+        )
+        .route(
+            "/snapshots/{snapshot_id}/permissions",
+            get(snapshots::get_snapshot_permissions).post(snapshots::set_snapshot_permission),
+        )
+        .route(
+            "/snapshots/{snapshot_id}/permissions/{user}",
+            delete(snapshots::delete_snapshot_permission),
+        )
         .route(
             "/templates",
             get(templates::list_templates).post(templates::add_template),

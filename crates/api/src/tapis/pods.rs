@@ -1,6 +1,5 @@
 //! Pods: list, create, get, update, delete, start, stop, restart, logs,
-//! credentials, the derived definition, permissions, and the images pods
-//! may use.
+//! credentials, the derived definition and permissions.
 
 use std::collections::HashMap;
 
@@ -67,8 +66,8 @@ fn flag(q: &HashMap<String, String>, name: &str, default: bool) -> TapisResult<b
     }
 }
 
-/// `include_configs` only changes how config volume mounts show, and pods
-/// here have none (only ephemeral volumes): it is checked, then has no effect.
+/// `include_configs` only changes how config volume mounts show, and here
+/// they always show as given: it is checked, then has no effect.
 pub async fn get_pod(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -258,18 +257,4 @@ pub async fn delete_pod_permission(
         "Pod permission deleted successfully.",
         views::permissions(&perms),
     ))
-}
-
-/// The images the caller's pods may use.
-pub async fn get_images(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-) -> TapisResult<Json<Value>> {
-    let images = s.berth.pod_images(&user).await?;
-    let tenant = &s.berth.settings.tenant;
-    let result: Vec<Value> = images
-        .iter()
-        .map(|image| views::image(image, tenant))
-        .collect();
-    Ok(ok("Images retrieved successfully.", Value::Array(result)))
 }

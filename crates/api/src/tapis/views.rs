@@ -1,11 +1,13 @@
 //! The Tapis success envelope `{status, message, result, version, metadata}`
-//! and the pods, templates, tags, files, command results, images and tokens
-//! it carries.
+//! and the pods, templates, tags, files, command results, images, volumes,
+//! snapshots and tokens it carries.
 
 use axum::Json;
 use berth_core::instance_io::{CommandOutcome, FileEntry};
+use berth_core::model::volume::{AllowedImage, Snapshot, Volume};
 use berth_core::model::{Desired, Instance, InstanceState, Level, User, rfc3339};
 use berth_core::plan::Phase;
+use berth_core::pods::volumes::{MB, Stored};
 use berth_core::pods::{self, PodDefinition, networking, pod_meta};
 use berth_core::templates::{Template, TemplateTag};
 use berth_core::workload::Workload;
@@ -186,6 +188,44 @@ pub fn command(o: &CommandOutcome) -> Value {
 /// An image pods may use.
 pub fn image(image: &str, tenant: &str) -> Value {
     json!({"image": image, "tenants": [tenant], "description": "", "added_by": "berth", "creation_ts": null})
+}
+
+/// An image allow-list entry.
+pub fn allowed_image(i: &AllowedImage) -> Value {
+    json!({
+        "image": i.image, "tenants": i.tenants, "description": i.description,
+        "added_by": i.added_by, "creation_ts": rfc3339(i.created),
+    })
+}
+
+/// Bytes in Tapis's MB, rounded up; `status` says whether they could be counted.
+fn size_and_status(used_bytes: Option<u64>) -> (u64, &'static str) {
+    match used_bytes {
+        Some(bytes) => (bytes.div_ceil(MB), "AVAILABLE"),
+        None => (0, "ERROR"),
+    }
+}
+
+pub fn volume(v: &Stored<Volume>) -> Value {
+    let (size, status) = size_and_status(v.used_bytes);
+    let v = &v.item;
+    json!({
+        "volume_id": v.volume_id, "description": v.description, "size_limit": v.size_limit,
+        "size": size, "status": status,
+        "creation_ts": rfc3339(v.created), "update_ts": rfc3339(v.updated),
+    })
+}
+
+pub fn snapshot(s: &Stored<Snapshot>) -> Value {
+    let (size, status) = size_and_status(s.used_bytes);
+    let s = &s.item;
+    json!({
+        "snapshot_id": s.snapshot_id, "source_volume_id": s.source_volume_id,
+        "source_volume_path": s.source_volume_path, "destination_path": s.destination_path,
+        "description": s.description, "size_limit": s.size_limit, "cron": s.cron,
+        "retention_policy": s.retention_policy, "size": size, "status": status,
+        "creation_ts": rfc3339(s.created), "update_ts": rfc3339(s.updated),
+    })
 }
 
 /// What a Tapis access token says of its holder; Berth adds the claims

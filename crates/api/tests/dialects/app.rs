@@ -73,6 +73,9 @@ impl TestApp {
             store.clone(),
             runtime.clone(),
             datasets,
+            Arc::new(berth_store::volume_files::FolderVolumeFiles::new(
+                data_dir.path().join("pod-volumes"),
+            )),
             signals.clone(),
             settings,
         ));

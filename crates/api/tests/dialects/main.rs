@@ -16,4 +16,5 @@ mod shares;
 mod tapis;
 mod tapis_networking;
 mod tapis_pods;
+mod tapis_volumes;
 mod tutum;

@@ -22,3 +22,4 @@ mod restart;
 mod router;
 mod server_limits;
 mod tapis;
+mod tapis_volumes;

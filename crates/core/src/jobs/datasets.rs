@@ -22,7 +22,7 @@ fn dataset_not_found(name: &str) -> CoreError {
 }
 
 /// Runs a call to the port on a thread that may block.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> CoreResult<T> + Send + 'static,
 ) -> CoreResult<T> {
     tokio::task::spawn_blocking(work)

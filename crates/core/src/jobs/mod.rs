@@ -11,6 +11,7 @@
 //! rules and `service` the use cases on [`crate::service::Berth`].
 
 mod datasets;
+pub(crate) use datasets::blocking;
 mod rules;
 mod service;
 

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod job;
 pub mod template;
+pub mod volume;
 
 use std::collections::BTreeMap;
 
@@ -185,6 +186,19 @@ pub struct RunPolicy {
     pub autoreplace: AutoDestroy,
     /// A hard CPU limit in millicpus (Tapis `cpu_limit`); shares are only weights.
     pub cpu_limit_millis: Option<u32>,
+    /// Folders (or single files) Berth keeps that every instance mounts:
+    /// Tapis volumes, snapshots and pod config files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<BindMount>,
+}
+
+/// A host directory (or file) Berth manages, bind-mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindMount {
+    /// Absolute host path.
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -16,8 +16,12 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 
 pub use crate::networking;
+pub mod images;
+pub mod mounts;
 mod service;
+pub mod snapshots;
 mod traffic;
+pub mod volumes;
 
 pub use traffic::{
     PodAuthCodes, PodAuthGrant, SESSION_TTL, TrafficDenied, TrafficUser, app_endpoints,
@@ -164,17 +168,7 @@ impl PodDefinition {
                 "must be ON or OFF",
             ));
         }
-        for (name, mount) in &self.volume_mounts {
-            let kind = mount.get("type").and_then(Value::as_str).unwrap_or("");
-            if kind != "ephemeral" {
-                return Err(CoreError::invalid_field(
-                    "volume_mounts",
-                    format!(
-                        "{name}: type '{kind}' is not available; only 'ephemeral' mounts are supported"
-                    ),
-                ));
-            }
-        }
+        mounts::parse_mounts(&self.volume_mounts)?;
         for (request, limit) in [("cpu_request", "cpu_limit"), ("mem_request", "mem_limit")] {
             if let (Some(r), Some(l)) = (
                 resource(&self.resources, request)?,
@@ -548,8 +542,7 @@ mod tests {
         d.resources.insert("cpu_limit".into(), json!(1000));
         assert!(d.validate().is_err());
         d.resources.clear();
-        d.volume_mounts
-            .insert("v".into(), json!({"type": "tapisvolume"}));
+        d.volume_mounts.insert("v".into(), json!({"type": "pvc"}));
         assert!(d.validate().is_err());
     }
 

@@ -19,7 +19,12 @@ impl Berth {
     ) -> CoreResult<App> {
         definition.validate()?;
         let derived = derive(&definition, template.as_ref())?;
+        self.check_pod_image("image", &derived.image).await?;
         let credentials = Credentials::generate(&definition.pod_id);
+        let mut config = derived.config(&credentials)?;
+        config.policy.mounts = self
+            .pod_mounts(actor, &definition.pod_id, &derived.volume_mounts)
+            .await?;
         let on = derived.status_requested != "OFF";
         let meta = PodMeta {
             definition: definition.clone(),
@@ -35,7 +40,7 @@ impl Berth {
             entrypoint: derived.command.clone(),
             proc_type: POD_PROC_TYPE.into(),
             count: 1,
-            config: derived.config(&credentials)?,
+            config,
             desired: if on { Desired::On } else { Desired::Off },
             exact_id: true,
             meta: serde_json::to_value(&meta).map_err(CoreError::internal_from)?,
@@ -186,6 +191,9 @@ impl Berth {
             );
             serde_json::from_value(derived_json).map_err(CoreError::internal_from)?
         };
+        self.check_pod_image("image", &meta.derived.image).await?;
+        self.pod_mounts(actor, &app.id, &meta.derived.volume_mounts)
+            .await?;
         meta.definition = definition;
         self.save_pod_meta(actor, app, &meta, "updated the pod definition")
             .await
@@ -203,7 +211,10 @@ impl Berth {
             let derived = meta.derived.clone();
             let build = self.current_build(app).await?;
             let config = self.current_config(app).await?;
-            let wanted = derived.config(&credentials)?;
+            let mut wanted = derived.config(&credentials)?;
+            wanted.policy.mounts = self
+                .pod_mounts(actor, &app.id, &derived.volume_mounts)
+                .await?;
             let mut definition = WorkloadChange::default();
             if build.as_ref().is_some_and(|b| b.image != derived.image) {
                 definition.image = Some(derived.image.clone());
@@ -336,7 +347,9 @@ impl Berth {
 
     pub async fn delete_pod(&self, actor: &User, id: &str) -> CoreResult<()> {
         let app = self.pod(actor, id, Level::Admin).await?;
-        self.delete_app(actor, &app).await
+        self.delete_app(actor, &app).await?;
+        self.discard_pod_configs(&app.id).await;
+        Ok(())
     }
 
     /// The pod's container output (without prefixes) and its action log.

@@ -23,6 +23,7 @@ use crate::runtime::Runtime;
 use crate::signals::Signals;
 use crate::spec::ContainerLimits;
 use crate::store::Store;
+use crate::volume_files::VolumeFiles;
 
 pub use changes::Applied;
 pub use identity::ensure_admin;
@@ -62,6 +63,9 @@ pub struct Settings {
     /// How long an NDS job or a `run` container may run before it is
     /// stopped; `None`: as long as it likes.
     pub max_job_runtime: Option<Duration>,
+    /// Whether Tapis pods may only use images on the allow-list
+    /// (`/pods/images`); when off, any image the engine can run.
+    pub pod_image_allow_list: bool,
 }
 
 impl Default for Settings {
@@ -82,6 +86,7 @@ impl Default for Settings {
             public_url: "http://localhost".into(),
             quotas: Quotas::default(),
             max_job_runtime: Some(Duration::from_secs(24 * 3600)),
+            pod_image_allow_list: false,
         }
     }
 }
@@ -95,6 +100,7 @@ pub struct Berth {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) runtime: Arc<dyn Runtime>,
     pub(crate) datasets: Arc<dyn Datasets>,
+    pub(crate) volume_files: Arc<dyn VolumeFiles>,
     pub signals: Arc<Signals>,
     pub settings: Settings,
     pub(crate) passwords: PasswordGate,
@@ -118,6 +124,7 @@ impl Berth {
         store: Arc<dyn Store>,
         runtime: Arc<dyn Runtime>,
         datasets: Arc<dyn Datasets>,
+        volume_files: Arc<dyn VolumeFiles>,
         signals: Arc<Signals>,
         settings: Settings,
     ) -> Self {
@@ -125,6 +132,7 @@ impl Berth {
             store,
             runtime,
             datasets,
+            volume_files,
             signals,
             passwords: PasswordGate::new(settings.login_limits),
             pod_auth_codes: Default::default(),

@@ -16,6 +16,7 @@ mod jobs;
 mod releases;
 mod runs;
 mod templates;
+mod volumes;
 
 pub use access::AccessStore;
 pub use apps::AppStore;
@@ -28,13 +29,14 @@ pub use jobs::JobStore;
 pub use releases::ReleaseStore;
 pub use runs::RunStore;
 pub use templates::TemplateStore;
+pub use volumes::VolumeStore;
 
 /// Every per-concept store trait, for code that calls store methods on a
 /// concrete store or a generic one (calls through `dyn Store` need none).
 pub mod prelude {
     pub use super::{
         AccessStore, AppStore, CatalogStore, CertStore, EventStore, IdentityStore, InstanceStore,
-        JobStore, ReleaseStore, RunStore, Store, TemplateStore,
+        JobStore, ReleaseStore, RunStore, Store, TemplateStore, VolumeStore,
     };
 }
 
@@ -89,6 +91,7 @@ pub trait Store:
     + JobStore
     + TemplateStore
     + CertStore
+    + VolumeStore
     + Send
     + Sync
 {

@@ -1,0 +1,167 @@
+//! Snapshots: list, create (the copy is taken then), get, update, delete,
+//! their files (list, contents) and permissions.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use berth_core::pods::snapshots::{NewSnapshot, SnapshotChange};
+use serde_json::{Value, json};
+
+use super::error::TapisResult;
+use super::views::{self, ok};
+use super::volumes::{contents, listing};
+use super::{Body, Caller};
+use crate::AppState;
+
+const NEW_SNAPSHOT: [&str; 8] = [
+    "snapshot_id",
+    "source_volume_id",
+    "source_volume_path",
+    "destination_path",
+    "description",
+    "size_limit",
+    "cron",
+    "retention_policy",
+];
+const SNAPSHOT_CHANGE: [&str; 4] = ["description", "size_limit", "cron", "retention_policy"];
+
+pub async fn list_snapshots(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+) -> TapisResult<Json<Value>> {
+    let snapshots = s.berth.snapshots(&user).await?;
+    Ok(ok(
+        "Snapshots retrieved successfully.",
+        Value::Array(snapshots.iter().map(views::snapshot).collect()),
+    ))
+}
+
+pub async fn create_snapshot(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let f = body.fields()?;
+    f.only(&NEW_SNAPSHOT)?;
+    let text = |field: &str| -> TapisResult<String> {
+        Ok(f.opt_str(field)?.unwrap_or_default().to_string())
+    };
+    let new = NewSnapshot {
+        snapshot_id: f.str("snapshot_id")?.to_string(),
+        source_volume_id: f.str("source_volume_id")?.to_string(),
+        source_volume_path: f.str("source_volume_path")?.to_string(),
+        destination_path: text("destination_path")?,
+        description: text("description")?,
+        size_limit: f.opt_int("size_limit")?,
+        cron: text("cron")?,
+        retention_policy: text("retention_policy")?,
+    };
+    let snapshot = s.berth.create_snapshot(&user, new).await?;
+    Ok(ok(
+        "Snapshot created successfully.",
+        views::snapshot(&snapshot),
+    ))
+}
+
+pub async fn get_snapshot(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let snapshot = s.berth.get_snapshot(&user, &id).await?;
+    Ok(ok(
+        "Snapshot retrieved successfully.",
+        views::snapshot(&snapshot),
+    ))
+}
+
+pub async fn update_snapshot(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let f = body.fields()?;
+    f.only(&SNAPSHOT_CHANGE)?;
+    let text =
+        |field: &str| -> TapisResult<Option<String>> { Ok(f.opt_str(field)?.map(str::to_string)) };
+    let change = SnapshotChange {
+        description: text("description")?,
+        size_limit: f.opt_int("size_limit")?,
+        cron: text("cron")?,
+        retention_policy: text("retention_policy")?,
+    };
+    let snapshot = s.berth.update_snapshot(&user, &id, change).await?;
+    Ok(ok(
+        "Snapshot updated successfully.",
+        views::snapshot(&snapshot),
+    ))
+}
+
+pub async fn delete_snapshot(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    s.berth.delete_snapshot(&user, &id).await?;
+    Ok(ok("Snapshot successfully deleted.", json!("")))
+}
+
+pub async fn list_snapshot_files(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    Ok(listing(&s.berth.snapshot_files(&user, &id).await?))
+}
+
+pub async fn get_snapshot_contents(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path((id, path)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> TapisResult<Response> {
+    contents(s.berth.snapshot_contents(&user, &id, &path).await?, &q)
+}
+
+pub async fn get_snapshot_permissions(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let perms = s.berth.snapshot_permissions(&user, &id).await?;
+    Ok(ok(
+        "Snapshot permissions retrieved successfully.",
+        views::permissions(&perms),
+    ))
+}
+
+pub async fn set_snapshot_permission(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let perms = s
+        .berth
+        .set_snapshot_permission(&user, &id, body.str("user")?, body.str("level")?)
+        .await?;
+    Ok(ok(
+        "Snapshot permissions updated successfully.",
+        views::permissions(&perms),
+    ))
+}
+
+pub async fn delete_snapshot_permission(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path((id, who)): Path<(String, String)>,
+) -> TapisResult<Json<Value>> {
+    let perms = s.berth.delete_snapshot_permission(&user, &id, &who).await?;
+    Ok(ok(
+        "Snapshot permission deleted successfully.",
+        views::permissions(&perms),
+    ))
+}

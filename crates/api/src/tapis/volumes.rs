@@ -1,0 +1,213 @@
+//! Volumes: list, create, get, update, delete, their files (list,
+//! contents, upload) and permissions; and the file answers volumes and
+//! snapshots share.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use berth_core::CoreError;
+use berth_core::archive::Download;
+use berth_core::instance_io::FileEntry;
+use serde_json::{Value, json};
+
+use super::error::TapisResult;
+use super::views::{self, ok};
+use super::{Body, Caller};
+use crate::AppState;
+
+/// The most one upload to a volume may send; it streams to disk, and the
+/// volume's own `size_limit` holds it too.
+pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
+
+const NEW_VOLUME: [&str; 3] = ["volume_id", "description", "size_limit"];
+const VOLUME_CHANGE: [&str; 2] = ["description", "size_limit"];
+
+/// A file listing in the envelope.
+pub(super) fn listing(entries: &[FileEntry]) -> Json<Value> {
+    let result: Vec<Value> = entries.iter().map(views::file).collect();
+    ok("Files listed.", Value::Array(result))
+}
+
+/// A file as its bytes, or a directory as a tar archive. `zip` (which
+/// Tapis offers for directories) is refused: Berth writes tar only.
+pub(super) fn contents(download: Download, q: &HashMap<String, String>) -> TapisResult<Response> {
+    if let Some(zip) = q.get("zip")
+        && crate::common::parse_flag("zip", zip)?
+    {
+        return Err(CoreError::invalid_field(
+            "zip",
+            "zip archives are not available; directories download as tar",
+        )
+        .into());
+    }
+    let (name, kind, bytes) = match download {
+        Download::File { name, bytes } => (name, "application/octet-stream", bytes),
+        Download::Directory { name, tar } => (format!("{name}.tar"), "application/x-tar", tar),
+    };
+    let mut res = bytes.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    let disposition = format!("attachment; filename=\"{}\"", name.replace('"', ""));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+pub async fn list_volumes(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+) -> TapisResult<Json<Value>> {
+    let volumes = s.berth.volumes(&user).await?;
+    Ok(ok(
+        "Volumes retrieved successfully.",
+        Value::Array(volumes.iter().map(views::volume).collect()),
+    ))
+}
+
+pub async fn create_volume(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let fields = body.fields()?;
+    fields.only(&NEW_VOLUME)?;
+    let v = s
+        .berth
+        .create_volume(
+            &user,
+            fields.str("volume_id")?,
+            fields.opt_str("description")?.unwrap_or_default(),
+            fields.opt_int("size_limit")?,
+        )
+        .await?;
+    Ok(ok("Volume created successfully.", views::volume(&v)))
+}
+
+pub async fn get_volume(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let v = s.berth.get_volume(&user, &id).await?;
+    Ok(ok("Volume retrieved successfully.", views::volume(&v)))
+}
+
+pub async fn update_volume(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let fields = body.fields()?;
+    fields.only(&VOLUME_CHANGE)?;
+    let v = s
+        .berth
+        .update_volume(
+            &user,
+            &id,
+            fields.opt_str("description")?,
+            fields.opt_int("size_limit")?,
+        )
+        .await?;
+    Ok(ok("Volume updated successfully.", views::volume(&v)))
+}
+
+pub async fn delete_volume(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    s.berth.delete_volume(&user, &id).await?;
+    Ok(ok("Volume successfully deleted.", json!("")))
+}
+
+pub async fn list_volume_files(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    Ok(listing(&s.berth.volume_files(&user, &id).await?))
+}
+
+pub async fn get_volume_contents(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path((id, path)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> TapisResult<Response> {
+    contents(s.berth.volume_contents(&user, &id, &path).await?, &q)
+}
+
+/// Multipart `file`, written to disk as it arrives (a body cut off drops
+/// what arrived), then put at `path` in the volume.
+pub async fn upload_to_volume(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path((id, path)): Path<(String, String)>,
+    mut multipart: Multipart,
+) -> TapisResult<Json<Value>> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        CoreError::invalid(format!("malformed multipart body: {e}"))
+    };
+    let mut upload = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        if field.name() == Some("file") && upload.is_none() {
+            let mut spool = s.berth.begin_volume_upload(&user, &id, &path).await?;
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                spool.write(&chunk).await?;
+            }
+            upload = Some(spool);
+        }
+    }
+    let upload =
+        upload.ok_or_else(|| CoreError::invalid_field("file", "This field is required."))?;
+    let written = s.berth.finish_volume_upload(upload).await?;
+    Ok(ok(
+        "File uploaded successfully.",
+        json!(format!("uploaded {written} to volume {id}")),
+    ))
+}
+
+pub async fn get_volume_permissions(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let perms = s.berth.volume_permissions(&user, &id).await?;
+    Ok(ok(
+        "Volume permissions retrieved successfully.",
+        views::permissions(&perms),
+    ))
+}
+
+pub async fn set_volume_permission(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> TapisResult<Json<Value>> {
+    let perms = s
+        .berth
+        .set_volume_permission(&user, &id, body.str("user")?, body.str("level")?)
+        .await?;
+    Ok(ok(
+        "Volume permissions updated successfully.",
+        views::permissions(&perms),
+    ))
+}
+
+pub async fn delete_volume_permission(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path((id, who)): Path<(String, String)>,
+) -> TapisResult<Json<Value>> {
+    let perms = s.berth.delete_volume_permission(&user, &id, &who).await?;
+    Ok(ok(
+        "Volume permission deleted successfully.",
+        views::permissions(&perms),
+    ))
+}

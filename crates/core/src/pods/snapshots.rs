@@ -1,0 +1,225 @@
+//! Tapis snapshots: an immutable copy of a volume's path, taken when the
+//! snapshot is created; pods mount it read-only. `cron` and
+//! `retention_policy` are kept and shown, not scheduled.
+
+use crate::archive::Download;
+use crate::error::{CoreError, CoreResult, OnConflict};
+use crate::instance_io::FileEntry;
+use crate::model::volume::{Snapshot, snapshot_object};
+use crate::model::*;
+use crate::service::Berth;
+use crate::volume_files::FolderKind;
+
+use super::volumes::{
+    DEFAULT_SIZE_LIMIT, MB, Stored, folder_path, validate_folder_id, validate_size_limit,
+};
+
+/// What a user gives for a new snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewSnapshot {
+    pub snapshot_id: String,
+    pub source_volume_id: String,
+    pub source_volume_path: String,
+    pub destination_path: String,
+    pub description: String,
+    pub size_limit: Option<i64>,
+    pub cron: String,
+    pub retention_policy: String,
+}
+
+/// The fields of a snapshot that may change after it is taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotChange {
+    pub description: Option<String>,
+    pub size_limit: Option<i64>,
+    pub cron: Option<String>,
+    pub retention_policy: Option<String>,
+}
+
+impl Berth {
+    /// A snapshot the actor may act on at `need`; others do not exist for them.
+    pub async fn snapshot(&self, actor: &User, id: &str, need: Level) -> CoreResult<Snapshot> {
+        let not_found = || CoreError::not_found(format!("snapshot {id} not found"));
+        let s = self.store.get_snapshot(id).await?.ok_or_else(not_found)?;
+        let level = self
+            .level_on(actor, s.owner_id, &snapshot_object(id), false)
+            .await?
+            .ok_or_else(not_found)?;
+        crate::access::require(level, need)?;
+        Ok(s)
+    }
+
+    async fn stored_snapshot(&self, s: Snapshot) -> Stored<Snapshot> {
+        let used_bytes = self
+            .folder_usage(FolderKind::Snapshot, &s.snapshot_id)
+            .await;
+        Stored {
+            item: s,
+            used_bytes,
+        }
+    }
+
+    pub async fn snapshots(&self, actor: &User) -> CoreResult<Vec<Stored<Snapshot>>> {
+        let mut out = Vec::new();
+        for s in self.store.list_snapshots(actor).await? {
+            out.push(self.stored_snapshot(s).await);
+        }
+        Ok(out)
+    }
+
+    pub async fn get_snapshot(&self, actor: &User, id: &str) -> CoreResult<Stored<Snapshot>> {
+        let s = self.snapshot(actor, id, Level::Read).await?;
+        Ok(self.stored_snapshot(s).await)
+    }
+
+    /// Copies the volume's path now; reading the volume (READ) is enough,
+    /// and the author owns the copy.
+    pub async fn create_snapshot(
+        &self,
+        actor: &User,
+        new: NewSnapshot,
+    ) -> CoreResult<Stored<Snapshot>> {
+        validate_folder_id("snapshot_id", &new.snapshot_id)?;
+        let size_limit = new.size_limit.unwrap_or(DEFAULT_SIZE_LIMIT);
+        validate_size_limit(size_limit)?;
+        let source: Vec<String> = folder_path("source_volume_path", &new.source_volume_path)?
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let destination: Vec<String> = folder_path("destination_path", &new.destination_path)?
+            .into_iter()
+            .map(String::from)
+            .collect();
+        self.volume(actor, &new.source_volume_id, Level::Read)
+            .await
+            .map_err(|e| match e {
+                CoreError::NotFound(m) => CoreError::invalid_field("source_volume_id", m),
+                other => other,
+            })?;
+        let t = now();
+        let snapshot = Snapshot {
+            snapshot_id: new.snapshot_id.clone(),
+            owner_id: actor.id,
+            owner: actor.username.clone(),
+            source_volume_id: new.source_volume_id.clone(),
+            source_volume_path: new.source_volume_path.clone(),
+            destination_path: new.destination_path.clone(),
+            description: new.description,
+            size_limit,
+            cron: new.cron,
+            retention_policy: new.retention_policy,
+            created: t,
+            updated: t,
+        };
+        let id = new.snapshot_id.clone();
+        self.store
+            .create_snapshot(&snapshot)
+            .await
+            .on_conflict(|| CoreError::Conflict(format!("snapshot {id} already exists")))?;
+        let (volume_id, snapshot_id) = (new.source_volume_id, new.snapshot_id);
+        let copied = self
+            .on_folders(move |f| {
+                let source: Vec<&str> = source.iter().map(String::as_str).collect();
+                let destination: Vec<&str> = destination.iter().map(String::as_str).collect();
+                f.snapshot(
+                    &volume_id,
+                    &source,
+                    &snapshot_id,
+                    &destination,
+                    size_limit as u64 * MB,
+                )
+            })
+            .await;
+        if let Err(e) = copied {
+            let _ = self.store.delete_snapshot(&id).await;
+            return Err(match e {
+                CoreError::NotFound(m) => CoreError::invalid_field("source_volume_path", m),
+                other => other,
+            });
+        }
+        Ok(self.stored_snapshot(snapshot).await)
+    }
+
+    /// Changes what may change; the copy itself never does.
+    pub async fn update_snapshot(
+        &self,
+        actor: &User,
+        id: &str,
+        change: SnapshotChange,
+    ) -> CoreResult<Stored<Snapshot>> {
+        let mut s = self.snapshot(actor, id, Level::User).await?;
+        if let Some(limit) = change.size_limit {
+            validate_size_limit(limit)?;
+            s.size_limit = limit;
+        }
+        if let Some(d) = change.description {
+            s.description = d;
+        }
+        if let Some(c) = change.cron {
+            s.cron = c;
+        }
+        if let Some(r) = change.retention_policy {
+            s.retention_policy = r;
+        }
+        s.updated = now();
+        self.store.update_snapshot(&s).await?;
+        Ok(self.stored_snapshot(s).await)
+    }
+
+    pub async fn delete_snapshot(&self, actor: &User, id: &str) -> CoreResult<()> {
+        self.snapshot(actor, id, Level::Admin).await?;
+        self.store.delete_snapshot(id).await?;
+        let folder_id = id.to_string();
+        self.on_folders(move |f| f.remove(FolderKind::Snapshot, &folder_id))
+            .await
+    }
+
+    pub async fn snapshot_files(&self, actor: &User, id: &str) -> CoreResult<Vec<FileEntry>> {
+        self.snapshot(actor, id, Level::Read).await?;
+        self.folder_entries(FolderKind::Snapshot, id).await
+    }
+
+    pub async fn snapshot_contents(
+        &self,
+        actor: &User,
+        id: &str,
+        path: &str,
+    ) -> CoreResult<Download> {
+        self.snapshot(actor, id, Level::Read).await?;
+        self.folder_contents(FolderKind::Snapshot, id, path).await
+    }
+
+    pub async fn snapshot_permissions(
+        &self,
+        actor: &User,
+        id: &str,
+    ) -> CoreResult<Vec<(String, Level)>> {
+        let s = self.snapshot(actor, id, Level::User).await?;
+        self.grant_list(&snapshot_object(id), &s.owner).await
+    }
+
+    pub async fn set_snapshot_permission(
+        &self,
+        actor: &User,
+        id: &str,
+        username: &str,
+        level: &str,
+    ) -> CoreResult<Vec<(String, Level)>> {
+        let s = self.snapshot(actor, id, Level::Admin).await?;
+        self.set_grant(&snapshot_object(id), s.owner_id, username, level)
+            .await?;
+        self.grant_list(&snapshot_object(id), &s.owner).await
+    }
+
+    pub async fn delete_snapshot_permission(
+        &self,
+        actor: &User,
+        id: &str,
+        username: &str,
+    ) -> CoreResult<Vec<(String, Level)>> {
+        let s = self.snapshot(actor, id, Level::Admin).await?;
+        self.remove_grant(&snapshot_object(id), &s.owner, username)
+            .await?;
+        self.grant_list(&snapshot_object(id), &s.owner).await
+    }
+}
