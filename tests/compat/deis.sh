@@ -122,6 +122,8 @@ deis_ok $A config:set FOO=bar BAZ=1 -a $APP
 assert_contains "$OUT" "done, v2" "config:set reports release v2 (Deis-Release header)"
 assert_contains "$OUT" "FOO: bar" "config:set echoes FOO"
 assert_contains "$OUT" "BAZ: 1" "config:set echoes BAZ"
+assert_contains "$OUT" "DEIS_APP: $APP" "config:set echoes DEIS_APP, as Deis's answer carried it"
+assert_contains "$OUT" "DEIS_RELEASE: v2" "config:set echoes the new release's DEIS_RELEASE"
 deis_ok $A config:list -a $APP
 assert_matches "$OUT" "^FOO +bar$" "config:list shows FOO"
 assert_matches "$OUT" "^BAZ +1$" "config:list shows BAZ"
@@ -130,6 +132,7 @@ assert_contains "$OUT" "done, v3" "config:unset reports release v3"
 deis_ok $A config:list -a $APP
 assert_not_contains "$OUT" "BAZ" "config:list no longer shows BAZ"
 assert_matches "$OUT" "^FOO +bar$" "config:list still shows FOO"
+assert_not_contains "$OUT" "DEIS_APP" "config:list shows only what was set"
 
 # ---------------------------------------------------------- build, scale ---
 deis_ok $A builds:create busybox:latest -a $APP '--procfile={"web": "sleep 3600"}'
@@ -256,6 +259,61 @@ deis_ok $A certs:remove shop.example.com
 deis_ok $A certs:remove www.example.com
 deis_ok $A certs:list
 assert_contains "$OUT" "No certs" "certs:list is empty after certs:remove"
+
+# --------------------------------------------------------- limits, tags ---
+# limits_of ID: "memory-bytes cpu-shares" as the engine enforces them.
+limits_of() { docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.CpuShares}}' "$1"; }
+# web_limits APP: the distinct limits of the app's running web containers.
+web_limits() { local id; for id in $(containers "$1" --filter label=berth.proc=web); do limits_of "$id"; done | sort -u | paste -sd'|'; }
+LAPP=compat-limits
+deis_ok $A apps:create $LAPP --no-remote
+deis_ok $A builds:create busybox:latest -a $LAPP '--procfile={"web": "sleep 3600"}'
+assert_contains "$OUT" "done, v2" "builds:create of $LAPP reports v2"
+deis_ok $A ps:scale web=2 -a $LAPP
+default_limits=$(web_limits $LAPP)
+deis_ok $A limits:set web=64M -a $LAPP
+assert_contains "$OUT" "done, v3" "limits:set reports release v3"
+assert_matches "$OUT" "^web +64M$" "limits:set prints the memory limit"
+assert_web $LAPP 2 3 DEIS_RELEASE=v3
+assert_eq "67108864 ${default_limits#* }" "$(web_limits $LAPP)" "docker runs the web containers with 64M of memory"
+deis_ok $A limits:set --cpu web=512 -a $LAPP
+assert_contains "$OUT" "done, v4" "limits:set --cpu reports release v4"
+assert_web $LAPP 2 4 DEIS_APP=$LAPP
+assert_eq "67108864 512" "$(web_limits $LAPP)" "docker runs them with 64M and 512 CPU shares"
+deis_ok $A limits:list -a $LAPP
+assert_matches "$OUT" "^web +64M$" "limits:list shows the memory limit"
+assert_matches "$OUT" "^web +512$" "limits:list shows the CPU shares"
+deis_fails $A limits:set web=1k -a $LAPP
+assert_contains "$OUT" "memory" "limits:set refuses a memory size too small to run"
+deis_fails $A limits:set --cpu web=lots -a $LAPP
+deis_ok $A limits:unset web -a $LAPP
+assert_contains "$OUT" "done, v5" "limits:unset reports release v5"
+deis_ok $A limits:unset --cpu web -a $LAPP
+assert_contains "$OUT" "done, v6" "limits:unset --cpu reports release v6"
+assert_contains "$OUT" "Unlimited" "limits:unset leaves the app unlimited"
+assert_web $LAPP 2 6 DEIS_RELEASE=v6
+assert_eq "$default_limits" "$(web_limits $LAPP)" "after limits:unset docker runs them with the server's defaults again"
+deis_ok $A tags:list -a $LAPP
+assert_contains "$OUT" "No tags defined" "tags:list is empty at first"
+deis_ok $A tags:set environ=prod rack=1 -a $LAPP
+assert_contains "$OUT" "done, v7" "tags:set reports release v7"
+assert_matches "$OUT" "^environ +prod$" "tags:set echoes environ"
+deis_ok $A tags:list -a $LAPP
+assert_matches "$OUT" "^environ +prod$" "tags:list shows environ"
+assert_matches "$OUT" "^rack +1$" "tags:list shows rack"
+deis_ok $A tags:unset rack -a $LAPP
+assert_contains "$OUT" "done, v8" "tags:unset reports release v8"
+deis_ok $A tags:list -a $LAPP
+assert_matches "$OUT" "^environ +prod$" "tags:list still shows environ"
+assert_not_contains "$OUT" "rack" "tags:list no longer shows rack"
+deis_ok $A releases:list -a $LAPP
+assert_matches "$OUT" "^v8 " "releases:list shows each limits and tags change as a release"
+deis_ok $A apps:destroy -a $LAPP --confirm=$LAPP
+assert_eq 0 "$(count containers $LAPP -a)" "after apps:destroy $LAPP has no containers"
+
+# ----------------------------------------------------------------- users ---
+deis_ok $A users:list
+assert_matches "$OUT" "^$B\$" "users:list (an administrator's) lists $B"
 
 # ----------------------------------------------------- scale 0, destroy ---
 deis_ok $A ps:scale web=0 -a $APP

@@ -45,6 +45,7 @@ mod tests {
             is_admin,
             is_active: true,
             tenant: String::new(),
+            name: Default::default(),
             created: crate::model::now(),
             last_login: None,
         }

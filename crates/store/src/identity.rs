@@ -1,7 +1,7 @@
 //! [`IdentityStore`]: users and their login tokens.
 
 use async_trait::async_trait;
-use berth_core::model::{Timestamp, Token, User, now};
+use berth_core::model::{PersonalName, Timestamp, Token, User, now};
 use berth_core::store::{IdentityStore, StoreResult};
 use uuid::Uuid;
 
@@ -16,21 +16,25 @@ impl IdentityStore for SqliteStore {
             .map_err(db_err)
     }
 
-    async fn create_user(
+    async fn create_named_user(
         &self,
         username: &str,
         email: &str,
         password_hash: &str,
+        name: &PersonalName,
     ) -> StoreResult<User> {
         // The admin decision and the insert share one statement, so two
         // concurrent first registrations cannot both become administrator.
         let row = sqlx::query(
-            "INSERT INTO users (username, email, password_hash, is_admin, created) \
-             VALUES (?, ?, ?, (SELECT COUNT(*) = 0 FROM users), ?) RETURNING *",
+            "INSERT INTO users \
+             (username, email, password_hash, first_name, last_name, is_admin, created) \
+             VALUES (?, ?, ?, ?, ?, (SELECT COUNT(*) = 0 FROM users), ?) RETURNING *",
         )
         .bind(username)
         .bind(email)
         .bind(password_hash)
+        .bind(&name.first)
+        .bind(&name.last)
         .bind(ts(now()))
         .fetch_one(&self.pool)
         .await
@@ -209,5 +213,23 @@ mod tests {
             s.create_user("alice", "", "h").await,
             Err(StoreError::Conflict(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn personal_names_are_kept() {
+        let (_d, s) = store().await;
+        let name = PersonalName {
+            first: "Ada".into(),
+            last: "Lovelace".into(),
+        };
+        let created = s
+            .create_named_user("ada", "ada@example.com", "h", &name)
+            .await
+            .unwrap();
+        assert_eq!(created.name, name);
+        let read = s.user_by_name("ada").await.unwrap().unwrap();
+        assert_eq!((read.name, read.email), (name, "ada@example.com".into()));
+        let plain = s.create_user("bob", "", "h").await.unwrap();
+        assert_eq!(plain.name, PersonalName::default());
     }
 }

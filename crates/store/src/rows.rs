@@ -149,6 +149,10 @@ pub(crate) fn user(row: &SqliteRow) -> StoreResult<User> {
         is_admin: r.get("is_admin")?,
         is_active: r.get("is_active")?,
         tenant: r.get("tenant")?,
+        name: PersonalName {
+            first: r.get("first_name")?,
+            last: r.get("last_name")?,
+        },
         created: r.ts("created")?,
         last_login: r.opt_ts("last_login")?,
     })

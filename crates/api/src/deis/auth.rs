@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use berth_core::model::PersonalName;
 use serde_json::{Value, json};
 
 use super::error::DeisResult;
@@ -33,13 +34,18 @@ pub async fn register(
     body: Body,
 ) -> DeisResult<(StatusCode, Json<Value>)> {
     let email = body.opt_str("email")?.unwrap_or_default();
+    let name = PersonalName {
+        first: body.opt_str("first_name")?.unwrap_or_default().to_owned(),
+        last: body.opt_str("last_name")?.unwrap_or_default().to_owned(),
+    };
     let user = s
         .berth
-        .register(
+        .register_named(
             actor.user.as_ref(),
             body.str("username")?,
             body.str("password")?,
             email,
+            &name,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(views::user(&user))))

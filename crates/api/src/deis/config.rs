@@ -73,7 +73,10 @@ pub async fn set_config(
 ) -> DeisResult<Response> {
     let patch = config_patch(&body)?;
     let (config, release) = s.berth.set_config(&user, &id, &patch).await?;
-    Ok(views::release_created(views::config(&config), &release))
+    Ok(views::release_created(
+        views::changed_config(&config, &release),
+        &release,
+    ))
 }
 
 #[cfg(test)]

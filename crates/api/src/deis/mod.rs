@@ -100,7 +100,11 @@ pub fn routes() -> Router<AppState> {
             "/apps/{id}/perms",
             get(perms::list_perms).post(perms::add_perm),
         )
-        .route("/apps/{id}/perms/{username}", delete(perms::remove_perm))
+        // The seed documents the removal as a POST; Deis's code and CLI use DELETE.
+        .route(
+            "/apps/{id}/perms/{username}",
+            delete(perms::remove_perm).post(perms::remove_perm),
+        )
         .route(
             "/admin/perms",
             get(perms::list_admins).post(perms::add_admin),

@@ -28,8 +28,8 @@ pub fn app(berth: &Berth, a: &App) -> Value {
         "owner": a.owner,
         "url": berth.app_url(a),
         "structure": a.structure,
-        "created": rfc3339(a.created),
-        "updated": rfc3339(a.updated),
+        "created": stamp(a.created),
+        "updated": stamp(a.updated),
     });
     if let Some(e) = &a.error {
         v["error"] = json!(e);
@@ -41,15 +41,27 @@ pub fn build(b: &Build) -> Value {
     json!({
         "app": b.app_id, "owner": b.owner, "uuid": b.uuid, "image": b.image,
         "procfile": b.procfile, "dockerfile": b.dockerfile, "sha": b.sha,
-        "created": rfc3339(b.created), "updated": rfc3339(b.created),
+        "created": stamp(b.created), "updated": stamp(b.created),
     })
+}
+
+/// A config as a change answers it: `values` also show the `DEIS_APP` and
+/// `DEIS_RELEASE` the new release puts in every container's environment.
+/// Deis showed them only here (they were added while the release was
+/// published, never stored), so a plain read of the config lists only what
+/// was set.
+pub fn changed_config(c: &Config, release: &Release) -> Value {
+    let mut v = config(c);
+    v["values"]["DEIS_APP"] = json!(c.app_id);
+    v["values"]["DEIS_RELEASE"] = json!(format!("v{}", release.version));
+    v
 }
 
 pub fn config(c: &Config) -> Value {
     json!({
         "app": c.app_id, "owner": c.owner, "uuid": c.uuid,
         "values": c.values.values, "memory": c.values.memory, "cpu": c.values.cpu, "tags": c.values.tags,
-        "created": rfc3339(c.created), "updated": rfc3339(c.created),
+        "created": stamp(c.created), "updated": stamp(c.created),
     })
 }
 
@@ -57,7 +69,7 @@ pub fn release(r: &Release) -> Value {
     json!({
         "app": r.app_id, "owner": r.owner, "uuid": r.uuid, "version": r.version,
         "build": r.build, "config": r.config, "summary": r.summary,
-        "created": rfc3339(r.created), "updated": rfc3339(r.created),
+        "created": stamp(r.created), "updated": stamp(r.created),
     })
 }
 
@@ -66,18 +78,18 @@ pub fn container(app: &App, i: &Instance) -> Value {
         "owner": app.owner, "app": app.id, "uuid": i.uuid,
         "release": format!("v{}", i.release), "type": i.proc_type, "num": i.num,
         "state": i.state.as_str(), "exit_code": i.exit_code, "message": i.message,
-        "created": rfc3339(i.created), "updated": rfc3339(i.updated),
+        "created": stamp(i.created), "updated": stamp(i.updated),
     })
 }
 
 pub fn domain(d: &Domain) -> Value {
-    json!({"app": d.app_id, "owner": d.owner, "domain": d.domain, "created": rfc3339(d.created), "updated": rfc3339(d.created)})
+    json!({"app": d.app_id, "owner": d.owner, "domain": d.domain, "created": stamp(d.created), "updated": stamp(d.created)})
 }
 
 pub fn key(k: &SshKey) -> Value {
     json!({
         "id": k.id, "uuid": k.uuid, "owner": k.owner, "public": k.public, "fingerprint": k.fingerprint,
-        "created": rfc3339(k.created), "updated": rfc3339(k.created),
+        "created": stamp(k.created), "updated": stamp(k.created),
     })
 }
 
@@ -85,8 +97,8 @@ pub fn key(k: &SshKey) -> Value {
 /// plus the DNS names it carries.
 pub fn certificate(c: &Certificate) -> Value {
     json!({
-        "common_name": c.common_name, "owner": c.owner, "expires": rfc3339(c.expires), "san": c.san,
-        "created": rfc3339(c.created), "updated": rfc3339(c.created),
+        "common_name": c.common_name, "owner": c.owner, "expires": stamp(c.expires), "san": c.san,
+        "created": stamp(c.created), "updated": stamp(c.created),
     })
 }
 
@@ -94,14 +106,46 @@ pub fn user(u: &User) -> Value {
     json!({
         "id": u.id, "username": u.username, "email": u.email,
         "is_superuser": u.is_admin, "is_staff": u.is_admin, "is_active": u.is_active,
-        "first_name": "", "last_name": "", "groups": [], "user_permissions": [],
-        "date_joined": rfc3339(u.created), "last_login": u.last_login.map(rfc3339),
+        "first_name": u.name.first, "last_name": u.name.last, "groups": [], "user_permissions": [],
+        // Django of Deis's day set `last_login` when it created the account.
+        "date_joined": user_stamp(u.created), "last_login": user_stamp(u.last_login.unwrap_or(u.created)),
     })
 }
 
 /// An administrator as `/v1/admin/perms` lists them.
 pub fn admin(u: &User) -> Value {
     json!({"username": u.username, "is_superuser": u.is_admin})
+}
+
+/// A timestamp as Deis v1 wrote every model's: whole seconds in UTC, the
+/// zone named after them (`2014-01-01T00:00:00UTC`).
+fn stamp(t: Timestamp) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// A timestamp as Deis's user views wrote theirs: milliseconds, then `Z`
+/// (`2014-10-19T22:01:00.601Z`).
+fn user_stamp(t: Timestamp) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
 }
 
 /// Where a page listing lives, to build `next` and `previous` links.
@@ -152,6 +196,13 @@ fn clock(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_take_the_forms_deis_wrote() {
+        let t = time::macros::datetime!(2014-10-19 22:01:00.601234 +02:00);
+        assert_eq!(stamp(t), "2014-10-19T20:01:00UTC");
+        assert_eq!(user_stamp(t), "2014-10-19T20:01:00.601Z");
+    }
 
     #[test]
     fn log_lines_name_their_source() {

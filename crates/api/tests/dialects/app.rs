@@ -274,7 +274,8 @@ impl Reply {
 /// Asserts `actual` matches `shape`: objects have exactly the same keys,
 /// arrays the same length, and leaves are equal, except where `shape` holds
 /// a placeholder: `"<any>"`, `"<string>"` (non-empty), `"<uuid>"`,
-/// `"<timestamp>"` (RFC 3339), `"<int>"`.
+/// `"<timestamp>"` (RFC 3339), `"<deis-timestamp>"` (Deis's
+/// `2014-01-01T00:00:00UTC`), `"<int>"`.
 pub fn assert_shape(what: &str, actual: &Value, shape: &Value) {
     if let Err(at) = shape_mismatch(actual, shape, "$") {
         panic!(
@@ -291,6 +292,7 @@ fn shape_mismatch(actual: &Value, shape: &Value, at: &str) -> Result<(), String>
         (Value::String(p), Value::String(s)) if p == "<string>" => !s.is_empty(),
         (Value::String(p), Value::String(s)) if p == "<uuid>" => is_uuid(s),
         (Value::String(p), Value::String(s)) if p == "<timestamp>" => is_timestamp(s),
+        (Value::String(p), Value::String(s)) if p == "<deis-timestamp>" => is_deis_timestamp(s),
         (Value::String(p), Value::Number(n)) if p == "<int>" => n.is_i64() || n.is_u64(),
         (Value::Object(want), Value::Object(have)) => {
             let want_keys: Vec<&String> = want.keys().collect();
@@ -335,4 +337,10 @@ fn is_uuid(s: &str) -> bool {
 
 fn is_timestamp(s: &str) -> bool {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+}
+
+/// Whole seconds in UTC with the zone's name after them, as Deis v1 wrote times.
+fn is_deis_timestamp(s: &str) -> bool {
+    s.strip_suffix("UTC")
+        .is_some_and(|t| t.len() == 19 && is_timestamp(&format!("{t}Z")))
 }

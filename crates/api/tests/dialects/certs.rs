@@ -16,8 +16,8 @@ fn self_signed(names: &[&str]) -> (String, String) {
 
 fn cert_shape(common_name: &str, owner: &str, san: &[&str]) -> Value {
     json!({
-        "common_name": common_name, "owner": owner, "expires": "<timestamp>", "san": san,
-        "created": "<timestamp>", "updated": "<timestamp>",
+        "common_name": common_name, "owner": owner, "expires": "<deis-timestamp>", "san": san,
+        "created": "<deis-timestamp>", "updated": "<deis-timestamp>",
     })
 }
 

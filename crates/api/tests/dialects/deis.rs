@@ -9,8 +9,8 @@ use crate::app::{IMAGE, TestApp};
 
 fn app_shape(id: &str, owner: &str, structure: Value) -> Value {
     json!({
-        "created": "<timestamp>", "id": id, "owner": owner, "structure": structure,
-        "updated": "<timestamp>", "url": format!("{id}.berth.local"), "uuid": "<uuid>",
+        "created": "<deis-timestamp>", "id": id, "owner": owner, "structure": structure,
+        "updated": "<deis-timestamp>", "url": format!("{id}.berth.local"), "uuid": "<uuid>",
     })
 }
 
@@ -63,9 +63,9 @@ async fn a_build_converges_on_the_fake_engine() {
         .await
         .is(
             StatusCode::CREATED,
-            json!({"app": "shop", "created": "<timestamp>", "dockerfile": "", "image": IMAGE,
+            json!({"app": "shop", "created": "<deis-timestamp>", "dockerfile": "", "image": IMAGE,
                    "owner": "alice", "procfile": {"web": "sleep 3600"}, "sha": "",
-                   "updated": "<timestamp>", "uuid": "<uuid>"}),
+                   "updated": "<deis-timestamp>", "uuid": "<uuid>"}),
         );
     assert_eq!(build.header("deis-release"), Some("2"));
     app.call(Method::GET, "/v1/apps/shop/containers")
@@ -75,9 +75,9 @@ async fn a_build_converges_on_the_fake_engine() {
         .is(
             StatusCode::OK,
             json!({"count": 1, "next": null, "previous": null, "results": [{
-                "app": "shop", "created": "<timestamp>", "exit_code": null, "message": null,
+                "app": "shop", "created": "<deis-timestamp>", "exit_code": null, "message": null,
                 "num": 1, "owner": "alice", "release": "v2", "state": "up", "type": "web",
-                "updated": "<timestamp>", "uuid": "<uuid>"}]}),
+                "updated": "<deis-timestamp>", "uuid": "<uuid>"}]}),
         );
 }
 

@@ -5,6 +5,7 @@
 mod app;
 mod certs;
 mod deis;
+mod deis_seed;
 mod images;
 mod limits;
 mod nds;

@@ -29,8 +29,17 @@ pub struct User {
     pub is_admin: bool,
     pub is_active: bool,
     pub tenant: String,
+    pub name: PersonalName,
     pub created: Timestamp,
     pub last_login: Option<Timestamp>,
+}
+
+/// A user's given and family name, as Deis accounts carry them
+/// (`first_name`, `last_name`); each empty when not given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonalName {
+    pub first: String,
+    pub last: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,9 @@ use crate::error::{CoreError, CoreResult, OnConflict};
 use crate::model::*;
 use crate::store::Store;
 
+/// The longest first or last name an account keeps (Django's user model limit).
+const MAX_NAME_CHARS: usize = 150;
+
 impl Berth {
     /// A new account, if the registration mode lets `actor` (anonymous
     /// when `None`) make one.
@@ -19,6 +22,19 @@ impl Berth {
         username: &str,
         password: &str,
         email: &str,
+    ) -> CoreResult<User> {
+        self.register_named(actor, username, password, email, &PersonalName::default())
+            .await
+    }
+
+    /// Like [`Berth::register`], keeping the person's name on the account.
+    pub async fn register_named(
+        &self,
+        actor: Option<&User>,
+        username: &str,
+        password: &str,
+        email: &str,
+        name: &PersonalName,
     ) -> CoreResult<User> {
         match self.settings.registration {
             Registration::Open => {}
@@ -31,10 +47,18 @@ impl Berth {
         if !email.is_empty() && (!email.contains('@') || email.len() > 254) {
             return Err(CoreError::invalid_email("email"));
         }
+        for (field, text) in [("first_name", &name.first), ("last_name", &name.last)] {
+            if text.chars().count() > MAX_NAME_CHARS {
+                return Err(CoreError::invalid_field(
+                    field,
+                    format!("Ensure this field has no more than {MAX_NAME_CHARS} characters."),
+                ));
+            }
+        }
         auth::validate_password(password)?;
         let hash = self.passwords.hash(password).await?;
         self.store
-            .create_user(username, email, &hash)
+            .create_named_user(username, email, &hash, name)
             .await
             .on_conflict(|| {
                 CoreError::Conflict(format!(

@@ -4,17 +4,30 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::StoreResult;
-use crate::model::{Timestamp, Token, User};
+use crate::model::{PersonalName, Timestamp, Token, User};
 
 #[async_trait]
 pub trait IdentityStore: Send + Sync {
     async fn count_users(&self) -> StoreResult<i64>;
-    /// Creates a user; the first one ever created is made administrator.
+    /// Creates a user without a personal name; the first one ever created
+    /// is made administrator.
     async fn create_user(
         &self,
         username: &str,
         email: &str,
         password_hash: &str,
+    ) -> StoreResult<User> {
+        self.create_named_user(username, email, password_hash, &PersonalName::default())
+            .await
+    }
+    /// Creates a user with a personal name; the first one ever created is
+    /// made administrator.
+    async fn create_named_user(
+        &self,
+        username: &str,
+        email: &str,
+        password_hash: &str,
+        name: &PersonalName,
     ) -> StoreResult<User>;
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
     async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()>;
