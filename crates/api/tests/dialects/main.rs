@@ -12,6 +12,7 @@ mod nds;
 mod quotas;
 mod rcabench;
 mod refusals;
+mod routes_doc;
 mod security;
 mod shares;
 mod tapis;
