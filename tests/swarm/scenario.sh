@@ -3,7 +3,8 @@
 # three dockerds in network namespaces on this machine), over Berth's Deis
 # /v1 API with curl: deploy, scale to 6 across the nodes, kill a worker's
 # dockerd and see every instance run again on the survivors, scale down,
-# destroy and leave no service behind.
+# destroy and leave no service behind; and the router serving an app whose
+# tasks run on several nodes.
 #
 #   BERTH_BIN=target/debug/berth bash tests/swarm/scenario.sh
 #
@@ -137,6 +138,45 @@ echo "# spread: $(tr '\n' ' ' <<<"$NODES")"
 for n in 1 2 3; do
   echo "# node$n runs $($D1 node ps node$n --filter desired-state=running -q 2>/dev/null | grep -c .) tasks"
 done
+
+# ---------------------------------------------------------------- router ---
+# The router reaches each task at its node's address and the port the task
+# published its app port on (host mode), whichever node it runs on.
+api POST /v1/apps '{"id":"front"}'
+check "create app front" "$CODE $BODY" test "$CODE" = 201
+api POST /v1/apps/front/builds \
+  "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"/usr/local/bin/berth-demo-app\"}}"
+check "deploy the demo app" "$CODE $BODY" test "$CODE" = 201
+api POST /v1/apps/front/scale '{"web":4}'
+check "scale web to 4 answers" "$CODE $BODY" test "$CODE" = 204
+check "4 web instances up" "$BODY" wait_up front 4 60
+check "the 4 web tasks spread over at least 2 nodes" "$(running_nodes front | sort | uniq -c)" \
+  test "$(running_nodes front | sort -u | grep -c .)" -ge 2
+# through N: N requests through the router; one `<code> <instance>` line each.
+through() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    ip netns exec bn1 curl -s -m 5 -H 'Host: front.berth.local' -w ' %{http_code}\n' "$ROUTER/" |
+      sed -E 's/.*"instance":"([^"]*)".* ([0-9]+)$/\2 \1/; s/^ ?([0-9]+)$/\1 -/'
+  done
+}
+# Until every instance is found healthy and in the table (4 instances answer).
+for ((t = 0; t < 100; t++)); do
+  [[ $(through 8 | awk '$1 == 200 {print $2}' | sort -u | grep -c .) == 4 ]] && break
+  sleep 0.2
+done
+ANSWERS=$(through 40)
+# Container hostnames (the demo's `instance`) are their ids' first 12 characters.
+NODE_OF=$(for n in 1 2 3; do docker -H "unix://$B/n$n.sock" ps -q | sed "s/\$/ node$n/"; done)
+ANSWER_NODES=$(awk '$1 == 200 {print $2}' <<<"$ANSWERS" | sort -u |
+  while read -r h; do awk -v h="$h" '$1 == h {print $2}' <<<"$NODE_OF"; done | sort -u)
+check "40 requests through the router all answer 200" "$(sort <<<"$ANSWERS" | uniq -c)" \
+  test "$(awk '$1 == 200' <<<"$ANSWERS" | grep -c .)" = 40
+check "the router's answers come from instances on at least 2 nodes" \
+  "$(sort <<<"$ANSWERS" | uniq -c; echo "$NODE_OF")" test "$(grep -c . <<<"$ANSWER_NODES")" -ge 2
+echo "# router answers by node: $(tr '\n' ' ' <<<"$ANSWER_NODES")"
+api DELETE /v1/apps/front
+check "destroy app front" "$CODE $BODY" test "$CODE" = 204
 
 # ------------------------------------------------------------- node loss ---
 VICTIM=$(running_nodes spread | grep -v '^node1$' | sort | uniq -c | sort -rn | awk 'NR==1{print $2}')

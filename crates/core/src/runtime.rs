@@ -122,7 +122,10 @@ pub struct ContainerInfo {
     pub finished_at: Option<Timestamp>,
     pub node: Option<String>,
     pub ports: Vec<PublishedPort>,
-    /// The container's IP address on its network, when it has one.
+    /// Where the router reaches the container, when it can: its IP on its
+    /// network, or the `ip:port` endpoint an engine published the app's
+    /// port (the spec's `PORT`) on, for an engine whose container addresses
+    /// are not reachable from Berth.
     pub address: Option<String>,
 }
 

@@ -9,10 +9,10 @@
 //! [`RuntimeError::Unsupported`].
 
 mod events;
+mod nodes;
 mod services;
 mod tasks;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -33,8 +33,9 @@ pub struct SwarmRuntime {
     local: DockerRuntime,
     /// The manager's node id, once asked.
     manager: std::sync::Mutex<Option<String>>,
-    /// Node ids to hostnames, refreshed when a task names an unknown node.
-    node_names: std::sync::Mutex<HashMap<String, String>>,
+    /// Node ids to what the driver knows of them, refreshed when a task
+    /// names an unknown node.
+    nodes: std::sync::Mutex<nodes::Known>,
 }
 
 impl SwarmRuntime {
@@ -47,7 +48,7 @@ impl SwarmRuntime {
             server: server.to_string(),
             local,
             manager: std::sync::Mutex::default(),
-            node_names: std::sync::Mutex::default(),
+            nodes: std::sync::Mutex::default(),
         })
     }
 
@@ -90,7 +91,7 @@ impl SwarmRuntime {
         match (task.node_id.as_deref(), task.container_id.as_deref()) {
             (Some(node), Some(container)) if node == manager => Ok(container.to_string()),
             (Some(node), _) if node != manager => {
-                let name = tasks::node_name(self, node).await;
+                let name = nodes::node_name(self, node).await;
                 Err(RuntimeError::Unsupported(format!(
                     "{what} is not possible on swarm node {name}: only the manager's own tasks are reachable"
                 )))
