@@ -196,6 +196,26 @@ echo "# node loss until 6 up on survivors: $((SECONDS - t0)) s"
 api GET /v1/apps/spread
 check "synchronous calls still answer after the node loss" "$CODE $BODY" test "$CODE" = 200
 
+# ----------------------------------------------------------------- nodes ---
+# berth CLI in node1's namespace: `berth nodes` (administrators).
+cli() { ip netns exec bn1 env BERTH_CONFIG="$WORK/cli.json" BERTH_PASSWORD=s3cret-pass "$BERTH_BIN" "$@"; }
+cli login "$URL" --username ops >/dev/null 2>&1
+node_state() { # NAME: the state `berth nodes --json` gives node NAME
+  cli nodes --json | python3 -c 'import json,sys
+for n in json.load(sys.stdin)["results"]:
+    if n["name"] == sys.argv[1]: print(n["state"], n["role"], n["address"] or "-", n["tasks"])' "$1"
+}
+for ((t = 0; t < 50; t++)); do [[ $(node_state "$VICTIM") == down* ]] && break; sleep 0.2; done
+NODE_TABLE=$(cli nodes)
+echo "$NODE_TABLE" | sed 's/^/# /'
+api GET /v1/nodes
+check "GET /v1/nodes lists the 3 nodes" "$CODE $BODY" test "$(grep -o '"name":"node[123]"' <<<"$BODY" | sort -u | grep -c .)" = 3
+check "berth nodes shows $VICTIM down, the others ready" "$NODE_TABLE" \
+  test "$(awk 'NR > 1 {print $1, $2}' <<<"$NODE_TABLE" | sort | tr '\n' ' ')" = \
+  "$(for n in node1 node2 node3; do [[ $n == "$VICTIM" ]] && echo "$n down" || echo "$n ready"; done | tr '\n' ' ')"
+check "node1 is the manager, at 10.99.0.11, running tasks" "$(node_state node1)" \
+  grep -Eq '^ready manager 10\.99\.0\.11 [1-9]' <(node_state node1)
+
 # ------------------------------------------------------ scale down, destroy ---
 t0=$SECONDS
 api POST /v1/apps/spread/scale '{"worker":2}'

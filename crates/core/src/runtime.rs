@@ -288,6 +288,50 @@ pub trait Runtime: Send + Sync {
         options: BuildOptions,
         log: tokio::sync::mpsc::Sender<String>,
     ) -> Result<String, RuntimeError>;
+    /// The machines workloads run on. An engine of one machine is one
+    /// ready node, `local`, running this server's running containers.
+    async fn nodes(&self) -> Result<Vec<NodeInfo>, RuntimeError> {
+        Ok(vec![NodeInfo::local(self, "local").await?])
+    }
+}
+
+/// One machine of the engine, as administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub name: String,
+    /// Whether the engine reaches it and may run work on it.
+    pub ready: bool,
+    /// Whether new work may be placed on it: `active`, `pause` or `drain`.
+    pub availability: String,
+    /// Labels placement matches (Deis tags).
+    pub labels: BTreeMap<String, String>,
+    pub address: Option<String>,
+    /// `manager` or `worker`.
+    pub role: String,
+    /// This server's running containers on it.
+    pub tasks: usize,
+}
+
+impl NodeInfo {
+    /// A single engine's machine `name`: ready, active, the manager of
+    /// itself, running `runtime`'s running containers.
+    pub async fn local<R: Runtime + ?Sized>(runtime: &R, name: &str) -> Result<Self, RuntimeError> {
+        let tasks = runtime
+            .list(&[(LABEL_APP, None)])
+            .await?
+            .iter()
+            .filter(|c| c.state == EngineState::Running)
+            .count();
+        Ok(NodeInfo {
+            name: name.to_string(),
+            ready: true,
+            availability: "active".into(),
+            labels: BTreeMap::new(),
+            address: None,
+            role: "manager".into(),
+            tasks,
+        })
+    }
 }
 
 /// How to build an image from a tar build context.

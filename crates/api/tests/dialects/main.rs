@@ -8,6 +8,7 @@ mod deis;
 mod images;
 mod limits;
 mod nds;
+mod nodes;
 mod quotas;
 mod rcabench;
 mod refusals;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use berth_core::runtime::{
     ArchiveChunks, BuildOptions, ContainerInfo, ContainerSpec, ContainerStats, EngineEvent,
-    ExecOutput, FsChange, LogLine, PathStat, Runtime, RuntimeError,
+    ExecOutput, FsChange, LogLine, NodeInfo, PathStat, Runtime, RuntimeError,
 };
 use bollard::Docker;
 use futures::StreamExt;
@@ -227,6 +227,10 @@ impl Runtime for SwarmRuntime {
         log: tokio::sync::mpsc::Sender<String>,
     ) -> Result<String, RuntimeError> {
         self.local.build_image(context_tar, options, log).await
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeInfo>, RuntimeError> {
+        nodes::list(self).await
     }
 }
 

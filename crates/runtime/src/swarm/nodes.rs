@@ -1,13 +1,63 @@
-//! The swarm's nodes as the driver needs them: each node's hostname (the
-//! `node` of an instance) and the address its host-mode published ports
-//! answer on, remembered by node id and asked again for a node new to it.
+//! The swarm's nodes: as administrators see them ([`list`]), and as the
+//! driver needs them — each node's hostname (the `node` of an instance) and
+//! the address its host-mode published ports answer on, remembered by node
+//! id and asked again for a node new to it.
 
 use std::collections::HashMap;
 
-use bollard::models::Node;
+use berth_core::runtime::{NodeInfo, RuntimeError};
+use bollard::models::{Node, NodeSpecAvailabilityEnum, NodeSpecRoleEnum, NodeState, TaskState};
 use bollard::query_parameters::ListNodesOptions;
 
-use super::SwarmRuntime;
+use super::{SwarmRuntime, tasks};
+use crate::docker::engine;
+
+/// Every node of the swarm, with how many of this server's tasks run on it.
+pub(super) async fn list(runtime: &SwarmRuntime) -> Result<Vec<NodeInfo>, RuntimeError> {
+    let nodes = runtime
+        .docker
+        .list_nodes(None::<ListNodesOptions>)
+        .await
+        .map_err(engine)?;
+    remember(runtime, &nodes);
+    let mut running: HashMap<String, usize> = HashMap::new();
+    for (_, tasks) in tasks::services_with_tasks(&runtime.docker, &runtime.server, &[]).await? {
+        for task in tasks {
+            // A lost node's tasks stay `running` in the swarm's records;
+            // once moved elsewhere they are no longer wanted there.
+            let runs = task.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING)
+                && task.desired_state == Some(TaskState::RUNNING);
+            if let (true, Some(node)) = (runs, task.node_id) {
+                *running.entry(node).or_default() += 1;
+            }
+        }
+    }
+    Ok(nodes
+        .iter()
+        .map(|node| {
+            let spec = node.spec.clone().unwrap_or_default();
+            let (id, facts) = NodeFacts::of(node).unwrap_or_default();
+            NodeInfo {
+                name: facts.name,
+                ready: node.status.as_ref().and_then(|s| s.state) == Some(NodeState::READY),
+                availability: match spec.availability {
+                    Some(NodeSpecAvailabilityEnum::PAUSE) => "pause",
+                    Some(NodeSpecAvailabilityEnum::DRAIN) => "drain",
+                    _ => "active",
+                }
+                .into(),
+                labels: spec.labels.unwrap_or_default().into_iter().collect(),
+                address: facts.address,
+                role: match spec.role {
+                    Some(NodeSpecRoleEnum::MANAGER) => "manager",
+                    _ => "worker",
+                }
+                .into(),
+                tasks: running.get(&id).copied().unwrap_or_default(),
+            }
+        })
+        .collect())
+}
 
 /// What the driver remembers of one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
