@@ -3,8 +3,9 @@
 # three dockerds in network namespaces on this machine), over Berth's Deis
 # /v1 API with curl: deploy, scale to 6 across the nodes, kill a worker's
 # dockerd and see every instance run again on the survivors, scale down,
-# destroy and leave no service behind; and the router serving an app whose
-# tasks run on several nodes.
+# destroy and leave no service behind; the router serving an app whose
+# tasks run on several nodes; Deis tags placing tasks on labelled nodes;
+# the nodes as `GET /v1/nodes` and `berth nodes` list them.
 #
 #   BERTH_BIN=target/debug/berth bash tests/swarm/scenario.sh
 #
@@ -175,6 +176,25 @@ check "40 requests through the router all answer 200" "$(sort <<<"$ANSWERS" | un
 check "the router's answers come from instances on at least 2 nodes" \
   "$(sort <<<"$ANSWERS" | uniq -c; echo "$NODE_OF")" test "$(grep -c . <<<"$ANSWER_NODES")" -ge 2
 echo "# router answers by node: $(tr '\n' ' ' <<<"$ANSWER_NODES")"
+
+# ------------------------------------------------------------- placement ---
+# Deis tags are node-label constraints.
+$D1 node update --label-add zone=a node2 >/dev/null
+t0=$SECONDS
+api POST /v1/apps/front/config '{"tags":{"zone":"a"}}'
+check "tags zone=a: the config change answers 201" "$CODE $BODY" test "$CODE" = 201
+check "tags zone=a: 4 web instances up" "$BODY" wait_up front 4 60
+check "tags zone=a: every task runs on node2 (labelled zone=a)" "$(running_nodes front | sort | uniq -c)" \
+  test "$(running_nodes front | sort | uniq -c | awk '{print $1, $2}')" = "4 node2"
+echo "# tags zone=a until 4 up on node2: $((SECONDS - t0)) s"
+t0=$SECONDS
+api POST /v1/apps/front/config '{"tags":{"zone":"nowhere"}}'
+check "tags no node matches: the config change fails naming the tags" "$CODE $BODY" \
+  grep -q 'zone=nowhere' <<<"$BODY"
+check "tags no node matches: answered 400" "$CODE $BODY" test "$CODE" = 400
+echo "# impossible tags until refused: $((SECONDS - t0)) s"
+check "tags no node matches: the app keeps running on node2" "$(running_nodes front | sort | uniq -c)" \
+  test "$(running_nodes front | sort | uniq -c | awk '{print $1, $2}')" = "4 node2"
 api DELETE /v1/apps/front
 check "destroy app front" "$CODE $BODY" test "$CODE" = 204
 

@@ -87,6 +87,9 @@ pub struct ContainerSpec {
     pub ports: Vec<PortSpec>,
     /// Host directories Berth manages (data sets), never arbitrary host paths.
     pub mounts: Vec<BindMount>,
+    /// Node labels the container must run on (an app's Deis tags). An
+    /// engine of one machine has no nodes to choose and ignores them.
+    pub placement: BTreeMap<String, String>,
 }
 
 /// A host directory bind-mounted into a container.

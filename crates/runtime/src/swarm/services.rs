@@ -1,7 +1,9 @@
 //! A service's life on the swarm: creating it from a [`ContainerSpec`]
 //! (labels on the service and its tasks, the owner's overlay, host-mode
-//! ports, the driver's policy), starting and stopping it by its replica
-//! count (0 or 1), waiting for its task to end, removing it.
+//! ports with the app port among them, node-label constraints from the
+//! app's tags, the driver's policy), starting it (one replica, waiting for
+//! its task to run or to be refused a node) and stopping it (no replica),
+//! waiting for its task to end, removing it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -33,6 +35,9 @@ const START_WAIT: Duration = Duration::from_secs(15);
 const START_POLL: Duration = Duration::from_millis(100);
 /// Capabilities no workload needs: raw sockets and device nodes.
 const DROPPED_CAPABILITIES: [&str; 2] = ["CAP_NET_RAW", "CAP_MKNOD"];
+
+/// How a placement constraint names a node label.
+const NODE_LABEL: &str = "node.labels.";
 
 /// The longest service name the swarm accepts.
 const MAX_NAME: usize = 63;
@@ -74,7 +79,11 @@ pub(super) async fn create(
         delay: Some(nanos(RESTART_DELAY)),
         ..TaskSpecRestartPolicy::default()
     };
-    let mut constraints = Vec::new();
+    let mut constraints: Vec<String> = spec
+        .placement
+        .iter()
+        .map(|(k, v)| format!("{NODE_LABEL}{k}=={v}"))
+        .collect();
     if !spec.mounts.is_empty() {
         // Berth's host directories exist on the manager only.
         constraints.push(format!("node.id=={}", runtime.manager_node().await?));
@@ -219,7 +228,9 @@ pub(super) async fn start(runtime: &SwarmRuntime, id: &str) -> Result<(), Runtim
         {
             match (task.state, task.error) {
                 (EngineState::Created | EngineState::Restarting, Some(error)) => {
-                    return Err(RuntimeError::Conflict(error));
+                    return Err(RuntimeError::Conflict(
+                        unplaceable(runtime, id, error).await,
+                    ));
                 }
                 (EngineState::Created | EngineState::Restarting, None) => {}
                 _ => return Ok(()),
@@ -229,6 +240,32 @@ pub(super) async fn start(runtime: &SwarmRuntime, id: &str) -> Result<(), Runtim
             return Ok(());
         }
         tokio::time::sleep(START_POLL).await;
+    }
+}
+
+/// Why a task waits for a node, naming the node labels (the app's tags)
+/// its service asks for, if any.
+async fn unplaceable(runtime: &SwarmRuntime, id: &str, error: String) -> String {
+    let labels: Vec<String> = match runtime.docker.inspect_service(id, None).await {
+        Ok(service) => service
+            .spec
+            .and_then(|s| s.task_template)
+            .and_then(|t| t.placement)
+            .and_then(|p| p.constraints)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| c.strip_prefix(NODE_LABEL))
+            .map(|c| c.replacen("==", "=", 1))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if labels.is_empty() {
+        error
+    } else {
+        format!(
+            "no ready node has the labels the app's tags ask for ({}): {error}",
+            labels.join(", ")
+        )
     }
 }
 
