@@ -25,7 +25,7 @@ pub use crate::commands::config::ConfigCommand;
 pub use crate::commands::domains::DomainsCommand;
 pub use crate::commands::ps::{PsArgs, PsCommand};
 pub use crate::commands::releases::ReleasesCommand;
-use crate::commands::{access, apps, auth, builds, certs, domains, logs, ps, releases, run};
+use crate::commands::{access, apps, auth, builds, certs, domains, logs, nodes, ps, releases, run};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -108,6 +108,8 @@ pub enum Command {
     /// Manage the TLS certificates the router serves
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// List the engine's machines: state, availability, role, address, tasks, labels (administrators)
+    Nodes,
 }
 
 /// Runs one client command. Errors are printed to stderr as `error: <status>: <message>`
@@ -157,6 +159,7 @@ async fn dispatch(command: Command, json: bool) -> Result<ExitCode> {
         Command::Perms(command) => access::perms(&session()?, command, json).await?,
         Command::Keys(command) => access::keys(&session()?, command, json).await?,
         Command::Certs(command) => certs::certs(&session()?, command, json).await?,
+        Command::Nodes => nodes::nodes(&session()?, json).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

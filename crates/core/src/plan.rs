@@ -504,6 +504,22 @@ pub enum Convergence {
 pub fn convergence(app: &DesiredApp, rows: &[Instance]) -> Convergence {
     let slots = app.slots(rows);
     let running = app.wants_running();
+    // A refused instance of the release fails the change, also while the
+    // instances it was to replace still run (a rollout keeps them until
+    // their successors are ready, which a refused one never is).
+    let refused = rows.iter().find(|row| {
+        row.release == app.release
+            && !row.restart_requested
+            && row.state == InstanceState::Error
+            && slots.contains(&(row.proc_type.clone(), row.num))
+    });
+    if let Some(row) = refused {
+        let why = row
+            .message
+            .clone()
+            .unwrap_or_else(|| "the engine refused the container".into());
+        return Convergence::Failed(format!("{}.{}: {why}", row.proc_type, row.num));
+    }
     let mut done: BTreeMap<(String, u32), bool> = BTreeMap::new();
     for row in rows {
         let slot = (row.proc_type.clone(), row.num);
@@ -512,13 +528,6 @@ pub fn convergence(app: &DesiredApp, rows: &[Instance]) -> Convergence {
         }
         if row.restart_requested {
             return Convergence::Pending;
-        }
-        if row.state == InstanceState::Error {
-            let why = row
-                .message
-                .clone()
-                .unwrap_or_else(|| "the engine refused the container".into());
-            return Convergence::Failed(format!("{}.{}: {why}", row.proc_type, row.num));
         }
         let settled = if running && !row.stopped {
             (row.state == InstanceState::Up && (row.ready || !app.health_checked))
@@ -1044,6 +1053,10 @@ mod tests {
         rows[1].state = InstanceState::Error;
         rows[1].message = Some("image nope not found".into());
         assert!(matches!(convergence(&a, &rows), Convergence::Failed(m) if m.contains("nope")));
+        // Also while an instance of the release before still runs.
+        let mut rollout = vec![row("web", 1, 1, InstanceState::Up)];
+        rollout.extend(rows.iter().cloned());
+        assert!(matches!(convergence(&a, &rollout), Convergence::Failed(m) if m.contains("nope")));
         rows.pop();
         rows[0].release = 1;
         assert_eq!(convergence(&a, &rows), Convergence::Pending);

@@ -226,6 +226,25 @@ pub struct RouteSource {
     pub hosts: Vec<(String, u16, RouteAuth)>,
 }
 
+/// Where the router and the health checks reach `instance` for traffic to
+/// its `port`. An address is either the instance's own IP (the instance
+/// listens on `port` there) or an `ip:port` endpoint where the engine
+/// published the app's port on the instance's node; another port of the
+/// instance is then found among its published ports on the same IP.
+pub fn instance_endpoint(instance: &Instance, port: u16) -> Option<SocketAddr> {
+    let address = instance.address.as_deref()?;
+    if let Ok(ip) = address.parse::<IpAddr>() {
+        return Some(SocketAddr::new(ip, port));
+    }
+    let published: SocketAddr = address.parse().ok()?;
+    let other = instance
+        .ports
+        .iter()
+        .find(|p| p.inner == port && p.protocol == "tcp")
+        .and_then(|p| p.outer);
+    Some(other.map_or(published, |outer| SocketAddr::new(published.ip(), outer)))
+}
+
 /// Builds the table from each app's hosts and the instances that are ready:
 /// up, on the current release, health-checked, with an address.
 pub fn build_table(sources: &[RouteSource], instances: &[Instance]) -> RouteTable {
@@ -260,10 +279,9 @@ pub fn build_table(sources: &[RouteSource], instances: &[Instance]) -> RouteTabl
             let mut backends: Vec<Backend> = ready
                 .iter()
                 .filter_map(|i| {
-                    let ip: IpAddr = i.address.as_deref()?.parse().ok()?;
                     Some(Backend {
                         instance: i.uuid,
-                        addr: SocketAddr::new(ip, *port),
+                        addr: instance_endpoint(i, *port)?,
                     })
                 })
                 .collect();
@@ -280,7 +298,7 @@ pub fn build_table(sources: &[RouteSource], instances: &[Instance]) -> RouteTabl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::PortSpec;
+    use crate::model::{PortSpec, PublishedPort};
 
     #[test]
     fn hosts_are_normalized() {
@@ -375,6 +393,36 @@ mod tests {
         assert_eq!(table.lookup("www.a.example").unwrap().app_id, "a");
         assert!(table.lookup("b.berth.local").unwrap().backends.is_empty());
         assert!(table.lookup("c.berth.local").is_none());
+    }
+
+    #[test]
+    fn endpoints_are_an_ip_and_the_port_or_a_published_endpoint() {
+        let at = |address: &str| ready("a", "web", address);
+        assert_eq!(
+            instance_endpoint(&at("10.0.0.2"), 5000),
+            Some("10.0.0.2:5000".parse().unwrap())
+        );
+        let published = Instance {
+            ports: vec![PublishedPort {
+                inner: 8080,
+                outer: Some(31002),
+                protocol: "tcp".into(),
+            }],
+            ..at("10.99.0.12:31001")
+        };
+        assert_eq!(
+            instance_endpoint(&published, 5000),
+            Some("10.99.0.12:31001".parse().unwrap())
+        );
+        assert_eq!(
+            instance_endpoint(&published, 8080),
+            Some("10.99.0.12:31002".parse().unwrap())
+        );
+        assert_eq!(instance_endpoint(&at("not an address"), 5000), None);
+        assert_eq!(
+            instance_endpoint(&Instance::new("a", 1, "web", 1), 5000),
+            None
+        );
     }
 
     #[test]

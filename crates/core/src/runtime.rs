@@ -90,6 +90,9 @@ pub struct ContainerSpec {
     /// Host directories Berth manages (data sets, Tapis volumes and
     /// snapshots, pod config files), never arbitrary host paths.
     pub mounts: Vec<BindMount>,
+    /// Node labels the container must run on (an app's Deis tags). An
+    /// engine of one machine has no nodes to choose and ignores them.
+    pub placement: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +119,10 @@ pub struct ContainerInfo {
     pub finished_at: Option<Timestamp>,
     pub node: Option<String>,
     pub ports: Vec<PublishedPort>,
-    /// The container's IP address on its network, when it has one.
+    /// Where the router reaches the container, when it can: its IP on its
+    /// network, or the `ip:port` endpoint an engine published the app's
+    /// port (the spec's `PORT`) on, for an engine whose container addresses
+    /// are not reachable from Berth.
     pub address: Option<String>,
 }
 
@@ -285,6 +291,50 @@ pub trait Runtime: Send + Sync {
         options: BuildOptions,
         log: tokio::sync::mpsc::Sender<String>,
     ) -> Result<String, RuntimeError>;
+    /// The machines workloads run on. An engine of one machine is one
+    /// ready node, `local`, running this server's running containers.
+    async fn nodes(&self) -> Result<Vec<NodeInfo>, RuntimeError> {
+        Ok(vec![NodeInfo::local(self, "local").await?])
+    }
+}
+
+/// One machine of the engine, as administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub name: String,
+    /// Whether the engine reaches it and may run work on it.
+    pub ready: bool,
+    /// Whether new work may be placed on it: `active`, `pause` or `drain`.
+    pub availability: String,
+    /// Labels placement matches (Deis tags).
+    pub labels: BTreeMap<String, String>,
+    pub address: Option<String>,
+    /// `manager` or `worker`.
+    pub role: String,
+    /// This server's running containers on it.
+    pub tasks: usize,
+}
+
+impl NodeInfo {
+    /// A single engine's machine `name`: ready, active, the manager of
+    /// itself, running `runtime`'s running containers.
+    pub async fn local<R: Runtime + ?Sized>(runtime: &R, name: &str) -> Result<Self, RuntimeError> {
+        let tasks = runtime
+            .list(&[(LABEL_APP, None)])
+            .await?
+            .iter()
+            .filter(|c| c.state == EngineState::Running)
+            .count();
+        Ok(NodeInfo {
+            name: name.to_string(),
+            ready: true,
+            availability: "active".into(),
+            labels: BTreeMap::new(),
+            address: None,
+            role: "manager".into(),
+            tasks,
+        })
+    }
 }
 
 /// How to build an image from a tar build context.

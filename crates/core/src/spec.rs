@@ -54,6 +54,7 @@ pub fn instance_spec(
             .cpu_limit_millis
             .map(|m| i64::from(m) * 1_000_000),
         owner: Some(owner_id),
+        placement: config.values.tags.clone(),
         ..ContainerSpec::default()
     };
     if let Some(command) = build.procfile.get(&instance.proc_type) {

@@ -4,7 +4,7 @@
 //! an instance before it is stopped.
 
 use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use crate::plan::Observation;
 use crate::pods::app_endpoints;
 use crate::routing::{
     HealthCheck, RouteAuth, RouteSource, Traffic, app_port, build_table, declares_health_check,
-    serves_traffic,
+    instance_endpoint, serves_traffic,
 };
 use crate::signals::Signals;
 use crate::store::Store;
@@ -127,15 +127,11 @@ impl TrafficControl {
         store: &Arc<dyn Store>,
         signals: &Arc<Signals>,
     ) {
-        let Some(ip) = row
-            .address
-            .as_deref()
-            .and_then(|a| a.parse::<IpAddr>().ok())
-        else {
-            // Its address shows at a later pass.
+        let Some((_, port, _)) = source.hosts.first() else {
             return;
         };
-        let Some((_, port, _)) = source.hosts.first() else {
+        let Some(addr) = instance_endpoint(row, *port) else {
+            // Its address shows at a later pass.
             return;
         };
         if !self
@@ -150,7 +146,7 @@ impl TrafficControl {
         let check = HealthCheck::from_config(&app.config.values);
         let probe = Probe {
             row: row.clone(),
-            addr: SocketAddr::new(ip, *port),
+            addr,
             check,
             declared,
             grace: self.grace,

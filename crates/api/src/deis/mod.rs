@@ -9,6 +9,7 @@ mod containers;
 mod domains;
 mod error;
 mod keys;
+mod nodes;
 mod paging;
 mod perms;
 mod releases;
@@ -111,6 +112,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/perms/{username}", delete(perms::remove_admin))
         .route("/users", get(users::list_users))
+        .route("/nodes", get(nodes::list_nodes))
         .route("/certs", get(certs::list_certs).post(certs::add_cert))
         .route(
             "/certs/{common_name}",

@@ -9,6 +9,7 @@ mod deis_seed;
 mod images;
 mod limits;
 mod nds;
+mod nodes;
 mod quotas;
 mod rcabench;
 mod refusals;

@@ -54,6 +54,7 @@ macro_rules! progress {
 // After the macro, which they use.
 mod load;
 mod router;
+mod swarm;
 
 pub async fn run(args: BenchArgs) -> Result<()> {
     ensure_engine_ready().await?;
@@ -161,6 +162,7 @@ async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Resu
     ];
     rows.extend(http);
     rows.push(router_memory);
+    rows.extend(swarm::rows(runs).await?);
     Ok(rows)
 }
 

@@ -10,6 +10,7 @@ pub mod certs;
 pub mod config;
 pub mod domains;
 pub mod logs;
+pub mod nodes;
 pub mod ps;
 pub mod releases;
 pub mod run;

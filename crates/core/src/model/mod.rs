@@ -336,7 +336,9 @@ pub struct Instance {
     /// A user stopped this one instance; it stays stopped until started.
     pub stopped: bool,
     pub ports: Vec<PublishedPort>,
-    /// The container's address on its tenant network, where the router reaches it.
+    /// Where the router reaches the instance: its IP on its tenant network,
+    /// or an `ip:port` endpoint the engine published its app port on
+    /// (see [`crate::routing::instance_endpoint`]).
     pub address: Option<String>,
     /// Up and found healthy since it last came up: the router may send it traffic.
     pub ready: bool,

@@ -7,6 +7,7 @@ mod apps;
 mod changes;
 mod identity;
 mod logs;
+mod nodes;
 mod quotas;
 mod releases;
 mod run;

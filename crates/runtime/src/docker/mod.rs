@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use berth_core::model::Timestamp;
 use berth_core::runtime::{
     ArchiveChunks, BuildOptions, ContainerInfo, ContainerSpec, ContainerStats, EngineEvent,
-    ExecOutput, FsChange, LogLine, PathStat, Runtime, RuntimeError,
+    ExecOutput, FsChange, LogLine, NodeInfo, PathStat, Runtime, RuntimeError,
 };
 use berth_core::spec::ContainerLimits;
 use bollard::Docker;
@@ -278,5 +278,12 @@ impl Runtime for DockerRuntime {
         log: tokio::sync::mpsc::Sender<String>,
     ) -> Result<String, RuntimeError> {
         images::build(self, context_tar, options, log).await
+    }
+
+    /// One node: this engine's machine, by its hostname.
+    async fn nodes(&self) -> Result<Vec<NodeInfo>, RuntimeError> {
+        let info = self.docker.info().await.map_err(engine)?;
+        let name = info.name.unwrap_or_else(|| "local".into());
+        Ok(vec![NodeInfo::local(self, &name).await?])
     }
 }

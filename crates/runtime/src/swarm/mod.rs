@@ -9,16 +9,16 @@
 //! [`RuntimeError::Unsupported`].
 
 mod events;
+mod nodes;
 mod services;
 mod tasks;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use berth_core::runtime::{
     ArchiveChunks, BuildOptions, ContainerInfo, ContainerSpec, ContainerStats, EngineEvent,
-    ExecOutput, FsChange, LogLine, PathStat, Runtime, RuntimeError,
+    ExecOutput, FsChange, LogLine, NodeInfo, PathStat, Runtime, RuntimeError,
 };
 use bollard::Docker;
 use futures::StreamExt;
@@ -33,8 +33,9 @@ pub struct SwarmRuntime {
     local: DockerRuntime,
     /// The manager's node id, once asked.
     manager: std::sync::Mutex<Option<String>>,
-    /// Node ids to hostnames, refreshed when a task names an unknown node.
-    node_names: std::sync::Mutex<HashMap<String, String>>,
+    /// Node ids to what the driver knows of them, refreshed when a task
+    /// names an unknown node.
+    nodes: std::sync::Mutex<nodes::Known>,
 }
 
 impl SwarmRuntime {
@@ -47,7 +48,7 @@ impl SwarmRuntime {
             server: server.to_string(),
             local,
             manager: std::sync::Mutex::default(),
-            node_names: std::sync::Mutex::default(),
+            nodes: std::sync::Mutex::default(),
         })
     }
 
@@ -90,7 +91,7 @@ impl SwarmRuntime {
         match (task.node_id.as_deref(), task.container_id.as_deref()) {
             (Some(node), Some(container)) if node == manager => Ok(container.to_string()),
             (Some(node), _) if node != manager => {
-                let name = tasks::node_name(self, node).await;
+                let name = nodes::node_name(self, node).await;
                 Err(RuntimeError::Unsupported(format!(
                     "{what} is not possible on swarm node {name}: only the manager's own tasks are reachable"
                 )))
@@ -226,6 +227,10 @@ impl Runtime for SwarmRuntime {
         log: tokio::sync::mpsc::Sender<String>,
     ) -> Result<String, RuntimeError> {
         self.local.build_image(context_tar, options, log).await
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeInfo>, RuntimeError> {
+        nodes::list(self).await
     }
 }
 

@@ -1,7 +1,9 @@
 //! A service's life on the swarm: creating it from a [`ContainerSpec`]
 //! (labels on the service and its tasks, the owner's overlay, host-mode
-//! ports, the driver's policy), starting and stopping it by its replica
-//! count (0 or 1), waiting for its task to end, removing it.
+//! ports with the app port among them, node-label constraints from the
+//! app's tags, the driver's policy), starting it (one replica, waiting for
+//! its task to run or to be refused a node) and stopping it (no replica),
+//! waiting for its task to end, removing it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -27,8 +29,15 @@ const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
 const RESTART_DELAY: Duration = Duration::from_secs(1);
 /// How often a stop or a wait looks at the task again.
 const POLL: Duration = Duration::from_millis(200);
+/// How long a start waits for its task to run (past it, the events say
+/// when it does), and how often it looks.
+const START_WAIT: Duration = Duration::from_secs(15);
+const START_POLL: Duration = Duration::from_millis(100);
 /// Capabilities no workload needs: raw sockets and device nodes.
 const DROPPED_CAPABILITIES: [&str; 2] = ["CAP_NET_RAW", "CAP_MKNOD"];
+
+/// How a placement constraint names a node label.
+const NODE_LABEL: &str = "node.labels.";
 
 /// The longest service name the swarm accepts.
 const MAX_NAME: usize = 63;
@@ -70,7 +79,11 @@ pub(super) async fn create(
         delay: Some(nanos(RESTART_DELAY)),
         ..TaskSpecRestartPolicy::default()
     };
-    let mut constraints = Vec::new();
+    let mut constraints: Vec<String> = spec
+        .placement
+        .iter()
+        .map(|(k, v)| format!("{NODE_LABEL}{k}=={v}"))
+        .collect();
     if !spec.mounts.is_empty() {
         // Berth's host directories exist on the manager only.
         constraints.push(format!("node.id=={}", runtime.manager_node().await?));
@@ -149,22 +162,7 @@ pub(super) async fn create(
         endpoint_spec: Some(EndpointSpec {
             // This kernel has no IPVS: no virtual IP, no routing mesh.
             mode: Some(EndpointSpecModeEnum::DNSRR),
-            ports: (!spec.ports.is_empty()).then(|| {
-                spec.ports
-                    .iter()
-                    .map(|p| EndpointPortConfig {
-                        protocol: Some(match p.protocol.as_str() {
-                            "udp" => EndpointPortConfigProtocolEnum::UDP,
-                            "sctp" => EndpointPortConfigProtocolEnum::SCTP,
-                            _ => EndpointPortConfigProtocolEnum::TCP,
-                        }),
-                        target_port: Some(i64::from(p.inner)),
-                        // No published port: the node picks a free one.
-                        publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
-                        ..EndpointPortConfig::default()
-                    })
-                    .collect()
-            }),
+            ports: Some(published_ports(spec, long_running)).filter(|p| !p.is_empty()),
         }),
         ..ServiceSpec::default()
     };
@@ -178,18 +176,97 @@ pub(super) async fn create(
         .ok_or_else(|| RuntimeError::Engine("the swarm created a service with no id".into()))
 }
 
-/// One replica. A task the swarm can place on no node is refused with the
-/// swarm's reason, so that the instance shows it instead of waiting.
-pub(super) async fn start(runtime: &SwarmRuntime, id: &str) -> Result<(), RuntimeError> {
-    let changed = set_replicas(runtime, id, 1, None).await?;
-    if !changed
-        && let Some(task) = tasks::current(runtime, id).await?
-        && matches!(task.state, EngineState::Created | EngineState::Restarting)
-        && let Some(error) = task.error
+/// The ports a task publishes on its node, each on a port the node picks:
+/// the spec's, and for an instance its app port (`PORT`), where the router
+/// reaches it (task addresses on an overlay are not reachable from outside it).
+fn published_ports(spec: &ContainerSpec, instance: bool) -> Vec<EndpointPortConfig> {
+    let mut ports: Vec<(u16, &str)> = spec
+        .ports
+        .iter()
+        .map(|p| (p.inner, p.protocol.as_str()))
+        .collect();
+    if instance
+        && let Some(port) = app_port(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        && !ports.contains(&(port, "tcp"))
     {
-        return Err(RuntimeError::Conflict(error));
+        ports.push((port, "tcp"));
     }
-    Ok(())
+    ports
+        .into_iter()
+        .map(|(inner, protocol)| EndpointPortConfig {
+            protocol: Some(match protocol {
+                "udp" => EndpointPortConfigProtocolEnum::UDP,
+                "sctp" => EndpointPortConfigProtocolEnum::SCTP,
+                _ => EndpointPortConfigProtocolEnum::TCP,
+            }),
+            target_port: Some(i64::from(inner)),
+            publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
+            ..EndpointPortConfig::default()
+        })
+        .collect()
+}
+
+/// The app port in an environment (`PORT`, which core sets for every instance).
+pub(super) fn app_port<'a>(env: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<u16> {
+    env.into_iter()
+        .find(|(k, _)| *k == "PORT")
+        .and_then(|(_, v)| v.trim().parse::<u16>().ok())
+        .filter(|p| *p > 0)
+}
+
+/// One replica; returns once its task runs, ended (the events report the
+/// crash), or after [`START_WAIT`]. A task the swarm can place on no node
+/// is refused with the swarm's reason (e.g. `no suitable node (scheduling
+/// constraints not satisfied on 3 nodes)`), so that the instance shows it
+/// instead of waiting.
+pub(super) async fn start(runtime: &SwarmRuntime, id: &str) -> Result<(), RuntimeError> {
+    set_replicas(runtime, id, 1, None).await?;
+    let deadline = Instant::now() + START_WAIT;
+    loop {
+        if let Some(task) = tasks::current(runtime, id).await?
+            && task.wanted
+        {
+            match (task.state, task.error) {
+                (EngineState::Created | EngineState::Restarting, Some(error)) => {
+                    return Err(RuntimeError::Conflict(
+                        unplaceable(runtime, id, error).await,
+                    ));
+                }
+                (EngineState::Created | EngineState::Restarting, None) => {}
+                _ => return Ok(()),
+            }
+        }
+        if Instant::now() >= deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(START_POLL).await;
+    }
+}
+
+/// Why a task waits for a node, naming the node labels (the app's tags)
+/// its service asks for, if any.
+async fn unplaceable(runtime: &SwarmRuntime, id: &str, error: String) -> String {
+    let labels: Vec<String> = match runtime.docker.inspect_service(id, None).await {
+        Ok(service) => service
+            .spec
+            .and_then(|s| s.task_template)
+            .and_then(|t| t.placement)
+            .and_then(|p| p.constraints)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| c.strip_prefix(NODE_LABEL))
+            .map(|c| c.replacen("==", "=", 1))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if labels.is_empty() {
+        error
+    } else {
+        format!(
+            "no ready node has the labels the app's tags ask for ({}): {error}",
+            labels.join(", ")
+        )
+    }
 }
 
 /// No replica, the task getting `timeout` to stop; returns once the task
@@ -240,8 +317,28 @@ pub(super) async fn wait(runtime: &SwarmRuntime, id: &str) -> Result<i64, Runtim
 }
 
 /// Sets the service's replica count (and stop grace period); returns
-/// whether anything changed.
+/// whether anything changed. The swarm's allocator updates a new service
+/// with published ports on its own, so an update may find the version it
+/// read already gone: it reads the service again and retries.
 async fn set_replicas(
+    runtime: &SwarmRuntime,
+    id: &str,
+    replicas: i64,
+    stop_grace: Option<Duration>,
+) -> Result<bool, RuntimeError> {
+    let mut attempts = 0;
+    loop {
+        match update_replicas(runtime, id, replicas, stop_grace).await {
+            Err(RuntimeError::Engine(m)) if m.contains("out of sequence") && attempts < 10 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn update_replicas(
     runtime: &SwarmRuntime,
     id: &str,
     replicas: i64,

@@ -1,25 +1,27 @@
 //! What the swarm says about Berth's services, read into [`ContainerInfo`]:
 //! each service stands for one container, its current task giving the
-//! state, exit code, node, published ports and its address on the owner's
-//! overlay network.
+//! state, exit code, node, published ports and the node endpoint its app
+//! port is published on.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 use berth_core::model::{PublishedPort, Timestamp};
 use berth_core::runtime::{ContainerInfo, EngineState, RuntimeError};
 use bollard::Docker;
-use bollard::models::{EndpointPortConfigProtocolEnum, Service, Task, TaskState};
-use bollard::query_parameters::{
-    InspectNetworkOptions, ListNodesOptions, ListServicesOptions, ListTasksOptions,
-};
+use bollard::models::{EndpointPortConfigProtocolEnum, Service, ServiceSpec, Task, TaskState};
+use bollard::query_parameters::{ListServicesOptions, ListTasksOptions};
 
-use super::SwarmRuntime;
+use super::nodes::{self, NodeFacts};
+use super::{SwarmRuntime, services};
 use crate::docker::{classify, engine, label_filters, parse_time};
 
 /// The task that stands for a service's container, as far as core cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct CurrentTask {
     pub id: String,
+    /// The swarm wants it running (not an old task of a stopped service).
+    pub wanted: bool,
     pub node_id: Option<String>,
     pub container_id: Option<String>,
     pub state: EngineState,
@@ -152,6 +154,7 @@ pub(super) fn pick(tasks: &[Task]) -> Option<CurrentTask> {
     };
     Some(CurrentTask {
         id: task.id.clone().unwrap_or_default(),
+        wanted: wanted(task),
         node_id: task.node_id.clone().filter(|n| !n.is_empty()),
         container_id: container.container_id.filter(|c| !c.is_empty()),
         state,
@@ -180,29 +183,26 @@ pub(super) fn pick(tasks: &[Task]) -> Option<CurrentTask> {
 }
 
 /// Each service as a container: its labels and name, its current task's
-/// state, node and address.
+/// state, node and the endpoint its app port is published on.
 async fn describe(
     runtime: &SwarmRuntime,
     found: Vec<(Service, Vec<Task>)>,
 ) -> Result<Vec<ContainerInfo>, RuntimeError> {
-    let mut networks: Vec<String> = found.iter().filter_map(|(s, _)| network_of(s)).collect();
-    networks.sort();
-    networks.dedup();
-    let mut addresses = HashMap::new();
-    for network in networks {
-        addresses.extend(task_addresses(&runtime.docker, &network).await);
-    }
     let mut out = Vec::with_capacity(found.len());
     for (service, tasks) in found {
         let task = pick(&tasks);
         let spec = service.spec.unwrap_or_default();
         let node = match task.as_ref().and_then(|t| t.node_id.as_deref()) {
-            Some(node) => Some(node_name(runtime, node).await),
+            Some(node) => Some(nodes::facts(runtime, node).await),
             None => None,
         };
         let (state, running) = match &task {
             Some(t) => (t.state, t.state == EngineState::Running),
             None => (EngineState::Created, false),
+        };
+        let address = match (&task, &node) {
+            (Some(task), Some(node)) if running => endpoint(&spec, task, node),
+            _ => None,
         };
         out.push(ContainerInfo {
             id: service.id.unwrap_or_default(),
@@ -216,87 +216,30 @@ async fn describe(
                 .as_ref()
                 .filter(|t| t.state == EngineState::Exited || t.state == EngineState::Dead)
                 .and_then(|t| t.since),
-            node,
+            node: node.map(|n| n.name),
             ports: task.as_ref().map(|t| t.ports.clone()).unwrap_or_default(),
-            address: task
-                .as_ref()
-                .filter(|_| running)
-                .and_then(|t| addresses.get(&t.id).cloned()),
+            address,
         });
     }
     Ok(out)
 }
 
-/// The network a service's tasks join (its owner's), if any.
-fn network_of(service: &Service) -> Option<String> {
-    service
-        .spec
-        .as_ref()?
+/// `node-address:published-port` of the service's app port (its `PORT`),
+/// which the task published on its node in host mode.
+fn endpoint(spec: &ServiceSpec, task: &CurrentTask, node: &NodeFacts) -> Option<String> {
+    let env = spec
         .task_template
         .as_ref()?
-        .networks
+        .container_spec
         .as_ref()?
-        .first()?
-        .target
-        .clone()
-}
-
-/// Task id → its address on `network`, from the swarm's view of the
-/// network (which lists the tasks of every node). A network the manager
-/// cannot describe gives no addresses rather than failing the listing.
-async fn task_addresses(docker: &Docker, network: &str) -> HashMap<String, String> {
-    let options = InspectNetworkOptions {
-        verbose: true,
-        scope: Some("swarm".to_string()),
-    };
-    let Ok(inspected) = docker.inspect_network(network, Some(options)).await else {
-        return HashMap::new();
-    };
-    let mut out = HashMap::new();
-    for service in inspected.services.unwrap_or_default().into_values() {
-        let Some(tasks) = service.get("Tasks").and_then(|t| t.as_array()) else {
-            continue;
-        };
-        for task in tasks {
-            let name = task
-                .get("Name")
-                .and_then(|n| n.as_str())
-                .unwrap_or_default();
-            let ip = task
-                .get("EndpointIP")
-                .and_then(|n| n.as_str())
-                .unwrap_or_default();
-            // Names read `<service>.<slot>.<task id>`.
-            if let Some((_, task_id)) = name.rsplit_once('.')
-                && !ip.is_empty()
-            {
-                out.insert(task_id.to_string(), ip.to_string());
-            }
-        }
-    }
-    out
-}
-
-/// A node's hostname, asking the swarm again when the node is new to it.
-pub(super) async fn node_name(runtime: &SwarmRuntime, id: &str) -> String {
-    let known = |runtime: &SwarmRuntime| {
-        runtime
-            .node_names
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .cloned()
-    };
-    if let Some(name) = known(runtime) {
-        return name;
-    }
-    if let Ok(nodes) = runtime.docker.list_nodes(None::<ListNodesOptions>).await {
-        let mut names = runtime.node_names.lock().unwrap_or_else(|e| e.into_inner());
-        for node in nodes {
-            if let (Some(id), Some(host)) = (node.id, node.description.and_then(|d| d.hostname)) {
-                names.insert(id, host);
-            }
-        }
-    }
-    known(runtime).unwrap_or_else(|| id.to_string())
+        .env
+        .as_ref()?;
+    let port = services::app_port(env.iter().filter_map(|e| e.split_once('=')))?;
+    let published = task
+        .ports
+        .iter()
+        .find(|p| p.inner == port && p.protocol == "tcp")?
+        .outer?;
+    let ip: IpAddr = node.address.as_deref()?.parse().ok()?;
+    Some(SocketAddr::new(ip, published).to_string())
 }
