@@ -3,6 +3,7 @@
 # three dockerds in network namespaces on this machine), over Berth's Deis
 # /v1 API with curl: deploy, scale to 6 across the nodes, kill a worker's
 # dockerd and see every instance run again on the survivors, scale down,
+# kill Berth with SIGKILL mid-scale and restart it (no duplicate, no orphan),
 # destroy and leave no service behind; the router serving an app whose
 # tasks run on several nodes; Deis tags placing tasks on labelled nodes;
 # the nodes as `GET /v1/nodes` and `berth nodes` list them.
@@ -65,19 +66,25 @@ echo "# swarm up: $($D1 node ls --format '{{.Hostname}}' | tr '\n' ' ')($((SECON
 # Berth runs in node1's network namespace: the node addresses (and the
 # ports tasks publish there) are reachable from it, not from the host.
 mkdir -p "$WORK/data"
-ip netns exec bn1 env DOCKER_HOST="unix://$B/n1.sock" "$BERTH_BIN" serve --runtime swarm \
-  --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$WORK/data" \
-  >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-URL=
-for ((i = 0; i < 600; i++)); do
-  URL=$(grep -om1 '^listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^listening on //')
-  [[ -n $URL ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -n $URL ]] || die "the server did not start: $(tail -20 "$WORK/server.log")"
-ROUTER=$(grep -om1 'router listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^router listening on //')
+# start_server: (re)starts Berth on the same data and sets URL and ROUTER.
+start_server() {
+  : >"$WORK/server.log"
+  ip netns exec bn1 env DOCKER_HOST="unix://$B/n1.sock" "$BERTH_BIN" serve --runtime swarm \
+    --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$WORK/data" \
+    >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  local i
+  URL=
+  for ((i = 0; i < 600; i++)); do
+    URL=$(grep -om1 '^listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^listening on //')
+    [[ -n $URL ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $URL ]] || die "the server did not start: $(tail -20 "$WORK/server.log")"
+  ROUTER=$(grep -om1 'router listening on http://[0-9.:]*' "$WORK/server.log" | sed 's/^router listening on //')
+}
+start_server
 SID=$(cat "$WORK/data/server-id")
 echo "# berth at $URL (router ${ROUTER:-none}), server id $SID"
 
@@ -239,6 +246,34 @@ check "berth nodes shows $VICTIM down, the others ready" "$NODE_TABLE" \
 check "node1 is the manager, at 10.99.0.11, running tasks" "$(node_state node1)" \
   grep -Eq '^ready manager 10\.99\.0\.11 [1-9]' <(node_state node1)
 
+# --------------------------------------------------------------- SIGKILL ---
+# Berth killed while a scale is under way, then started again on the same
+# data (same port): it converges on the swarm's truth with no duplicate and
+# no orphaned service.
+t0=$SECONDS
+api_async_pid=
+( api POST /v1/apps/spread/scale '{"worker":9}' ) &
+api_async_pid=$!
+sleep 0.4
+kill -9 "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null
+wait "$api_async_pid" 2>/dev/null
+echo "# killed Berth (SIGKILL) $((SECONDS - t0)) s into a scale to 9; $(services | grep -c .) services then"
+start_server
+# The scale was stored before the kill unless the kill came first: then the
+# app still wants 6. Either way, exactly that many must run.
+api GET /v1/apps/spread
+WANT=$(grep -o '"worker":[0-9]*' <<<"$BODY" | head -1 | cut -d: -f2)
+check "after SIGKILL and restart: the app wants 6 or 9 (as stored)" "$BODY" grep -Eqx '6|9' <<<"$WANT"
+check "after SIGKILL and restart: $WANT instances up" "$BODY" wait_up spread "$WANT" 60
+for ((t = 0; t < 100; t++)); do [[ $(services | grep -c .) == "$WANT" ]] && break; sleep 0.2; done
+check "after SIGKILL and restart: exactly $WANT services, one per instance" "$(services)" \
+  test "$(services | grep -c .)" = "$WANT"
+api GET /v1/apps/spread/containers
+check "after SIGKILL and restart: instance numbers 1..$WANT, each once" "$BODY" \
+  test "$(grep -o '"num":[0-9]*' <<<"$BODY" | sort -u | grep -c .)" = "$WANT"
+echo "# SIGKILL until $WANT up: $((SECONDS - t0)) s"
+
 # ------------------------------------------------------ scale down, destroy ---
 t0=$SECONDS
 api POST /v1/apps/spread/scale '{"worker":2}'
@@ -246,7 +281,7 @@ check "scale down to 2 answers" "$CODE $BODY" test "$CODE" = 204
 check "2 instances up" "$BODY" wait_up spread 2 60
 for ((t = 0; t < 100; t++)); do [[ $(services | grep -c .) == 2 ]] && break; sleep 0.2; done
 check "2 services left" "$(services)" test "$(services | grep -c .)" = 2
-echo "# scale 6→2: $((SECONDS - t0)) s"
+echo "# scale $WANT→2: $((SECONDS - t0)) s"
 api DELETE /v1/apps/spread
 check "destroy the app" "$CODE $BODY" test "$CODE" = 204
 for ((t = 0; t < 100; t++)); do [[ -z $(services) ]] && break; sleep 0.2; done
