@@ -15,6 +15,7 @@ mod refusals;
 mod security;
 mod shares;
 mod tapis;
+mod tapis_fuzz;
 mod tapis_networking;
 mod tapis_pods;
 mod tapis_volumes;
