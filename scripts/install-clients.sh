@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install real third-party client CLIs, used as black-box tests against Berth.
 #
-#   bash scripts/install-clients.sh [deis|tutum|py3|all]    (default: deis)
+#   bash scripts/install-clients.sh [deis|tutum|py3|fuzz|all]    (default: deis)
 #
 # Everything goes under ${BERTH_CLIENTS_DIR:-$PWD/.clients}:
 #   deis/     Python 2.7 virtualenv with the Deis v1 CLI   -> deis/bin/deis
 #   tutum/    Python 2.7 virtualenv with the Tutum CLI     -> tutum/bin/tutum
 #   py3/      Python 3 venv with tapipy and rcabench
 #   py3tools/ Python 3 venv holding virtualenv (to create the 2.7 envs)
+#   fuzz/     Python 3 venv with schemathesis (tests/fuzz); `fuzz` also
+#             installs py3, whose tapipy carries the spec it runs against
 # Progress goes to stderr; stdout stays empty. Re-running skips what is there.
 # Run the py2.7 CLIs with PYTHONWARNINGS=ignore (they warn about old crypto).
 set -euo pipefail
@@ -93,9 +95,21 @@ install_py3() {
   echo "$spec" >"$dir/.berth-installed"
 }
 
+# A venv of its own: schemathesis' pins must not move tapipy's or rcabench's.
+install_fuzz() {
+  local dir=$CLIENTS/fuzz spec="schemathesis==4.32.5"
+  install_py3
+  installed "$dir" "$spec" && { say "schemathesis already installed"; return; }
+  say "installing $spec into $dir"
+  [[ -x $dir/bin/python ]] || python3 -m venv "$dir"
+  "$dir/bin/pip" install -q "$spec"
+  "$dir/bin/schemathesis" --version >&2
+  echo "$spec" >"$dir/.berth-installed"
+}
+
 what=${1:-deis}
 case $what in
-  deis | tutum | py3) "install_$what" ;;
-  all) install_deis && install_tutum && install_py3 ;;
-  *) die "usage: $0 [deis|tutum|py3|all]" ;;
+  deis | tutum | py3 | fuzz) "install_$what" ;;
+  all) install_deis && install_tutum && install_py3 && install_fuzz ;;
+  *) die "usage: $0 [deis|tutum|py3|fuzz|all]" ;;
 esac

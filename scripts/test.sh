@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine as root: engine and base
 # image, lint, unit and integration tests (real dockerd, real SQLite), then
-# every real client against a fresh server, and the swarm scenario on three
-# real nodes. One debug build serves it all.
+# every real client against a fresh server, schemathesis on the Tapis routes,
+# and the swarm scenario on three real nodes. One debug build serves it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,12 @@ for flow in deis tutum rcabench tapis; do
   echo "== compatibility: the real $flow client" >&2
   BERTH_BIN=target/debug/berth bash "tests/compat/$flow.sh" || failed+=("$flow")
 done
+# schemathesis against the Tapis routes, driven by tapipy's own spec.
+echo "== fuzz: schemathesis on tapipy's Tapis Pods spec" >&2
+fuzz_start=$SECONDS
+# Never skipped here: without schemathesis the suite fails.
+CI=${CI:-1} BERTH_BIN=target/debug/berth bash tests/fuzz/tapis.sh || failed+=(fuzz-tapis)
+echo "== fuzz took $((SECONDS - fuzz_start)) s" >&2
 # The swarm runtime on a real 3-node swarm (three dockerds in network
 # namespaces, built by the recipe beside the project).
 echo "== swarm: 3 nodes, deploy, scale, node loss, destroy" >&2

@@ -136,7 +136,7 @@ async fn list(
     path: &str,
 ) -> TapisResult<Json<Value>> {
     let entries = s.berth.list_files(user, id, path).await?;
-    let result: Vec<Value> = entries.iter().map(views::file).collect();
+    let result: Vec<Value> = entries.iter().map(views::pod_file).collect();
     Ok(ok("Files listed.", Value::Array(result)))
 }
 

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use berth_core::CoreError;
 use berth_core::model::*;
-use berth_core::pods::{PodDefinition, hide_secret_map, pod_meta};
+use berth_core::pods::{DEFAULT_TIME_TO_STOP, PodDefinition, hide_secret_map, pod_meta};
 use serde_json::{Value, json};
 
 use super::error::TapisResult;
@@ -18,11 +18,7 @@ use crate::AppState;
 /// A pod as Tapis shows it: its definition plus live status.
 async fn render(s: &AppState, user: &User, app: App) -> TapisResult<Value> {
     let w = s.berth.workload(user, app).await?;
-    Ok(views::pod(
-        &w,
-        &s.berth.settings.domain,
-        &s.berth.settings.tenant,
-    ))
+    Ok(views::pod(&w, &s.berth.settings.domain))
 }
 
 pub async fn list_pods(
@@ -210,6 +206,12 @@ pub async fn get_derived_pod(
     let meta = pod_meta(&app);
     let mut v = views::definition_json(&meta.derived);
     v["pod_id"] = json!(app.id);
+    // As the pod itself shows it: what the pod runs with when nothing sets it.
+    v["time_to_stop_default"] = json!(
+        meta.derived
+            .time_to_stop_default
+            .unwrap_or(DEFAULT_TIME_TO_STOP)
+    );
     if resolve_secrets {
         let (env, _) = meta.derived.resolved_environment(meta.credentials.as_ref());
         v["environment_variables"] = json!(env);

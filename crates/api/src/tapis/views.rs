@@ -95,8 +95,9 @@ pub fn networking_json(pod_id: &str, networking: &Map<String, Value>, domain: &s
     Value::Object(shown)
 }
 
-/// A pod as Tapis shows it: its definition plus live status.
-pub fn pod(w: &Workload, domain: &str, tenant: &str) -> Value {
+/// A pod as Tapis shows it: its definition plus live status (and, as the
+/// Pods service leaves them out, not its tenant and site).
+pub fn pod(w: &Workload, domain: &str) -> Value {
     let meta = pod_meta(&w.app);
     let desired = w.app.desired;
     let instance = w
@@ -129,15 +130,14 @@ pub fn pod(w: &Workload, domain: &str, tenant: &str) -> Value {
     v["creation_ts"] = json!(rfc3339(w.app.created));
     v["update_ts"] = json!(rfc3339(w.app.updated));
     v["start_instance_ts"] = json!(meta.start_instance_ts);
-    v["tenant_id"] = json!(tenant);
-    v["site_id"] = json!("berth");
     v
 }
 
+/// A template as the spec's `TemplateResponseModel` has it (no other field).
 pub fn template(t: &Template) -> Value {
     json!({
         "template_id": t.template_id, "description": t.description, "metatags": t.metatags,
-        "archive_message": t.archive_message, "owner": t.owner,
+        "archive_message": t.archive_message,
         "creation_ts": rfc3339(t.created), "update_ts": rfc3339(t.updated),
     })
 }
@@ -164,11 +164,20 @@ pub fn permissions(perms: &[(String, Level)]) -> Value {
 }
 
 /// A file or directory in a pod, in both spellings the clients read.
-pub fn file(e: &FileEntry) -> Value {
+pub fn pod_file(e: &FileEntry) -> Value {
     json!({
         "name": e.name, "path": e.path, "type": e.kind, "size": e.size,
         "last_modified": rfc3339(e.modified), "lastModified": rfc3339(e.modified),
         "native_permissions": e.permissions, "nativePermissions": e.permissions,
+    })
+}
+
+/// A file or directory in a volume or snapshot: the spec's `FileModel`,
+/// which allows no other field.
+pub fn stored_file(e: &FileEntry) -> Value {
+    json!({
+        "name": e.name, "path": e.path, "type": e.kind, "size": e.size,
+        "lastModified": rfc3339(e.modified), "nativePermissions": e.permissions,
     })
 }
 

@@ -27,7 +27,7 @@ const VOLUME_CHANGE: [&str; 2] = ["description", "size_limit"];
 
 /// A file listing in the envelope.
 pub(super) fn listing(entries: &[FileEntry]) -> Json<Value> {
-    let result: Vec<Value> = entries.iter().map(views::file).collect();
+    let result: Vec<Value> = entries.iter().map(views::stored_file).collect();
     ok("Files listed.", Value::Array(result))
 }
 

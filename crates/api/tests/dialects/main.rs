@@ -17,6 +17,7 @@ mod routes_doc;
 mod security;
 mod shares;
 mod tapis;
+mod tapis_fuzz;
 mod tapis_networking;
 mod tapis_pods;
 mod tapis_volumes;

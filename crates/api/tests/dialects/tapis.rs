@@ -27,10 +27,10 @@ fn pod_shape(pod_id: &str, status: Value, status_container: Value) -> Value {
         "image": IMAGE,
         "networking": {"default": {"port": 5000, "protocol": "http",
                                    "url": format!("{pod_id}.berth.local")}},
-        "pod_id": pod_id, "resources": {}, "secret_map": {}, "site_id": "berth",
+        "pod_id": pod_id, "resources": {}, "secret_map": {},
         "start_instance_ts": "<timestamp>", "status": status,
         "status_container": status_container, "status_requested": "ON", "template": "",
-        "template_overrides": {}, "tenant_id": "dev", "time_to_stop_default": 43200,
+        "template_overrides": {}, "time_to_stop_default": 43200,
         "time_to_stop_instance": null,
         "time_to_stop_ts": "<timestamp>", "update_ts": "<timestamp>", "volume_mounts": {},
     })

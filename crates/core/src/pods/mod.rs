@@ -30,6 +30,8 @@ pub use traffic::{
 pub const POD_PROC_TYPE: &str = "pod";
 pub const DEFAULT_TIME_TO_STOP: i64 = 43_200;
 const MIN_TIME_TO_STOP: i64 = 300;
+/// A hundred years: any later stop time is past what a timestamp holds.
+const MAX_TIME_TO_STOP: i64 = 100 * 365 * 24 * 3600;
 
 /// What the user gives for a pod; every field but `pod_id` optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -133,13 +135,22 @@ pub fn validate_pod_id(id: &str) -> CoreResult<()> {
 fn validate_time_to_stop(field: &str, value: Option<i64>) -> CoreResult<()> {
     match value {
         None | Some(-1) => Ok(()),
-        Some(v) if v >= MIN_TIME_TO_STOP => Ok(()),
+        Some(v) if (MIN_TIME_TO_STOP..=MAX_TIME_TO_STOP).contains(&v) => Ok(()),
         Some(_) => Err(CoreError::invalid_field(
             field,
-            format!("must be -1 (no limit) or at least {MIN_TIME_TO_STOP} seconds"),
+            format!("must be -1 (no limit) or {MIN_TIME_TO_STOP} to {MAX_TIME_TO_STOP} seconds"),
         )),
     }
 }
+
+/// The keys of `resources`, as the Pods service's model has them.
+const RESOURCES: [&str; 5] = [
+    "cpu_request",
+    "cpu_limit",
+    "mem_request",
+    "mem_limit",
+    "gpus",
+];
 
 fn resource(resources: &Map<String, Value>, key: &str) -> CoreResult<Option<i64>> {
     match resources.get(key) {
@@ -169,6 +180,20 @@ impl PodDefinition {
             ));
         }
         mounts::parse_mounts(&self.volume_mounts)?;
+        for (key, value) in &self.resources {
+            if !RESOURCES.contains(&key.as_str()) {
+                return Err(CoreError::invalid_field(
+                    "resources",
+                    format!("{key} is not a resource (one of {})", RESOURCES.join(", ")),
+                ));
+            }
+            if value.as_i64().is_none_or(|n| n < 0) {
+                return Err(CoreError::invalid_field(
+                    "resources",
+                    format!("{key} must be a non-negative integer"),
+                ));
+            }
+        }
         for (request, limit) in [("cpu_request", "cpu_limit"), ("mem_request", "mem_limit")] {
             if let (Some(r), Some(l)) = (
                 resource(&self.resources, request)?,
@@ -210,6 +235,13 @@ impl PodDefinition {
     }
 
     /// Seconds until an instance started now is turned off, if ever.
+    /// When a pod started at `now` is to stop: never without a limit (or
+    /// past what a timestamp holds).
+    pub fn stop_at(&self, now: time::OffsetDateTime) -> Option<time::OffsetDateTime> {
+        self.time_to_stop()
+            .and_then(|s| now.checked_add(time::Duration::seconds(s)))
+    }
+
     pub fn time_to_stop(&self) -> Option<i64> {
         match self
             .time_to_stop_instance

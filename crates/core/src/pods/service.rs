@@ -44,13 +44,7 @@ impl Berth {
             desired: if on { Desired::On } else { Desired::Off },
             exact_id: true,
             meta: serde_json::to_value(&meta).map_err(CoreError::internal_from)?,
-            stop_at: if on {
-                derived
-                    .time_to_stop()
-                    .map(|s| now() + time::Duration::seconds(s))
-            } else {
-                None
-            },
+            stop_at: if on { derived.stop_at(now()) } else { None },
         };
         let app = self.create_workload(actor, spec).await?;
         self.event(
@@ -242,11 +236,7 @@ impl Berth {
                 change.release = Some(release);
             }
             change.meta = Some(meta_value(&meta)?);
-            change.stop_at = Some(
-                derived
-                    .time_to_stop()
-                    .map(|s| now() + time::Duration::seconds(s)),
-            );
+            change.stop_at = Some(derived.stop_at(now()));
             Ok(change)
         })
         .await?;

@@ -11,7 +11,8 @@ use crate::service::Berth;
 use crate::volume_files::FolderKind;
 
 use super::volumes::{
-    DEFAULT_SIZE_LIMIT, MB, Stored, folder_path, validate_folder_id, validate_size_limit,
+    DEFAULT_SIZE_LIMIT, Stored, folder_path, size_limit_bytes, validate_folder_id,
+    validate_size_limit,
 };
 
 /// What a user gives for a new snapshot.
@@ -126,7 +127,7 @@ impl Berth {
                     &source,
                     &snapshot_id,
                     &destination,
-                    size_limit as u64 * MB,
+                    size_limit_bytes(size_limit),
                 )
             })
             .await;

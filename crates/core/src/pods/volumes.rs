@@ -38,6 +38,9 @@ pub(crate) fn validate_folder_id(field: &str, id: &str) -> CoreResult<()> {
     })
 }
 
+/// The largest `size_limit` (MB) whose bytes a 64-bit count still holds.
+pub const MAX_SIZE_LIMIT: i64 = i64::MAX / MB as i64;
+
 pub(crate) fn validate_size_limit(limit: i64) -> CoreResult<()> {
     if limit < 1 {
         return Err(CoreError::invalid_field(
@@ -45,7 +48,18 @@ pub(crate) fn validate_size_limit(limit: i64) -> CoreResult<()> {
             "must be at least 1 (MB)",
         ));
     }
+    if limit > MAX_SIZE_LIMIT {
+        return Err(CoreError::invalid_field(
+            "size_limit",
+            format!("must be at most {MAX_SIZE_LIMIT} (MB)"),
+        ));
+    }
     Ok(())
+}
+
+/// A `size_limit` in bytes.
+pub(crate) fn size_limit_bytes(limit: i64) -> u64 {
+    (limit.max(0) as u64).saturating_mul(MB)
 }
 
 /// The parts of a path inside a volume or snapshot; `..` is refused.
@@ -287,7 +301,7 @@ impl Berth {
             .folder_usage(FolderKind::Volume, id)
             .await
             .ok_or_else(|| CoreError::not_found(format!("the files of volume {id}")))?;
-        let limit = v.size_limit.max(0) as u64 * MB;
+        let limit = size_limit_bytes(v.size_limit);
         let spool_path = self.on_folders(|f| f.spool()).await?;
         let spool = blocking(move || DatasetSpool::create(spool_path, slot)).await?;
         Ok(VolumeUpload {
