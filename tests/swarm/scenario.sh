@@ -42,6 +42,10 @@ check() { # MSG DETAIL COMMAND...
 [[ -f $RECIPE/up.sh ]] || die "no swarm recipe at $RECIPE"
 [[ -n ${DOCKER_HOST:-} ]] || eval "$(bash scripts/engine.sh)"
 SOURCE_ENGINE=$DOCKER_HOST
+# The demo app's image is built by the integration tests (the router's),
+# which scripts/test.sh runs first.
+docker image inspect "$IMAGE" >/dev/null 2>&1 ||
+  die "no image $IMAGE in the engine: run \`cargo test -p berth --test integration router\` first"
 D1="docker -H unix://$B/n1.sock"
 
 WORK=$(mktemp -d /tmp/berth-swarm.XXXXXX)
