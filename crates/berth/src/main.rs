@@ -33,6 +33,12 @@ enum Command {
     /// Manage the server's accounts directly in its data dir.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Print a completion script for a shell, e.g.
+    /// `berth completions bash > /etc/bash_completion.d/berth`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     #[command(flatten)]
     Client(berth_cli::Command),
 }
@@ -54,6 +60,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => report(serve::run(*args).await),
             Command::Bench(args) => report(bench::run(args).await),
             Command::Admin(command) => report(admin::run(command).await),
+            Command::Completions { shell } => print_completions(shell),
             Command::Client(command) => berth_cli::execute(command, cli.json).await,
         }
     })
@@ -64,6 +71,23 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The completion script, written whole: a reader that stops early (`| head`)
+/// ends the output, not the program with a panic.
+fn print_completions(shell: clap_complete::Shell) -> ExitCode {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "berth", &mut script);
+    match std::io::stdout().write_all(&script) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the completion script: {e}");
             ExitCode::FAILURE
         }
     }
