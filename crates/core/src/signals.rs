@@ -1,10 +1,15 @@
 //! How requests and the reconciler signal each other: a request wakes the
 //! loop after it writes, and may wait for the first pass that saw its write.
+//! Both also report outwards here: changes to the feed, figures to the metrics.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
+
+use crate::feed::ChangeFeed;
+use crate::metrics::Metrics;
 
 /// How requests and the reconciler signal each other.
 #[derive(Debug)]
@@ -16,6 +21,10 @@ pub struct Signals {
     finished: watch::Sender<u64>,
     /// Bumped after every certificate change, for the TLS listener.
     certs: watch::Sender<u64>,
+    /// What changed, for those who follow changes.
+    pub changes: ChangeFeed,
+    /// Figures the server keeps about itself; shared with the router.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for Signals {
@@ -25,6 +34,8 @@ impl Default for Signals {
             started: AtomicU64::new(0),
             finished: watch::channel(0).0,
             certs: watch::channel(0).0,
+            changes: ChangeFeed::default(),
+            metrics: Arc::default(),
         }
     }
 }
