@@ -301,9 +301,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("cannot resume interrupted builds")?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let router = Arc::new(berth_router::Router::new(Some(Arc::new(
-        berth_router::PodGate::new(berth.clone()),
-    ))));
+    let router = Arc::new(
+        berth_router::Router::new(Some(Arc::new(berth_router::PodGate::new(berth.clone()))))
+            .with_metrics(signals.metrics.clone()),
+    );
     let router_listener = match args.router_listen.as_str() {
         "off" => None,
         address => Some(
