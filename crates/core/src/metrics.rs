@@ -28,6 +28,7 @@ pub struct Family {
 
 pub const HTTP_REQUEST_SECONDS: &str = "berth_http_request_duration_seconds";
 pub const RECONCILE_PASS_SECONDS: &str = "berth_reconcile_pass_duration_seconds";
+pub const RECONCILE_LAG_SECONDS: &str = "berth_reconcile_lag_seconds";
 pub const RECONCILE_ERRORS: &str = "berth_reconcile_errors_total";
 pub const CONVERGE_SECONDS: &str = "berth_converge_duration_seconds";
 pub const INSTANCES: &str = "berth_instances";
@@ -48,6 +49,12 @@ pub const FAMILIES: &[Family] = &[
         kind: Kind::Histogram,
         help: "How long each reconcile pass took, by outcome (ok or failed).",
         labels: &["outcome"],
+    },
+    Family {
+        name: RECONCILE_LAG_SECONDS,
+        kind: Kind::Histogram,
+        help: "From a wake (a desired-state write or an engine event) to the end of the first reconcile pass that started after it.",
+        labels: &[],
     },
     Family {
         name: RECONCILE_ERRORS,

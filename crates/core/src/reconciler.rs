@@ -12,7 +12,9 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::feed::{Change, ChangeKind};
-use crate::metrics::{RECONCILE_ERRORS, RECONCILE_PASS_SECONDS, STORE_READ_SECONDS};
+use crate::metrics::{
+    RECONCILE_ERRORS, RECONCILE_LAG_SECONDS, RECONCILE_PASS_SECONDS, STORE_READ_SECONDS,
+};
 use crate::model::{
     Build, Config, Instance, InstanceState, JobState, TOMBSTONE_KEEP, Timestamp, now,
 };
@@ -115,6 +117,7 @@ impl Reconciler {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let watcher = tokio::spawn(watch_engine(self.runtime.clone(), self.signals.clone()));
         loop {
+            let woken_at = self.signals.take_woken_at();
             let number = self.signals.pass_started();
             let began = std::time::Instant::now();
             let passed = self.pass().await;
@@ -122,6 +125,11 @@ impl Reconciler {
             self.signals
                 .metrics
                 .observe(RECONCILE_PASS_SECONDS, &[outcome], began.elapsed());
+            if let Some(woken_at) = woken_at {
+                self.signals
+                    .metrics
+                    .observe(RECONCILE_LAG_SECONDS, &[], woken_at.elapsed());
+            }
             let wake_at = match passed {
                 Ok(w) => w,
                 Err(e) => {

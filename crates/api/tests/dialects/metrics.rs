@@ -100,6 +100,7 @@ async fn metrics_are_prometheus_text_by_route_template_and_name_no_tenant() {
         "berth_reconcile_pass_duration_seconds_count",
         &[("outcome", "ok")]
     ));
+    assert!(has("berth_reconcile_lag_seconds_count", &[]));
     assert!(has(
         "berth_converge_duration_seconds_count",
         &[("outcome", "ok")]
