@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How a family's figures add up.
@@ -123,14 +124,37 @@ pub struct Series {
 }
 
 /// The registry every part records into.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     series: Mutex<BTreeMap<(&'static str, Vec<String>), Figures>>,
+    /// Off, nothing is recorded and nothing is shown.
+    enabled: AtomicBool,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            series: Mutex::default(),
+            enabled: AtomicBool::new(true),
+        }
+    }
 }
 
 impl Metrics {
+    /// Stops recording, for an operator who wants no metrics kept or shown.
+    pub fn disable(&self) {
+        self.enabled.store(false, Ordering::Relaxed);
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
     /// Adds one to a counter.
     pub fn count(&self, family: &'static str, labels: &[&str]) {
+        if !self.enabled() {
+            return;
+        }
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
         let figures = series
             .entry((family, labels.iter().map(|l| l.to_string()).collect()))
@@ -142,6 +166,9 @@ impl Metrics {
 
     /// Records one duration in a histogram.
     pub fn observe(&self, family: &'static str, labels: &[&str], took: Duration) {
+        if !self.enabled() {
+            return;
+        }
         let seconds = took.as_secs_f64();
         let bucket = BUCKETS.iter().position(|bound| seconds <= *bound);
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());

@@ -32,6 +32,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn metrics(State(s): State<AppState>) -> Result<Response, DialectError<Deis>> {
+    if !s.berth.signals.metrics.enabled() {
+        return Ok(super::error::not_found().await);
+    }
     let mut series = s.berth.signals.metrics.snapshot();
     series.extend(
         s.berth
@@ -64,6 +67,9 @@ pub async fn mark_route(request: Request, next: Next) -> Response {
 
 /// Times a request and counts it under its dialect, method, route template and status.
 pub async fn time_request(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    if !s.berth.signals.metrics.enabled() {
+        return next.run(request).await;
+    }
     let began = Instant::now();
     let dialect = dialect_of(request.uri().path());
     let method = method_label(request.method());

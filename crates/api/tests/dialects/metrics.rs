@@ -147,3 +147,18 @@ async fn event_streams_need_credentials_and_access_to_the_app() {
             json!({"detail": "app shop not found"}),
         );
 }
+
+#[tokio::test]
+async fn with_metrics_off_nothing_is_kept_and_metrics_is_not_found() {
+    let app = TestApp::start().await;
+    let metrics = &app.berth.signals.metrics;
+    metrics.disable();
+    let before = metrics.snapshot();
+    app.call(Method::GET, "/healthz").send().await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    app.call(Method::GET, "/metrics")
+        .send()
+        .await
+        .is(StatusCode::NOT_FOUND, json!({"detail": "Not found."}));
+    assert_eq!(metrics.snapshot(), before);
+}

@@ -53,6 +53,7 @@ macro_rules! progress {
 
 // After the macro, which they use.
 mod load;
+mod metrics_cost;
 mod router;
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -160,6 +161,7 @@ async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Resu
         ),
     ];
     rows.extend(http);
+    rows.push(metrics_cost::metrics_cost_row(server).await?);
     rows.push(router_memory);
     Ok(rows)
 }
