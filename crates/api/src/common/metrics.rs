@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,9 +17,7 @@ use berth_core::metrics::{
     BUCKETS, FAMILIES, Figures, HTTP_REQUEST_SECONDS, INSTANCES, Kind, Series,
 };
 
-use super::DialectError;
 use crate::AppState;
-use crate::deis::Deis;
 
 /// The content type of the Prometheus text format.
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -31,23 +29,26 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(s): State<AppState>) -> Result<Response, DialectError<Deis>> {
+/// The page; 503 while the store does not answer (the instance counts come
+/// from it), like `/healthz`, naming no error text (core logs it).
+async fn metrics(State(s): State<AppState>) -> Response {
     if !s.berth.signals.metrics.enabled() {
-        return Ok(super::error::not_found().await);
+        return super::error::not_found().await;
     }
+    let counts = match s.berth.instance_counts().await {
+        Ok(counts) => counts,
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot count instances");
+            return (StatusCode::SERVICE_UNAVAILABLE, "store not answering\n").into_response();
+        }
+    };
     let mut series = s.berth.signals.metrics.snapshot();
-    series.extend(
-        s.berth
-            .instance_counts()
-            .await?
-            .into_iter()
-            .map(|(state, n)| Series {
-                family: INSTANCES,
-                labels: vec![state.as_str().to_string()],
-                figures: Figures::Gauge(n as i64),
-            }),
-    );
-    Ok(([(header::CONTENT_TYPE, TEXT_FORMAT)], render(&series)).into_response())
+    series.extend(counts.into_iter().map(|(state, n)| Series {
+        family: INSTANCES,
+        labels: vec![state.as_str().to_string()],
+        figures: Figures::Gauge(n as i64),
+    }));
+    ([(header::CONTENT_TYPE, TEXT_FORMAT)], render(&series)).into_response()
 }
 
 /// The route template a request matched, kept on the response for
