@@ -14,6 +14,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Uri;
+use axum::middleware;
 use berth_core::service::Berth;
 
 #[derive(Clone)]
@@ -26,12 +27,18 @@ pub fn router(berth: Arc<Berth>) -> Router {
     let state = AppState { berth };
     Router::new()
         .merge(common::health::routes())
+        .merge(common::metrics::routes())
         .nest("/v1", deis::routes())
         .nest("/api/v1", tutum::routes())
         .nest("/api/v2", rcabench::routes())
         .merge(tapis::routes())
         .merge(nds::routes())
+        .route_layer(middleware::from_fn(common::metrics::mark_route))
         .fallback(common::error::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            common::metrics::time_request,
+        ))
         .with_state(state)
 }
 

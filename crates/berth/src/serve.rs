@@ -187,6 +187,9 @@ pub struct ServerArgs {
     /// Seconds answers in flight may take once shutdown begins.
     #[arg(long, env = "BERTH_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace: u64,
+    /// Keep metrics and serve them at `/metrics` to anyone (`on`), or keep none (`off`).
+    #[arg(long, env = "BERTH_METRICS", default_value = "on", value_parser = ["on", "off"])]
+    pub metrics: String,
     /// An administrator made (or promoted) at start, with BERTH_ADMIN_PASSWORD.
     #[arg(long, env = "BERTH_ADMIN_USERNAME", requires = "admin_password")]
     pub admin_username: Option<String>,
@@ -256,6 +259,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let signals = Arc::new(Signals::default());
+    if args.server.metrics == "off" {
+        signals.metrics.disable();
+    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -301,9 +307,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("cannot resume interrupted builds")?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let router = Arc::new(berth_router::Router::new(Some(Arc::new(
-        berth_router::PodGate::new(berth.clone()),
-    ))));
+    let router = Arc::new(
+        berth_router::Router::new(Some(Arc::new(berth_router::PodGate::new(berth.clone()))))
+            .with_metrics(signals.metrics.clone()),
+    );
     let router_listener = match args.router_listen.as_str() {
         "off" => None,
         address => Some(

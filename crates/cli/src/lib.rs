@@ -25,7 +25,9 @@ pub use crate::commands::config::ConfigCommand;
 pub use crate::commands::domains::DomainsCommand;
 pub use crate::commands::ps::{PsArgs, PsCommand};
 pub use crate::commands::releases::ReleasesCommand;
-use crate::commands::{access, apps, auth, builds, certs, domains, logs, nodes, ps, releases, run};
+use crate::commands::{
+    access, apps, auth, builds, certs, domains, events, logs, nodes, ps, releases, run,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -87,6 +89,15 @@ pub enum Command {
         #[arg(short = 'n', long = "lines", value_name = "LINES")]
         lines: Option<u32>,
         /// Keep printing new lines as they arrive, until Ctrl-C
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Follow what happens to your apps (created, destroyed, releases, scale, instance states)
+    Events {
+        /// Only this app's events
+        #[arg(long)]
+        app: Option<String>,
+        /// Print events as they happen, until Ctrl-C
         #[arg(short, long)]
         follow: bool,
     },
@@ -153,6 +164,9 @@ async fn dispatch(command: Command, json: bool) -> Result<ExitCode> {
         Command::Releases(command) => releases::releases(&session()?, command, json).await?,
         Command::Logs { app, lines, follow } => {
             logs::logs(&session()?, &app, lines, follow, json).await?
+        }
+        Command::Events { app, follow } => {
+            events::events(&session()?, app.as_deref(), follow, json).await?
         }
         Command::Run { app, command } => return run::run(&session()?, &app, &command, json).await,
         Command::Domains(command) => domains::domains(&session()?, command, json).await?,

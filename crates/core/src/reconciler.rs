@@ -11,6 +11,10 @@ use thiserror::Error;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::feed::{Change, ChangeKind};
+use crate::metrics::{
+    RECONCILE_ERRORS, RECONCILE_LAG_SECONDS, RECONCILE_PASS_SECONDS, STORE_READ_SECONDS,
+};
 use crate::model::{
     Build, Config, Instance, InstanceState, JobState, TOMBSTONE_KEEP, Timestamp, now,
 };
@@ -113,10 +117,23 @@ impl Reconciler {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let watcher = tokio::spawn(watch_engine(self.runtime.clone(), self.signals.clone()));
         loop {
+            let woken_at = self.signals.take_woken_at();
             let number = self.signals.pass_started();
-            let wake_at = match self.pass().await {
+            let began = std::time::Instant::now();
+            let passed = self.pass().await;
+            let outcome = if passed.is_ok() { "ok" } else { "failed" };
+            self.signals
+                .metrics
+                .observe(RECONCILE_PASS_SECONDS, &[outcome], began.elapsed());
+            if let Some(woken_at) = woken_at {
+                self.signals
+                    .metrics
+                    .observe(RECONCILE_LAG_SECONDS, &[], woken_at.elapsed());
+            }
+            let wake_at = match passed {
                 Ok(w) => w,
                 Err(e) => {
+                    self.count_error(&e);
                     tracing::warn!(error = %e, "reconcile pass failed; retrying");
                     None
                 }
@@ -144,8 +161,13 @@ impl Reconciler {
     /// One level-triggered pass over every app: gather what should run and
     /// what runs, plan each app, act. Returns when it must run again.
     pub async fn pass(&self) -> Result<Option<Timestamp>, ReconcileError> {
+        let metrics = &self.signals.metrics;
+        let began = std::time::Instant::now();
         let apps = self.store.desired_apps().await?;
+        metrics.observe(STORE_READ_SECONDS, &["desired_apps"], began.elapsed());
+        let began = std::time::Instant::now();
         let rows = self.store.list_instances(None).await?;
+        metrics.observe(STORE_READ_SECONDS, &["list_instances"], began.elapsed());
         let containers = self.runtime.list(&[(LABEL_INSTANCE, None)]).await?;
         self.housekeeping().await;
         let planned = self.plan_all(&apps, &rows, containers).await;
@@ -181,6 +203,25 @@ impl Reconciler {
         }
         self.route(&rows).await;
         Ok(planned.wake_at)
+    }
+
+    fn count_error(&self, error: &ReconcileError) {
+        self.signals
+            .metrics
+            .count(RECONCILE_ERRORS, &[error.metric_label()]);
+    }
+
+    /// Tells followers of the change feed that `row` entered `state`.
+    fn report_state(&self, row: &Instance, owner_id: Option<i64>, state: InstanceState) {
+        if row.state == state && state != InstanceState::Destroyed {
+            return;
+        }
+        let instance = format!("{}.{}", row.proc_type, row.num);
+        self.signals.changes.send(Change::new(
+            &row.app_id,
+            owner_id,
+            ChangeKind::InstanceState { instance, state },
+        ));
     }
 
     async fn drain(&self, row: &Instance) {
@@ -267,8 +308,13 @@ impl Reconciler {
                 .unwrap_or_default();
             let plan = plan_app(desired, app_rows, app_containers, t);
             for obs in &plan.observations {
-                if let Err(e) = self.store.observe_instance(obs).await {
-                    tracing::warn!(error = %e, "could not record instance state");
+                match self.store.observe_instance(obs).await {
+                    Ok(()) => {
+                        if let Some(row) = app_rows.iter().find(|r| r.uuid == obs.instance) {
+                            self.report_state(row, desired.map(|d| d.owner_id), obs.state);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not record instance state"),
                 }
             }
             if let Some(w) = plan.wake_at {
@@ -321,7 +367,17 @@ impl Reconciler {
                 // The row is written before the container exists, so a crash in
                 // between leaves a row that the next pass completes, never a stray.
                 match self.store.insert_instance(&instance).await {
-                    Ok(true) => self.ensure(app_id, owner_id, &instance).await,
+                    Ok(true) => {
+                        self.signals.changes.send(Change::new(
+                            app_id,
+                            Some(owner_id),
+                            ChangeKind::InstanceState {
+                                instance: format!("{}.{}", instance.proc_type, instance.num),
+                                state: instance.state,
+                            },
+                        ));
+                        self.ensure(app_id, owner_id, &instance).await
+                    }
                     Ok(false) => Ok(()),
                     Err(e) => Err(e.into()),
                 }
@@ -356,6 +412,7 @@ impl Reconciler {
             _ => Ok(()),
         };
         if let Err(e) = result {
+            self.count_error(&e);
             tracing::warn!(app = app_id, error = %e, kind = e.metric_label(), "instance action failed");
         }
     }
@@ -451,7 +508,9 @@ impl Reconciler {
                     ports: row.ports.clone(),
                     address: row.address.clone(),
                 };
-                Ok(self.store.observe_instance(&obs).await?)
+                self.store.observe_instance(&obs).await?;
+                self.report_state(row, None, InstanceState::Up);
+                Ok(())
             }
             // The engine may still be finishing a create a dead server asked for:
             // the container is listed but cannot be started yet. That is not
@@ -469,6 +528,7 @@ impl Reconciler {
     ) -> Result<(), ReconcileError> {
         let obs = Observation::error(row, error.to_string(), now());
         self.store.observe_instance(&obs).await?;
+        self.report_state(row, None, obs.state);
         Err(error)
     }
 
@@ -506,11 +566,14 @@ impl Reconciler {
             Action::Stop { container_id, .. } => {
                 match self.runtime.stop(&container_id, STOP_TIMEOUT).await {
                     Ok(()) => match row {
-                        Some(r) => self
-                            .store
-                            .observe_instance(&Observation::stopped(r))
-                            .await
-                            .map_err(Into::into),
+                        Some(r) => {
+                            let stopped = Observation::stopped(r);
+                            let observed = self.store.observe_instance(&stopped).await;
+                            if observed.is_ok() {
+                                self.report_state(r, None, stopped.state);
+                            }
+                            observed.map_err(Into::into)
+                        }
                         None => Ok(()),
                     },
                     Err(e) => Err(e.into()),
@@ -528,11 +591,13 @@ impl Reconciler {
                     None => Ok(()),
                 };
                 match removed {
-                    Ok(()) => self
-                        .store
-                        .delete_instance(instance)
-                        .await
-                        .map_err(Into::into),
+                    Ok(()) => {
+                        let deleted = self.store.delete_instance(instance).await;
+                        if let (Ok(()), Some(r)) = (&deleted, row) {
+                            self.report_state(r, None, InstanceState::Destroyed);
+                        }
+                        deleted.map_err(Into::into)
+                    }
                     Err(e) => Err(e.into()),
                 }
             }
@@ -543,7 +608,11 @@ impl Reconciler {
             } => {
                 // Row and count go in one transaction first: the container is
                 // then an orphan the next pass removes even after a crash here.
-                match self.store.destroy_instance(instance).await {
+                let destroyed = self.store.destroy_instance(instance).await;
+                if let (Ok(()), Some(r)) = (&destroyed, row) {
+                    self.report_state(r, None, InstanceState::Destroyed);
+                }
+                match destroyed {
                     Ok(()) => match container_id {
                         Some(id) => self.runtime.remove(&id).await.map_err(Into::into),
                         None => Ok(()),
@@ -554,6 +623,7 @@ impl Reconciler {
             _ => Ok(()),
         };
         if let Err(e) = result {
+            self.count_error(&e);
             tracing::warn!(error = %e, kind = e.metric_label(), "removal failed; will retry");
         }
     }

@@ -1,30 +1,44 @@
 //! How requests and the reconciler signal each other: a request wakes the
 //! loop after it writes, and may wait for the first pass that saw its write.
+//! Both also report outwards here: changes to the feed, figures to the metrics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, watch};
+
+use crate::feed::ChangeFeed;
+use crate::metrics::Metrics;
 
 /// How requests and the reconciler signal each other.
 #[derive(Debug)]
 pub struct Signals {
     pub(crate) wake: Notify,
+    /// When the oldest wake no pass has started after yet came.
+    woken_at: Mutex<Option<Instant>>,
     /// Number of the last pass that started.
     started: AtomicU64,
     /// Number of the last pass that finished.
     finished: watch::Sender<u64>,
     /// Bumped after every certificate change, for the TLS listener.
     certs: watch::Sender<u64>,
+    /// What changed, for those who follow changes.
+    pub changes: ChangeFeed,
+    /// Figures the server keeps about itself; shared with the router.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for Signals {
     fn default() -> Self {
         Signals {
             wake: Notify::new(),
+            woken_at: Mutex::new(None),
             started: AtomicU64::new(0),
             finished: watch::channel(0).0,
             certs: watch::channel(0).0,
+            changes: ChangeFeed::default(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -32,7 +46,20 @@ impl Default for Signals {
 impl Signals {
     /// Asks for a pass soon; called after every desired-state write.
     pub fn wake(&self) {
+        self.woken_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Instant::now);
         self.wake.notify_one();
+    }
+
+    /// When the oldest wake since the last call came, if any: a pass that
+    /// starts now is the first to see what that wake announced.
+    pub(crate) fn take_woken_at(&self) -> Option<Instant> {
+        self.woken_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// Marks "now": a pass that starts after this ticket sees every write

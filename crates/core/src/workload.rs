@@ -173,6 +173,7 @@ impl Berth {
                 self.event(&app, &actor.username, &r.summary).await;
             }
             self.signals.wake();
+            self.report_created(&app);
             return Ok(app);
         }
         if spec.exact_id {

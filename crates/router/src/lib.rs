@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use berth_core::metrics::Metrics;
 use berth_core::routing::{HealthCheck, RouteTable, Traffic};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -57,6 +58,8 @@ pub struct Router {
     client: Client<HttpConnector, ProxyBody>,
     loads: Mutex<HashMap<Uuid, Arc<Load>>>,
     gate: Option<Arc<dyn Gate>>,
+    /// Where requests and upstream latencies are counted, if anywhere.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// What the router knows of one instance's traffic.
@@ -92,7 +95,14 @@ impl Router {
             client,
             loads: Mutex::default(),
             gate,
+            metrics: None,
         }
+    }
+
+    /// Counts every request by status, and times instances' answers, in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The table requests are routed by now.

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use berth_core::metrics::{ROUTER_REQUESTS, ROUTER_UPSTREAM_SECONDS};
 use berth_core::routing::{Backend, Route, RouteAuth};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -42,6 +43,19 @@ const HOP_BY_HOP: [&str; 8] = [
 impl Router {
     /// Answers one request that arrived from `peer`.
     pub async fn handle(
+        self: &Arc<Self>,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+        scheme: Scheme,
+    ) -> Response<ProxyBody> {
+        let response = self.answer(request, peer, scheme).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.count(ROUTER_REQUESTS, &[response.status().as_str()]);
+        }
+        response
+    }
+
+    async fn answer(
         self: &Arc<Self>,
         mut request: Request<Incoming>,
         peer: SocketAddr,
@@ -162,8 +176,12 @@ impl Router {
             };
             let mut upstream = Request::from_parts(parts.clone(), this_body);
             *upstream.uri_mut() = uri;
+            let sent = std::time::Instant::now();
             match self.client.request(upstream).await {
                 Ok(mut answer) => {
+                    if let Some(metrics) = &self.metrics {
+                        metrics.observe(ROUTER_UPSTREAM_SECONDS, &[], sent.elapsed());
+                    }
                     if answer.status() == StatusCode::SWITCHING_PROTOCOLS
                         && let Some(client_upgrade) = client_upgrade
                     {

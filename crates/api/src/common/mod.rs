@@ -1,11 +1,12 @@
 //! What every dialect shares: the [`Dialect`] frame that gives each one its
 //! error shape and credential forms, the authenticated [`Caller`], request
-//! bodies and parameters read by type, and the health check.
+//! bodies and parameters read by type, the health check and the metrics.
 
 pub mod auth;
 pub mod body;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod params;
 
 pub use auth::{Caller, Credentials, MaybeCaller, Peer};

@@ -8,6 +8,7 @@ mod config;
 mod containers;
 mod domains;
 mod error;
+mod events;
 mod keys;
 mod nodes;
 mod paging;
@@ -88,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/apps/{id}/scale", post(containers::scale))
         .route("/apps/{id}/logs", get(apps::logs))
+        .route("/apps/{id}/events", get(events::of_app))
         .route("/apps/{id}/run", post(apps::run))
         .route(
             "/apps/{id}/domains",
@@ -113,6 +115,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/perms/{username}", delete(perms::remove_admin))
         .route("/users", get(users::list_users))
         .route("/nodes", get(nodes::list_nodes))
+        .route("/events", get(events::all))
         .route("/certs", get(certs::list_certs).post(certs::add_cert))
         .route(
             "/certs/{common_name}",

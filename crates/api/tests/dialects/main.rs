@@ -8,6 +8,7 @@ mod deis;
 mod deis_seed;
 mod images;
 mod limits;
+mod metrics;
 mod nds;
 mod nodes;
 mod quotas;

@@ -15,6 +15,10 @@ const LIB: &str = include_str!("../../src/lib.rs");
 /// source of its `routes()`.
 const MODULES: &[(&str, &str)] = &[
     ("common::health", include_str!("../../src/common/health.rs")),
+    (
+        "common::metrics",
+        include_str!("../../src/common/metrics.rs"),
+    ),
     ("deis", include_str!("../../src/deis/mod.rs")),
     ("tutum", include_str!("../../src/tutum/mod.rs")),
     ("rcabench", include_str!("../../src/rcabench/mod.rs")),

@@ -53,6 +53,7 @@ macro_rules! progress {
 
 // After the macro, which they use.
 mod load;
+mod metrics_cost;
 mod router;
 mod swarm;
 
@@ -161,6 +162,7 @@ async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Resu
         ),
     ];
     rows.extend(http);
+    rows.push(metrics_cost::metrics_cost_row(server).await?);
     rows.push(router_memory);
     rows.extend(swarm::rows(runs).await?);
     Ok(rows)

@@ -8,6 +8,7 @@ mod bad_input;
 mod builds;
 mod concurrency;
 mod engine_restart;
+mod events;
 mod fair_use;
 mod hardening;
 mod harness;

@@ -50,6 +50,23 @@ async fn until_status(server: &Server, host: &str, status: u16) -> String {
     panic!("{host} never answered {status}; last: {last:?}");
 }
 
+/// The instances that answer for `host`, asking until `want` of them did
+/// (or 10 s passed); every answer must be a 200.
+async fn answering_instances(server: &Server, host: &str, want: usize) -> BTreeSet<String> {
+    let mut instances = BTreeSet::new();
+    for _ in 0..200 {
+        let (status, text) = through(server, host, "/").await;
+        assert_eq!(status, 200, "{text}");
+        let body: Value = serde_json::from_str(&text).unwrap();
+        instances.insert(body["instance"].as_str().unwrap().to_string());
+        if instances.len() >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    instances
+}
+
 async fn deploy_demo(api: &Api, app: &str) {
     api.post(
         &format!("/v1/apps/{app}/builds"),
@@ -84,15 +101,9 @@ async fn routes_by_host_and_domain_to_every_ready_instance() {
     assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
     assert_eq!(headers["x-request-id"].as_str().unwrap().len(), 32);
 
-    // Both instances answer, in turn.
-    let mut instances = BTreeSet::new();
-    for _ in 0..10 {
-        let (status, text) = through(&server, &host, "/").await;
-        assert_eq!(status, 200, "{text}");
-        let body: Value = serde_json::from_str(&text).unwrap();
-        instances.insert(body["instance"].as_str().unwrap().to_string());
-    }
-    assert_eq!(instances.len(), 2, "{instances:?}");
+    // Both instances answer, in turn (the scale answers once both are up;
+    // each joins the table when its port opens).
+    assert_eq!(answering_instances(&server, &host, 2).await.len(), 2);
 
     // A custom domain reaches the same app; Host case and port do not matter.
     api.post(
@@ -160,14 +171,7 @@ async fn a_tutum_application_serves_http_at_its_web_public_dns() {
     assert!(dns.ends_with(".berth.local"), "{dns}");
     let body: Value = serde_json::from_str(&until_status(&server, &dns, 200).await).unwrap();
     assert_eq!(body["headers"]["host"], dns.as_str());
-    let mut instances = BTreeSet::new();
-    for _ in 0..10 {
-        let (status, text) = through(&server, &dns, "/").await;
-        assert_eq!(status, 200, "{text}");
-        let body: Value = serde_json::from_str(&text).unwrap();
-        instances.insert(body["instance"].as_str().unwrap().to_string());
-    }
-    assert_eq!(instances.len(), 2, "{instances:?}");
+    assert_eq!(answering_instances(&server, &dns, 2).await.len(), 2);
 
     // Each container also publishes the port on the tenant-safety address.
     let containers = api

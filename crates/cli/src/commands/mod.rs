@@ -9,6 +9,7 @@ pub mod builds;
 pub mod certs;
 pub mod config;
 pub mod domains;
+pub mod events;
 pub mod logs;
 pub mod nodes;
 pub mod ps;

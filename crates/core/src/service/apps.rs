@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{Berth, app_object};
 use crate::access;
 use crate::error::{CoreError, CoreResult, OnConflict};
+use crate::feed::{Change, ChangeKind};
 use crate::model::*;
 use crate::rules::{self};
 use crate::runtime::{ContainerInfo, LABEL_APP, LABEL_INSTANCE};
@@ -61,6 +62,7 @@ impl Berth {
                 CoreError::Conflict(format!("App with this id already exists: {id}"))
             })?;
         self.event(&app, &actor.username, &summary).await;
+        self.report_created(&app);
         Ok(app)
     }
 
@@ -127,7 +129,21 @@ impl Berth {
         self.store.delete_app(&app.id, &tombstone).await?;
         tracing::info!(app = %app.id, by = %actor.username, "app deleted");
         self.signals.wake();
+        self.signals.changes.send(Change::new(
+            &app.id,
+            Some(app.owner_id),
+            ChangeKind::AppDestroyed,
+        ));
         Ok(())
+    }
+
+    /// Tells followers of the change feed that `app` now exists.
+    pub(crate) fn report_created(&self, app: &App) {
+        self.signals.changes.send(Change::new(
+            &app.id,
+            Some(app.owner_id),
+            ChangeKind::AppCreated,
+        ));
     }
 
     pub(crate) async fn event(&self, app: &App, actor: &str, message: &str) {

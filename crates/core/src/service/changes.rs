@@ -5,6 +5,8 @@ use std::time::Duration;
 use super::Berth;
 use crate::change::{DesiredChange, NewRelease};
 use crate::error::{CoreError, CoreResult};
+use crate::feed::{Change, ChangeKind};
+use crate::metrics::CONVERGE_SECONDS;
 use crate::model::*;
 use crate::plan::{Convergence, convergence};
 use crate::store::StoreError;
@@ -70,6 +72,7 @@ impl Berth {
                     // it triggers is one a waiter can tell from older ones.
                     let ticket = self.signals.ticket();
                     self.signals.wake();
+                    self.report_change(&current, &change, release.as_ref());
                     return Ok(Applied {
                         release,
                         ticket,
@@ -88,10 +91,45 @@ impl Berth {
         Err(StoreError::Stale(format!("app {}", app.id)).into())
     }
 
+    /// Tells followers of the change feed about a written change's new
+    /// release and process counts.
+    fn report_change(&self, app: &App, change: &DesiredChange, release: Option<&Release>) {
+        let owner = Some(app.owner_id);
+        if let Some(release) = release {
+            let version = release.version;
+            self.signals.changes.send(Change::new(
+                &app.id,
+                owner,
+                ChangeKind::ReleaseCreated { version },
+            ));
+        }
+        if let Some(structure) = &change.structure {
+            let structure = structure.clone();
+            self.signals.changes.send(Change::new(
+                &app.id,
+                owner,
+                ChangeKind::Scaled { structure },
+            ));
+        }
+    }
+
     /// Checks the store after each reconciler pass that follows `ticket`
     /// until the app converged, failed, or the deadline passed (which counts
     /// as failure).
     pub async fn converge(&self, app_id: &str, ticket: u64) -> CoreResult<Convergence> {
+        let began = std::time::Instant::now();
+        let converged = self.converge_after(app_id, ticket).await;
+        let outcome = match &converged {
+            Ok(Convergence::Failed(_)) | Err(_) => "failed",
+            Ok(_) => "ok",
+        };
+        self.signals
+            .metrics
+            .observe(CONVERGE_SECONDS, &[outcome], began.elapsed());
+        converged
+    }
+
+    async fn converge_after(&self, app_id: &str, ticket: u64) -> CoreResult<Convergence> {
         let deadline = tokio::time::Instant::now() + self.settings.converge_timeout;
         let mut ticket = ticket;
         loop {

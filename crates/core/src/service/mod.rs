@@ -5,6 +5,7 @@
 mod access;
 mod apps;
 mod changes;
+mod follow;
 mod identity;
 mod logs;
 mod nodes;
