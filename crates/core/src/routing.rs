@@ -119,6 +119,10 @@ pub struct Route {
     pub app_id: String,
     pub backends: Vec<Backend>,
     pub auth: RouteAuth,
+    /// Instances of the app are being created, starting, or up but not
+    /// health-checked yet: a request that finds no backend may wait for the
+    /// next table instead of a 503.
+    pub starting: bool,
     cursor: AtomicUsize,
 }
 
@@ -128,8 +132,15 @@ impl Route {
             app_id: app_id.to_string(),
             backends,
             auth,
+            starting: false,
             cursor: AtomicUsize::new(0),
         }
+    }
+
+    /// The same route, marked as having instances that are still starting.
+    pub fn starting(mut self, starting: bool) -> Self {
+        self.starting = starting;
+        self
     }
 
     /// The backends in the order a request should try them: round robin,
@@ -249,14 +260,17 @@ pub fn instance_endpoint(instance: &Instance, port: u16) -> Option<SocketAddr> {
 /// up, on the current release, health-checked, with an address.
 pub fn build_table(sources: &[RouteSource], instances: &[Instance]) -> RouteTable {
     let mut by_app: HashMap<&str, Vec<&Instance>> = HashMap::new();
+    let mut starting: HashMap<&str, Vec<&Instance>> = HashMap::new();
     for i in instances {
-        if i.ready
-            && i.state == InstanceState::Up
-            && !i.stopped
-            && let Some(_) = &i.address
-        {
-            by_app.entry(i.app_id.as_str()).or_default().push(i);
+        if i.stopped {
+            continue;
         }
+        let group = match i.state {
+            InstanceState::Up if i.ready && i.address.is_some() => &mut by_app,
+            InstanceState::Created | InstanceState::Starting | InstanceState::Up => &mut starting,
+            _ => continue,
+        };
+        group.entry(i.app_id.as_str()).or_default().push(i);
     }
     let mut table = RouteTable::default();
     for source in sources {
@@ -275,6 +289,11 @@ pub fn build_table(sources: &[RouteSource], instances: &[Instance]) -> RouteTabl
         } else {
             Vec::new()
         };
+        let serving_soon = source.on
+            && starting.get(source.app_id.as_str()).is_some_and(|rows| {
+                rows.iter()
+                    .any(|i| serves_traffic(source.kind, &i.proc_type, source.proc_types.len()))
+            });
         for (host, port, auth) in &source.hosts {
             let mut backends: Vec<Backend> = ready
                 .iter()
@@ -288,7 +307,7 @@ pub fn build_table(sources: &[RouteSource], instances: &[Instance]) -> RouteTabl
             backends.sort_by_key(|b| b.instance);
             table.insert(
                 host,
-                Arc::new(Route::new(&source.app_id, backends, auth.clone())),
+                Arc::new(Route::new(&source.app_id, backends, auth.clone()).starting(serving_soon)),
             );
         }
     }
@@ -343,6 +362,41 @@ mod tests {
             HealthCheck::from_config(&values).timeout,
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn a_route_whose_instances_are_on_their_way_is_starting() {
+        let mut row = Instance {
+            state: InstanceState::Up,
+            address: Some("10.0.0.2".into()),
+            ..Instance::new("web", 1, "web", 1)
+        };
+        let source = RouteSource {
+            app_id: "web".into(),
+            kind: AppKind::App,
+            on: true,
+            proc_types: vec!["web".into()],
+            hosts: vec![("web.berth.local".into(), 5000, RouteAuth::Open)],
+        };
+        let table = build_table(std::slice::from_ref(&source), std::slice::from_ref(&row));
+        let route = table.lookup("web.berth.local").unwrap();
+        assert!(route.backends.is_empty() && route.starting);
+        row.state = InstanceState::Created;
+        let table = build_table(std::slice::from_ref(&source), std::slice::from_ref(&row));
+        assert!(table.lookup("web.berth.local").unwrap().starting);
+        row.state = InstanceState::Up;
+        row.ready = true;
+        let table = build_table(std::slice::from_ref(&source), std::slice::from_ref(&row));
+        let route = table.lookup("web.berth.local").unwrap();
+        assert_eq!(route.backends.len(), 1);
+        assert!(!route.starting);
+        let off = RouteSource {
+            on: false,
+            ..source
+        };
+        row.ready = false;
+        let table = build_table(&[off], &[row]);
+        assert!(!table.lookup("web.berth.local").unwrap().starting);
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub struct Router {
     gate: Option<Arc<dyn Gate>>,
     /// Where requests and upstream latencies are counted, if anywhere.
     metrics: Option<Arc<Metrics>>,
+    /// Bumped on every publish: requests waiting for a starting app's
+    /// first ready instance look again.
+    published: tokio::sync::watch::Sender<u64>,
 }
 
 /// What the router knows of one instance's traffic.
@@ -96,6 +99,7 @@ impl Router {
             loads: Mutex::default(),
             gate,
             metrics: None,
+            published: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -127,6 +131,7 @@ impl Traffic for Router {
             .flat_map(|r| r.backends.iter().map(|b| b.instance))
             .collect();
         *self.table.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
+        self.published.send_modify(|n| *n = n.wrapping_add(1));
         // Instances that left the table need a load only while answers to
         // them are still on their way, and no drain mark should they return.
         self.loads

@@ -28,6 +28,11 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// How long a request to an app whose instances are up but not yet healthy
+/// waits for one to become ready before it gets a 503: longer than an
+/// undeclared check's default grace (2 s), so a first deploy is served.
+const STARTING_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Headers that describe one connection, not the request: never forwarded.
 const HOP_BY_HOP: [&str; 8] = [
     "connection",
@@ -65,9 +70,12 @@ impl Router {
             return pages::bad_request("the request names no host");
         };
         let table = self.table();
-        let Some(route) = table.lookup(&host).cloned() else {
+        let Some(mut route) = table.lookup(&host).cloned() else {
             return pages::unknown_host(&host);
         };
+        if route.backends.is_empty() && route.starting {
+            route = self.until_serving(&host, route).await;
+        }
         drop(table);
         let mut added_to_answer = Vec::new();
         if route.auth != RouteAuth::Open {
@@ -93,6 +101,27 @@ impl Router {
             set_header(response.headers_mut(), &name, &value);
         }
         response
+    }
+
+    /// A route whose app is starting: waits for the table that gives it a
+    /// ready instance (at most [`STARTING_WAIT`]), so that a request right
+    /// after a deploy is served rather than refused. Returns the route as
+    /// it is then.
+    async fn until_serving(&self, host: &str, mut route: Arc<Route>) -> Arc<Route> {
+        let mut published = self.published.subscribe();
+        let deadline = tokio::time::Instant::now() + STARTING_WAIT;
+        loop {
+            if let Some(now) = self.table().lookup(host) {
+                route = now.clone();
+            }
+            if !route.backends.is_empty() || !route.starting {
+                return route;
+            }
+            match tokio::time::timeout_at(deadline, published.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return route,
+            }
+        }
     }
 
     async fn admit(

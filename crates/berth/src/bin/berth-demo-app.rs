@@ -2,7 +2,8 @@
 //! an image by `berth_testkit::demo_image`. It listens on `$PORT` (5000) and
 //! answers every path with who it is and what it was sent, as JSON; `/ws`
 //! upgrades to an echo of whatever the client sends; `/stream` answers in
-//! chunks; `/small` answers two bytes, for benchmarks.
+//! chunks; `/small` answers two bytes, for benchmarks. `START_DELAY_MS`
+//! makes it wait before it opens its port, as a slow-booting app does.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,6 +25,12 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(5000);
+    if let Some(delay) = std::env::var("START_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {

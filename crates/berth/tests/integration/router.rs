@@ -190,6 +190,25 @@ async fn a_tutum_application_serves_http_at_its_web_public_dns() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_request_right_after_a_deploy_waits_for_the_app_to_open_its_port() {
+    let server = Server::start().await;
+    let (api, _) = Api::sign_up(&server.url, &unique_username("router")).await;
+    let app = api.create_app("slow").await;
+    let host = format!("{app}.berth.local");
+    // It opens its port a second after it starts: the build answers once
+    // the instance is up (no declared check), before the port is open.
+    api.post(
+        &format!("/v1/apps/{app}/config"),
+        &json!({"values": {"START_DELAY_MS": "1000"}}),
+    )
+    .await
+    .status_is(201);
+    deploy_demo(&api, &app).await;
+    let (status, text) = through(&server, &host, "/").await;
+    assert_eq!(status, 200, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_instance_that_does_not_answer_gives_502() {
     let server = Server::start().await;
     let (api, _) = Api::sign_up(&server.url, &unique_username("router")).await;
