@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod files;
 mod images;
+mod permissions;
 mod pods;
 mod snapshots;
 mod templates;
@@ -25,6 +26,7 @@ use crate::AppState;
 use crate::common::auth::bearer_token;
 use crate::common::{self, Credentials, Dialect};
 pub use error::TapisError;
+use permissions::{Pods, Snapshots, Templates, Volumes};
 
 /// The Tapis Pods service.
 #[derive(Debug, Clone, Copy)]
@@ -85,11 +87,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/volumes/{volume_id}/permissions",
-            get(volumes::get_volume_permissions).post(volumes::set_volume_permission),
+            get(permissions::get_permissions::<Volumes>)
+                .post(permissions::set_permission::<Volumes>),
         )
         .route(
             "/volumes/{volume_id}/permissions/{user}",
-            delete(volumes::delete_volume_permission),
+            delete(permissions::delete_permission::<Volumes>),
         )
         .route(
             "/snapshots",
@@ -111,11 +114,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/snapshots/{snapshot_id}/permissions",
-            get(snapshots::get_snapshot_permissions).post(snapshots::set_snapshot_permission),
+            get(permissions::get_permissions::<Snapshots>)
+                .post(permissions::set_permission::<Snapshots>),
         )
         .route(
             "/snapshots/{snapshot_id}/permissions/{user}",
-            delete(snapshots::delete_snapshot_permission),
+            delete(permissions::delete_permission::<Snapshots>),
         )
         .route(
             "/templates",
@@ -138,11 +142,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/templates/{template_id}/permissions",
-            get(templates::get_template_permissions).post(templates::set_template_permission),
+            get(permissions::get_permissions::<Templates>)
+                .post(permissions::set_permission::<Templates>),
         )
         .route(
             "/templates/{template_id}/permissions/{user}",
-            delete(templates::delete_template_permission),
+            delete(permissions::delete_permission::<Templates>),
         )
         .route(
             "/{pod_id}/save_pod_as_template_tag",
@@ -167,11 +172,11 @@ pub fn routes() -> Router<AppState> {
         .route("/{pod_id}/derived", get(pods::get_derived_pod))
         .route(
             "/{pod_id}/permissions",
-            get(pods::get_pod_permissions).post(pods::set_pod_permission),
+            get(permissions::get_permissions::<Pods>).post(permissions::set_permission::<Pods>),
         )
         .route(
             "/{pod_id}/permissions/{user}",
-            delete(pods::delete_pod_permission),
+            delete(permissions::delete_permission::<Pods>),
         )
         .route("/{pod_id}/exec", post(files::exec_pod_commands))
         .route("/{pod_id}/upload_to_pod", post(files::upload_to_pod))

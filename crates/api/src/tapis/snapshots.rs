@@ -1,5 +1,5 @@
 //! Snapshots: list, create (the copy is taken then), get, update, delete,
-//! their files (list, contents) and permissions.
+//! their files (list, contents).
 
 use std::collections::HashMap;
 
@@ -124,44 +124,4 @@ pub async fn get_snapshot_contents(
     Query(q): Query<HashMap<String, String>>,
 ) -> TapisResult<Response> {
     contents(s.berth.snapshot_contents(&user, &id, &path).await?, &q)
-}
-
-pub async fn get_snapshot_permissions(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.snapshot_permissions(&user, &id).await?;
-    Ok(ok(
-        "Snapshot permissions retrieved successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn set_snapshot_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-    body: Body,
-) -> TapisResult<Json<Value>> {
-    let perms = s
-        .berth
-        .set_snapshot_permission(&user, &id, body.str("user")?, body.str("level")?)
-        .await?;
-    Ok(ok(
-        "Snapshot permissions updated successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn delete_snapshot_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, who)): Path<(String, String)>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.delete_snapshot_permission(&user, &id, &who).await?;
-    Ok(ok(
-        "Snapshot permission deleted successfully.",
-        views::permissions(&perms),
-    ))
 }

@@ -1,6 +1,5 @@
 //! Volumes: list, create, get, update, delete, their files (list,
-//! contents, upload) and permissions; and the file answers volumes and
-//! snapshots share.
+//! contents, upload); and the file answers volumes and snapshots share.
 
 use std::collections::HashMap;
 
@@ -169,45 +168,5 @@ pub async fn upload_to_volume(
     Ok(ok(
         "File uploaded successfully.",
         json!(format!("uploaded {written} to volume {id}")),
-    ))
-}
-
-pub async fn get_volume_permissions(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.volume_permissions(&user, &id).await?;
-    Ok(ok(
-        "Volume permissions retrieved successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn set_volume_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-    body: Body,
-) -> TapisResult<Json<Value>> {
-    let perms = s
-        .berth
-        .set_volume_permission(&user, &id, body.str("user")?, body.str("level")?)
-        .await?;
-    Ok(ok(
-        "Volume permissions updated successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn delete_volume_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, who)): Path<(String, String)>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.delete_volume_permission(&user, &id, &who).await?;
-    Ok(ok(
-        "Volume permission deleted successfully.",
-        views::permissions(&perms),
     ))
 }

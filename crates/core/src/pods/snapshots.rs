@@ -188,38 +188,4 @@ impl Berth {
         self.snapshot(actor, id, Level::Read).await?;
         self.folder_contents(FolderKind::Snapshot, id, path).await
     }
-
-    pub async fn snapshot_permissions(
-        &self,
-        actor: &User,
-        id: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let s = self.snapshot(actor, id, Level::User).await?;
-        self.grant_list(&snapshot_object(id), &s.owner).await
-    }
-
-    pub async fn set_snapshot_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-        level: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let s = self.snapshot(actor, id, Level::Admin).await?;
-        self.set_grant(&snapshot_object(id), s.owner_id, username, level)
-            .await?;
-        self.grant_list(&snapshot_object(id), &s.owner).await
-    }
-
-    pub async fn delete_snapshot_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let s = self.snapshot(actor, id, Level::Admin).await?;
-        self.remove_grant(&snapshot_object(id), &s.owner, username)
-            .await?;
-        self.grant_list(&snapshot_object(id), &s.owner).await
-    }
 }

@@ -1,6 +1,6 @@
 //! Tapis volumes: folders pods mount (and share) read-write, with a size
 //! limit, permissions and file routes; and what volumes and snapshots have
-//! in common (a folder, its files, its grants), which `snapshots` uses.
+//! in common (a folder and its files), which `snapshots` uses.
 
 use std::sync::Arc;
 
@@ -322,39 +322,5 @@ impl Berth {
         })
         .await?;
         Ok(shown)
-    }
-
-    pub async fn volume_permissions(
-        &self,
-        actor: &User,
-        id: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let v = self.volume(actor, id, Level::User).await?;
-        self.grant_list(&volume_object(id), &v.owner).await
-    }
-
-    pub async fn set_volume_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-        level: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let v = self.volume(actor, id, Level::Admin).await?;
-        self.set_grant(&volume_object(id), v.owner_id, username, level)
-            .await?;
-        self.grant_list(&volume_object(id), &v.owner).await
-    }
-
-    pub async fn delete_volume_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let v = self.volume(actor, id, Level::Admin).await?;
-        self.remove_grant(&volume_object(id), &v.owner, username)
-            .await?;
-        self.grant_list(&volume_object(id), &v.owner).await
     }
 }
