@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use berth_core::model::Level;
 use berth_core::pods::permissions::SharedKind;
 use serde_json::Value;
 
@@ -12,12 +13,10 @@ use super::views::{self, ok};
 use super::{Body, Caller};
 use crate::AppState;
 
-/// A kind of shared object and the messages its permission routes answer with.
+/// A kind of shared object, and the noun its answers name it by.
 pub trait Shared {
     const KIND: SharedKind;
-    const LISTED: &'static str;
-    const UPDATED: &'static str;
-    const DELETED: &'static str;
+    const NOUN: &'static str;
 }
 
 pub struct Pods;
@@ -27,30 +26,33 @@ pub struct Snapshots;
 
 impl Shared for Pods {
     const KIND: SharedKind = SharedKind::Pod;
-    const LISTED: &'static str = "Pod permissions retrieved successfully.";
-    const UPDATED: &'static str = "Pod permissions updated successfully.";
-    const DELETED: &'static str = "Pod permission deleted successfully.";
+    const NOUN: &'static str = "Pod";
 }
 
 impl Shared for Templates {
     const KIND: SharedKind = SharedKind::Template;
-    const LISTED: &'static str = "Template permissions.";
-    const UPDATED: &'static str = "Template permissions.";
-    const DELETED: &'static str = "Template permissions.";
+    const NOUN: &'static str = "Template";
 }
 
 impl Shared for Volumes {
     const KIND: SharedKind = SharedKind::Volume;
-    const LISTED: &'static str = "Volume permissions retrieved successfully.";
-    const UPDATED: &'static str = "Volume permissions updated successfully.";
-    const DELETED: &'static str = "Volume permission deleted successfully.";
+    const NOUN: &'static str = "Volume";
 }
 
 impl Shared for Snapshots {
     const KIND: SharedKind = SharedKind::Snapshot;
-    const LISTED: &'static str = "Snapshot permissions retrieved successfully.";
-    const UPDATED: &'static str = "Snapshot permissions updated successfully.";
-    const DELETED: &'static str = "Snapshot permission deleted successfully.";
+    const NOUN: &'static str = "Snapshot";
+}
+
+/// The grants in the envelope, with `done` after the noun in the message
+/// ("Volume permissions updated successfully."); templates answer
+/// "Template permissions." on every route.
+fn answer<K: Shared>(done: &str, perms: &[(String, Level)]) -> Json<Value> {
+    let message = match K::KIND {
+        SharedKind::Template => format!("{} permissions.", K::NOUN),
+        _ => format!("{} {done}", K::NOUN),
+    };
+    ok(&message, views::permissions(perms))
 }
 
 pub async fn get_permissions<K: Shared>(
@@ -59,7 +61,7 @@ pub async fn get_permissions<K: Shared>(
     Path(id): Path<String>,
 ) -> TapisResult<Json<Value>> {
     let perms = s.berth.permissions(K::KIND, &user, &id).await?;
-    Ok(ok(K::LISTED, views::permissions(&perms)))
+    Ok(answer::<K>("permissions retrieved successfully.", &perms))
 }
 
 pub async fn set_permission<K: Shared>(
@@ -72,7 +74,7 @@ pub async fn set_permission<K: Shared>(
         .berth
         .set_permission(K::KIND, &user, &id, body.str("user")?, body.str("level")?)
         .await?;
-    Ok(ok(K::UPDATED, views::permissions(&perms)))
+    Ok(answer::<K>("permissions updated successfully.", &perms))
 }
 
 pub async fn delete_permission<K: Shared>(
@@ -81,5 +83,53 @@ pub async fn delete_permission<K: Shared>(
     Path((id, who)): Path<(String, String)>,
 ) -> TapisResult<Json<Value>> {
     let perms = s.berth.delete_permission(K::KIND, &user, &id, &who).await?;
-    Ok(ok(K::DELETED, views::permissions(&perms)))
+    Ok(answer::<K>("permission deleted successfully.", &perms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages<K: Shared>() -> [String; 3] {
+        [
+            "permissions retrieved successfully.",
+            "permissions updated successfully.",
+            "permission deleted successfully.",
+        ]
+        .map(|done| {
+            answer::<K>(done, &[]).0["message"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+    }
+
+    #[test]
+    fn each_kind_answers_in_its_own_words() {
+        assert_eq!(
+            messages::<Pods>(),
+            [
+                "Pod permissions retrieved successfully.",
+                "Pod permissions updated successfully.",
+                "Pod permission deleted successfully.",
+            ]
+        );
+        assert_eq!(
+            messages::<Volumes>(),
+            [
+                "Volume permissions retrieved successfully.",
+                "Volume permissions updated successfully.",
+                "Volume permission deleted successfully.",
+            ]
+        );
+        assert_eq!(
+            messages::<Snapshots>(),
+            [
+                "Snapshot permissions retrieved successfully.",
+                "Snapshot permissions updated successfully.",
+                "Snapshot permission deleted successfully.",
+            ]
+        );
+        assert_eq!(messages::<Templates>(), ["Template permissions."; 3]);
+    }
 }
