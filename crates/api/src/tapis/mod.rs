@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod files;
 mod images;
+mod kinds;
 mod permissions;
 mod pods;
 mod snapshots;
@@ -26,7 +27,7 @@ use crate::AppState;
 use crate::common::auth::bearer_token;
 use crate::common::{self, Credentials, Dialect};
 pub use error::TapisError;
-use permissions::{Pods, Snapshots, Templates, Volumes};
+use kinds::{Pods, Snapshots, Templates, Volumes};
 
 /// The Tapis Pods service.
 #[derive(Debug, Clone, Copy)]
@@ -76,10 +77,13 @@ pub fn routes() -> Router<AppState> {
                 .put(volumes::update_volume)
                 .delete(volumes::delete_volume),
         )
-        .route("/volumes/{volume_id}/list", get(volumes::list_volume_files))
+        .route(
+            "/volumes/{volume_id}/list",
+            get(volumes::list_files::<Volumes>),
+        )
         .route(
             "/volumes/{volume_id}/contents/{*path}",
-            get(volumes::get_volume_contents),
+            get(volumes::get_contents::<Volumes>),
         )
         .route(
             "/volumes/{volume_id}/upload/{*path}",
@@ -106,11 +110,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/snapshots/{snapshot_id}/list",
-            get(snapshots::list_snapshot_files),
+            get(volumes::list_files::<Snapshots>),
         )
         .route(
             "/snapshots/{snapshot_id}/contents/{*path}",
-            get(snapshots::get_snapshot_contents),
+            get(volumes::get_contents::<Snapshots>),
         )
         .route(
             "/snapshots/{snapshot_id}/permissions",

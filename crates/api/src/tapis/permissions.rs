@@ -1,6 +1,6 @@
 //! The permission routes of pods, templates, volumes and snapshots: one
-//! set of handlers, given the kind of object by a marker type, each kind
-//! answering in its own words.
+//! set of handlers, given the kind of object by a marker type of `kinds`,
+//! each kind answering in its own words.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -9,40 +9,10 @@ use berth_core::pods::permissions::SharedKind;
 use serde_json::Value;
 
 use super::error::TapisResult;
+use super::kinds::Shared;
 use super::views::{self, ok};
 use super::{Body, Caller};
 use crate::AppState;
-
-/// A kind of shared object, and the noun its answers name it by.
-pub trait Shared {
-    const KIND: SharedKind;
-    const NOUN: &'static str;
-}
-
-pub struct Pods;
-pub struct Templates;
-pub struct Volumes;
-pub struct Snapshots;
-
-impl Shared for Pods {
-    const KIND: SharedKind = SharedKind::Pod;
-    const NOUN: &'static str = "Pod";
-}
-
-impl Shared for Templates {
-    const KIND: SharedKind = SharedKind::Template;
-    const NOUN: &'static str = "Template";
-}
-
-impl Shared for Volumes {
-    const KIND: SharedKind = SharedKind::Volume;
-    const NOUN: &'static str = "Volume";
-}
-
-impl Shared for Snapshots {
-    const KIND: SharedKind = SharedKind::Snapshot;
-    const NOUN: &'static str = "Snapshot";
-}
 
 /// The grants in the envelope, with `done` after the noun in the message
 /// ("Volume permissions updated successfully."); templates answer
@@ -89,6 +59,7 @@ pub async fn delete_permission<K: Shared>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tapis::kinds::{Pods, Snapshots, Templates, Volumes};
 
     fn messages<K: Shared>() -> [String; 3] {
         [

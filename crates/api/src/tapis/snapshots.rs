@@ -1,17 +1,13 @@
-//! Snapshots: list, create (the copy is taken then), get, update, delete,
-//! their files (list, contents).
-
-use std::collections::HashMap;
+//! Snapshots: list, create (the copy is taken then), get, update and
+//! delete (their files: `super::volumes`).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::extract::{Path, State};
 use berth_core::pods::snapshots::{NewSnapshot, SnapshotChange};
 use serde_json::{Value, json};
 
 use super::error::TapisResult;
 use super::views::{self, ok};
-use super::volumes::{contents, listing};
 use super::{Body, Caller};
 use crate::AppState;
 
@@ -107,21 +103,4 @@ pub async fn delete_snapshot(
 ) -> TapisResult<Json<Value>> {
     s.berth.delete_snapshot(&user, &id).await?;
     Ok(ok("Snapshot successfully deleted.", json!("")))
-}
-
-pub async fn list_snapshot_files(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    Ok(listing(&s.berth.snapshot_files(&user, &id).await?))
-}
-
-pub async fn get_snapshot_contents(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, path)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> TapisResult<Response> {
-    contents(s.berth.snapshot_contents(&user, &id, &path).await?, &q)
 }

@@ -2,9 +2,7 @@
 //! snapshot is created; pods mount it read-only. `cron` and
 //! `retention_policy` are kept and shown, not scheduled.
 
-use crate::archive::Download;
 use crate::error::{CoreError, CoreResult, OnConflict};
-use crate::instance_io::FileEntry;
 use crate::model::volume::{Snapshot, snapshot_object};
 use crate::model::*;
 use crate::service::Berth;
@@ -172,20 +170,5 @@ impl Berth {
         let folder_id = id.to_string();
         self.on_folders(move |f| f.remove(FolderKind::Snapshot, &folder_id))
             .await
-    }
-
-    pub async fn snapshot_files(&self, actor: &User, id: &str) -> CoreResult<Vec<FileEntry>> {
-        self.snapshot(actor, id, Level::Read).await?;
-        self.folder_entries(FolderKind::Snapshot, id).await
-    }
-
-    pub async fn snapshot_contents(
-        &self,
-        actor: &User,
-        id: &str,
-        path: &str,
-    ) -> CoreResult<Download> {
-        self.snapshot(actor, id, Level::Read).await?;
-        self.folder_contents(FolderKind::Snapshot, id, path).await
     }
 }

@@ -117,12 +117,28 @@ impl Berth {
         self.on_folders(move |f| f.used_bytes(kind, &id)).await.ok()
     }
 
-    /// Every entry of a folder, as the file routes list them.
-    pub(crate) async fn folder_entries(
+    /// Checks the actor holds `need` on the volume or snapshot `id`.
+    async fn reach_folder(
         &self,
         kind: FolderKind,
+        actor: &User,
+        id: &str,
+        need: Level,
+    ) -> CoreResult<()> {
+        match kind {
+            FolderKind::Volume => self.volume(actor, id, need).await.map(drop),
+            FolderKind::Snapshot => self.snapshot(actor, id, need).await.map(drop),
+        }
+    }
+
+    /// Every entry of a volume's or snapshot's folder, for its readers.
+    pub async fn folder_entries(
+        &self,
+        kind: FolderKind,
+        actor: &User,
         id: &str,
     ) -> CoreResult<Vec<FileEntry>> {
+        self.reach_folder(kind, actor, id, Level::Read).await?;
         let id = id.to_string();
         let entries = self.on_folders(move |f| f.entries(kind, &id)).await?;
         Ok(entries
@@ -138,13 +154,16 @@ impl Berth {
             .collect())
     }
 
-    /// A file of a folder, or one of its directories as a tar.
-    pub(crate) async fn folder_contents(
+    /// A file of a volume's or snapshot's folder, or one of its
+    /// directories as a tar, for its readers.
+    pub async fn folder_contents(
         &self,
         kind: FolderKind,
+        actor: &User,
         id: &str,
         path: &str,
     ) -> CoreResult<Download> {
+        self.reach_folder(kind, actor, id, Level::Read).await?;
         let parts: Vec<String> = inner_path(path)?.into_iter().map(String::from).collect();
         let id = id.to_string();
         self.on_folders(move |f| {
@@ -252,21 +271,6 @@ impl Berth {
         let folder_id = id.to_string();
         self.on_folders(move |f| f.remove(FolderKind::Volume, &folder_id))
             .await
-    }
-
-    pub async fn volume_files(&self, actor: &User, id: &str) -> CoreResult<Vec<FileEntry>> {
-        self.volume(actor, id, Level::Read).await?;
-        self.folder_entries(FolderKind::Volume, id).await
-    }
-
-    pub async fn volume_contents(
-        &self,
-        actor: &User,
-        id: &str,
-        path: &str,
-    ) -> CoreResult<Download> {
-        self.volume(actor, id, Level::Read).await?;
-        self.folder_contents(FolderKind::Volume, id, path).await
     }
 
     /// Starts an upload to `path` in the volume: a file on disk it is
