@@ -16,30 +16,24 @@ pub trait Folder {
     const FOLDER: FolderKind;
 }
 
-pub struct Pods;
-pub struct Templates;
-pub struct Volumes;
-pub struct Snapshots;
+/// Declares each marker type and its kind; the noun is the kind's name.
+macro_rules! shared_kinds {
+    ($($marker:ident => $kind:ident),* $(,)?) => {$(
+        pub struct $marker;
 
-impl Shared for Pods {
-    const KIND: SharedKind = SharedKind::Pod;
-    const NOUN: &'static str = "Pod";
+        impl Shared for $marker {
+            const KIND: SharedKind = SharedKind::$kind;
+            const NOUN: &'static str = stringify!($kind);
+        }
+    )*};
 }
 
-impl Shared for Templates {
-    const KIND: SharedKind = SharedKind::Template;
-    const NOUN: &'static str = "Template";
-}
-
-impl Shared for Volumes {
-    const KIND: SharedKind = SharedKind::Volume;
-    const NOUN: &'static str = "Volume";
-}
-
-impl Shared for Snapshots {
-    const KIND: SharedKind = SharedKind::Snapshot;
-    const NOUN: &'static str = "Snapshot";
-}
+shared_kinds!(
+    Pods => Pod,
+    Templates => Template,
+    Volumes => Volume,
+    Snapshots => Snapshot,
+);
 
 impl Folder for Volumes {
     const FOLDER: FolderKind = FolderKind::Volume;
