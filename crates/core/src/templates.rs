@@ -40,11 +40,8 @@ impl Berth {
     pub async fn template(&self, actor: &User, id: &str, need: Level) -> CoreResult<Template> {
         let not_found = || CoreError::not_found(format!("template {id} not found"));
         let t = self.store.get_template(id).await?.ok_or_else(not_found)?;
-        let level = self
-            .level_on(actor, t.owner_id, &template_object(id), false)
-            .await?
-            .ok_or_else(not_found)?;
-        crate::access::require(level, need)?;
+        self.require_shared(actor, t.owner_id, &template_object(id), need, not_found)
+            .await?;
         Ok(t)
     }
 

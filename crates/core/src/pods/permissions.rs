@@ -1,9 +1,10 @@
 //! Who holds what on a Tapis pod, template, volume or snapshot: one set of
 //! use cases (list, grant, revoke) for all four kinds of shared object.
 //! Listing needs USER on the object, changing needs ADMIN; an object the
-//! actor may not see is not found, in the kind's own words.
+//! actor may not see is not found, in the kind's own words. Also the level
+//! check the template, volume and snapshot loaders share.
 
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::model::template::template_object;
 use crate::model::volume::{snapshot_object, volume_object};
 use crate::model::*;
@@ -29,6 +30,23 @@ struct Holder {
 }
 
 impl Berth {
+    /// Holds the actor to `need` on a shared object owned by `owner_id`;
+    /// one they hold nothing on is `not_found` to them.
+    pub(crate) async fn require_shared(
+        &self,
+        actor: &User,
+        owner_id: i64,
+        object: &str,
+        need: Level,
+        not_found: impl Fn() -> CoreError,
+    ) -> CoreResult<()> {
+        let level = self
+            .level_on(actor, owner_id, object, false)
+            .await?
+            .ok_or_else(not_found)?;
+        crate::access::require(level, need)
+    }
+
     /// Loads the object `id` of `kind` if the actor holds `need` on it.
     async fn shared_object(
         &self,

@@ -39,11 +39,8 @@ impl Berth {
     pub async fn snapshot(&self, actor: &User, id: &str, need: Level) -> CoreResult<Snapshot> {
         let not_found = || CoreError::not_found(format!("snapshot {id} not found"));
         let s = self.store.get_snapshot(id).await?.ok_or_else(not_found)?;
-        let level = self
-            .level_on(actor, s.owner_id, &snapshot_object(id), false)
-            .await?
-            .ok_or_else(not_found)?;
-        crate::access::require(level, need)?;
+        self.require_shared(actor, s.owner_id, &snapshot_object(id), need, not_found)
+            .await?;
         Ok(s)
     }
 

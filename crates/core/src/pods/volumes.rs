@@ -177,11 +177,8 @@ impl Berth {
     pub async fn volume(&self, actor: &User, id: &str, need: Level) -> CoreResult<Volume> {
         let not_found = || CoreError::not_found(format!("volume {id} not found"));
         let v = self.store.get_volume(id).await?.ok_or_else(not_found)?;
-        let level = self
-            .level_on(actor, v.owner_id, &volume_object(id), false)
-            .await?
-            .ok_or_else(not_found)?;
-        crate::access::require(level, need)?;
+        self.require_shared(actor, v.owner_id, &volume_object(id), need, not_found)
+            .await?;
         Ok(v)
     }
 
