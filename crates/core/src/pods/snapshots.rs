@@ -9,7 +9,7 @@ use crate::service::Berth;
 use crate::volume_files::FolderKind;
 
 use super::volumes::{
-    DEFAULT_SIZE_LIMIT, MB, Stored, folder_path, validate_folder_id, validate_size_limit,
+    DEFAULT_SIZE_LIMIT, HasFolder, MB, Stored, folder_path, validate_folder_id, validate_size_limit,
 };
 
 /// What a user gives for a new snapshot.
@@ -34,6 +34,13 @@ pub struct SnapshotChange {
     pub retention_policy: Option<String>,
 }
 
+impl HasFolder for Snapshot {
+    const FOLDER: FolderKind = FolderKind::Snapshot;
+    fn folder_id(&self) -> &str {
+        &self.snapshot_id
+    }
+}
+
 impl Berth {
     /// A snapshot the actor may act on at `need`; others do not exist for them.
     pub async fn snapshot(&self, actor: &User, id: &str, need: Level) -> CoreResult<Snapshot> {
@@ -44,27 +51,15 @@ impl Berth {
         Ok(s)
     }
 
-    async fn stored_snapshot(&self, s: Snapshot) -> Stored<Snapshot> {
-        let used_bytes = self
-            .folder_usage(FolderKind::Snapshot, &s.snapshot_id)
-            .await;
-        Stored {
-            item: s,
-            used_bytes,
-        }
-    }
-
     pub async fn snapshots(&self, actor: &User) -> CoreResult<Vec<Stored<Snapshot>>> {
-        let mut out = Vec::new();
-        for s in self.store.list_snapshots(actor).await? {
-            out.push(self.stored_snapshot(s).await);
-        }
-        Ok(out)
+        Ok(self
+            .all_stored(self.store.list_snapshots(actor).await?)
+            .await)
     }
 
     pub async fn get_snapshot(&self, actor: &User, id: &str) -> CoreResult<Stored<Snapshot>> {
         let s = self.snapshot(actor, id, Level::Read).await?;
-        Ok(self.stored_snapshot(s).await)
+        Ok(self.stored(s).await)
     }
 
     /// Copies the volume's path now; reading the volume (READ) is enough,
@@ -132,7 +127,7 @@ impl Berth {
                 other => other,
             });
         }
-        Ok(self.stored_snapshot(snapshot).await)
+        Ok(self.stored(snapshot).await)
     }
 
     /// Changes what may change; the copy itself never does.
@@ -158,7 +153,7 @@ impl Berth {
         }
         s.updated = now();
         self.store.update_snapshot(&s).await?;
-        Ok(self.stored_snapshot(s).await)
+        Ok(self.stored(s).await)
     }
 
     pub async fn delete_snapshot(&self, actor: &User, id: &str) -> CoreResult<()> {

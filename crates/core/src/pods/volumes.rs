@@ -28,6 +28,19 @@ pub struct Stored<T> {
     pub used_bytes: Option<u64>,
 }
 
+/// A volume or snapshot: an object with a folder of files.
+pub(crate) trait HasFolder {
+    const FOLDER: FolderKind;
+    fn folder_id(&self) -> &str;
+}
+
+impl HasFolder for Volume {
+    const FOLDER: FolderKind = FolderKind::Volume;
+    fn folder_id(&self) -> &str {
+        &self.volume_id
+    }
+}
+
 /// Volume and snapshot ids follow pod ids: `[a-z][a-z0-9]+`, 3 to 64.
 pub(crate) fn validate_folder_id(field: &str, id: &str) -> CoreResult<()> {
     super::validate_pod_id(id).map_err(|_| {
@@ -182,25 +195,28 @@ impl Berth {
         Ok(v)
     }
 
-    async fn stored_volume(&self, v: Volume) -> Stored<Volume> {
-        let used_bytes = self.folder_usage(FolderKind::Volume, &v.volume_id).await;
-        Stored {
-            item: v,
-            used_bytes,
+    /// The volume or snapshot with the bytes its folder holds now.
+    pub(crate) async fn stored<T: HasFolder>(&self, item: T) -> Stored<T> {
+        let used_bytes = self.folder_usage(T::FOLDER, item.folder_id()).await;
+        Stored { item, used_bytes }
+    }
+
+    /// Each volume or snapshot with the bytes its folder holds now.
+    pub(crate) async fn all_stored<T: HasFolder>(&self, items: Vec<T>) -> Vec<Stored<T>> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(self.stored(item).await);
         }
+        out
     }
 
     pub async fn volumes(&self, actor: &User) -> CoreResult<Vec<Stored<Volume>>> {
-        let mut out = Vec::new();
-        for v in self.store.list_volumes(actor).await? {
-            out.push(self.stored_volume(v).await);
-        }
-        Ok(out)
+        Ok(self.all_stored(self.store.list_volumes(actor).await?).await)
     }
 
     pub async fn get_volume(&self, actor: &User, id: &str) -> CoreResult<Stored<Volume>> {
         let v = self.volume(actor, id, Level::Read).await?;
-        Ok(self.stored_volume(v).await)
+        Ok(self.stored(v).await)
     }
 
     /// A new, empty volume; its author is its owner (ADMIN).
@@ -236,7 +252,7 @@ impl Berth {
             let _ = self.store.delete_volume(id).await;
             return Err(e);
         }
-        Ok(self.stored_volume(volume).await)
+        Ok(self.stored(volume).await)
     }
 
     /// Changes the description and size limit (the only fields Tapis lets change).
@@ -257,7 +273,7 @@ impl Berth {
         }
         v.updated = now();
         self.store.update_volume(&v).await?;
-        Ok(self.stored_volume(v).await)
+        Ok(self.stored(v).await)
     }
 
     /// Deletes the volume and its files. Snapshots taken of it stay: they
