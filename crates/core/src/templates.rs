@@ -40,11 +40,8 @@ impl Berth {
     pub async fn template(&self, actor: &User, id: &str, need: Level) -> CoreResult<Template> {
         let not_found = || CoreError::not_found(format!("template {id} not found"));
         let t = self.store.get_template(id).await?.ok_or_else(not_found)?;
-        let level = self
-            .level_on(actor, t.owner_id, &template_object(id), false)
-            .await?
-            .ok_or_else(not_found)?;
-        crate::access::require(level, need)?;
+        self.require_shared(actor, t.owner_id, &template_object(id), need, not_found)
+            .await?;
         Ok(t)
     }
 
@@ -195,40 +192,6 @@ impl Berth {
         }
         self.add_template_tag(actor, template_id, tag, definition, commit_message)
             .await
-    }
-
-    pub async fn template_permissions(
-        &self,
-        actor: &User,
-        id: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let t = self.template(actor, id, Level::User).await?;
-        self.grant_list(&template_object(id), &t.owner).await
-    }
-
-    pub async fn set_template_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-        level: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let t = self.template(actor, id, Level::Admin).await?;
-        self.set_grant(&template_object(id), t.owner_id, username, level)
-            .await?;
-        self.grant_list(&template_object(id), &t.owner).await
-    }
-
-    pub async fn delete_template_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let t = self.template(actor, id, Level::Admin).await?;
-        self.remove_grant(&template_object(id), &t.owner, username)
-            .await?;
-        self.grant_list(&template_object(id), &t.owner).await
     }
 }
 

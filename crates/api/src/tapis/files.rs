@@ -1,5 +1,6 @@
 //! Inside a running pod: exec commands, upload a file, list files and
-//! download a file or directory (streamed to the client as it is read).
+//! download a file or directory (streamed to the client as it is read);
+//! and the download answer volumes and snapshots use too.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -170,14 +171,24 @@ async fn fetch(
     } else {
         (download.name, "application/octet-stream")
     };
-    let mut res = HttpBody::from_stream(download.body).into_response();
+    Ok(attachment(
+        HttpBody::from_stream(download.body),
+        &name,
+        kind,
+    ))
+}
+
+/// A download answer: `body` as an attachment named `name` (less any
+/// quote) of content type `kind`; pod, volume and snapshot files share it.
+pub(super) fn attachment(body: impl IntoResponse, name: &str, kind: &'static str) -> Response {
+    let mut res = body.into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     let disposition = format!("attachment; filename=\"{}\"", name.replace('"', ""));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(res)
+    res
 }
 
 pub async fn download_from_pod(

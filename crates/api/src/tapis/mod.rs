@@ -6,6 +6,8 @@ mod auth;
 mod error;
 mod files;
 mod images;
+mod kinds;
+mod permissions;
 mod pods;
 mod snapshots;
 mod templates;
@@ -25,6 +27,7 @@ use crate::AppState;
 use crate::common::auth::bearer_token;
 use crate::common::{self, Credentials, Dialect};
 pub use error::TapisError;
+use kinds::{Pods, Snapshots, Templates, Volumes};
 
 /// The Tapis Pods service.
 #[derive(Debug, Clone, Copy)]
@@ -74,10 +77,13 @@ pub fn routes() -> Router<AppState> {
                 .put(volumes::update_volume)
                 .delete(volumes::delete_volume),
         )
-        .route("/volumes/{volume_id}/list", get(volumes::list_volume_files))
+        .route(
+            "/volumes/{volume_id}/list",
+            get(volumes::list_files::<Volumes>),
+        )
         .route(
             "/volumes/{volume_id}/contents/{*path}",
-            get(volumes::get_volume_contents),
+            get(volumes::get_contents::<Volumes>),
         )
         .route(
             "/volumes/{volume_id}/upload/{*path}",
@@ -85,11 +91,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/volumes/{volume_id}/permissions",
-            get(volumes::get_volume_permissions).post(volumes::set_volume_permission),
+            get(permissions::get_permissions::<Volumes>)
+                .post(permissions::set_permission::<Volumes>),
         )
         .route(
             "/volumes/{volume_id}/permissions/{user}",
-            delete(volumes::delete_volume_permission),
+            delete(permissions::delete_permission::<Volumes>),
         )
         .route(
             "/snapshots",
@@ -103,19 +110,20 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/snapshots/{snapshot_id}/list",
-            get(snapshots::list_snapshot_files),
+            get(volumes::list_files::<Snapshots>),
         )
         .route(
             "/snapshots/{snapshot_id}/contents/{*path}",
-            get(snapshots::get_snapshot_contents),
+            get(volumes::get_contents::<Snapshots>),
         )
         .route(
             "/snapshots/{snapshot_id}/permissions",
-            get(snapshots::get_snapshot_permissions).post(snapshots::set_snapshot_permission),
+            get(permissions::get_permissions::<Snapshots>)
+                .post(permissions::set_permission::<Snapshots>),
         )
         .route(
             "/snapshots/{snapshot_id}/permissions/{user}",
-            delete(snapshots::delete_snapshot_permission),
+            delete(permissions::delete_permission::<Snapshots>),
         )
         .route(
             "/templates",
@@ -138,11 +146,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/templates/{template_id}/permissions",
-            get(templates::get_template_permissions).post(templates::set_template_permission),
+            get(permissions::get_permissions::<Templates>)
+                .post(permissions::set_permission::<Templates>),
         )
         .route(
             "/templates/{template_id}/permissions/{user}",
-            delete(templates::delete_template_permission),
+            delete(permissions::delete_permission::<Templates>),
         )
         .route(
             "/{pod_id}/save_pod_as_template_tag",
@@ -167,11 +176,11 @@ pub fn routes() -> Router<AppState> {
         .route("/{pod_id}/derived", get(pods::get_derived_pod))
         .route(
             "/{pod_id}/permissions",
-            get(pods::get_pod_permissions).post(pods::set_pod_permission),
+            get(permissions::get_permissions::<Pods>).post(permissions::set_permission::<Pods>),
         )
         .route(
             "/{pod_id}/permissions/{user}",
-            delete(pods::delete_pod_permission),
+            delete(permissions::delete_permission::<Pods>),
         )
         .route("/{pod_id}/exec", post(files::exec_pod_commands))
         .route("/{pod_id}/upload_to_pod", post(files::upload_to_pod))

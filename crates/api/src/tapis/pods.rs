@@ -1,5 +1,5 @@
 //! Pods: list, create, get, update, delete, start, stop, restart, logs,
-//! credentials, the derived definition and permissions.
+//! credentials and the derived definition (permissions: `super::permissions`).
 
 use std::collections::HashMap;
 
@@ -219,44 +219,4 @@ pub async fn get_derived_pod(
         hide_secret_map(&mut v);
     }
     Ok(ok("Derived pod retrieved successfully.", v))
-}
-
-pub async fn get_pod_permissions(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.pod_permissions(&user, &id).await?;
-    Ok(ok(
-        "Pod permissions retrieved successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn set_pod_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-    body: Body,
-) -> TapisResult<Json<Value>> {
-    let perms = s
-        .berth
-        .set_pod_permission(&user, &id, body.str("user")?, body.str("level")?)
-        .await?;
-    Ok(ok(
-        "Pod permissions updated successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn delete_pod_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, who)): Path<(String, String)>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.delete_pod_permission(&user, &id, &who).await?;
-    Ok(ok(
-        "Pod permission deleted successfully.",
-        views::permissions(&perms),
-    ))
 }

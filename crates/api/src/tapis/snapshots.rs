@@ -1,17 +1,13 @@
-//! Snapshots: list, create (the copy is taken then), get, update, delete,
-//! their files (list, contents) and permissions.
-
-use std::collections::HashMap;
+//! Snapshots: list, create (the copy is taken then), get, update and
+//! delete (their files: `super::volumes`).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::extract::{Path, State};
 use berth_core::pods::snapshots::{NewSnapshot, SnapshotChange};
 use serde_json::{Value, json};
 
 use super::error::TapisResult;
 use super::views::{self, ok};
-use super::volumes::{contents, listing};
 use super::{Body, Caller};
 use crate::AppState;
 
@@ -107,61 +103,4 @@ pub async fn delete_snapshot(
 ) -> TapisResult<Json<Value>> {
     s.berth.delete_snapshot(&user, &id).await?;
     Ok(ok("Snapshot successfully deleted.", json!("")))
-}
-
-pub async fn list_snapshot_files(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    Ok(listing(&s.berth.snapshot_files(&user, &id).await?))
-}
-
-pub async fn get_snapshot_contents(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, path)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> TapisResult<Response> {
-    contents(s.berth.snapshot_contents(&user, &id, &path).await?, &q)
-}
-
-pub async fn get_snapshot_permissions(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.snapshot_permissions(&user, &id).await?;
-    Ok(ok(
-        "Snapshot permissions retrieved successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn set_snapshot_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-    body: Body,
-) -> TapisResult<Json<Value>> {
-    let perms = s
-        .berth
-        .set_snapshot_permission(&user, &id, body.str("user")?, body.str("level")?)
-        .await?;
-    Ok(ok(
-        "Snapshot permissions updated successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn delete_snapshot_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, who)): Path<(String, String)>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.delete_snapshot_permission(&user, &id, &who).await?;
-    Ok(ok(
-        "Snapshot permission deleted successfully.",
-        views::permissions(&perms),
-    ))
 }

@@ -1,5 +1,5 @@
 //! Pod templates and their tags: list, add, get, update, delete, tag,
-//! permissions, and saving a pod as a tag.
+//! and saving a pod as a tag.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -173,38 +173,4 @@ pub async fn save_pod_as_template_tag(
         )
         .await?;
     Ok(ok("Pod saved as template tag.", views::tag(&tag)))
-}
-
-async fn perms(result: Vec<(String, Level)>) -> TapisResult<Json<Value>> {
-    Ok(ok("Template permissions.", views::permissions(&result)))
-}
-
-pub async fn get_template_permissions(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    perms(s.berth.template_permissions(&user, &id).await?).await
-}
-
-pub async fn set_template_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-    body: Body,
-) -> TapisResult<Json<Value>> {
-    perms(
-        s.berth
-            .set_template_permission(&user, &id, body.str("user")?, body.str("level")?)
-            .await?,
-    )
-    .await
-}
-
-pub async fn delete_template_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, who)): Path<(String, String)>,
-) -> TapisResult<Json<Value>> {
-    perms(s.berth.delete_template_permission(&user, &id, &who).await?).await
 }

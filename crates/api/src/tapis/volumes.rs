@@ -1,19 +1,18 @@
 //! Volumes: list, create, get, update, delete, their files (list,
-//! contents, upload) and permissions; and the file answers volumes and
-//! snapshots share.
+//! contents, upload); the file list and contents routes serve snapshots too.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::archive::Download;
-use berth_core::instance_io::FileEntry;
 use serde_json::{Value, json};
 
 use super::error::TapisResult;
+use super::files::attachment;
+use super::kinds::Folder;
 use super::views::{self, ok};
 use super::{Body, Caller};
 use crate::AppState;
@@ -25,15 +24,30 @@ pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
 const NEW_VOLUME: [&str; 3] = ["volume_id", "description", "size_limit"];
 const VOLUME_CHANGE: [&str; 2] = ["description", "size_limit"];
 
-/// A file listing in the envelope.
-pub(super) fn listing(entries: &[FileEntry]) -> Json<Value> {
+/// The files of a volume or snapshot, listed in the envelope.
+pub async fn list_files<K: Folder>(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path(id): Path<String>,
+) -> TapisResult<Json<Value>> {
+    let entries = s.berth.folder_entries(K::FOLDER, &user, &id).await?;
     let result: Vec<Value> = entries.iter().map(views::stored_file).collect();
-    ok("Files listed.", Value::Array(result))
+    Ok(ok("Files listed.", Value::Array(result)))
 }
 
-/// A file as its bytes, or a directory as a tar archive. `zip` (which
-/// Tapis offers for directories) is refused: Berth writes tar only.
-pub(super) fn contents(download: Download, q: &HashMap<String, String>) -> TapisResult<Response> {
+/// A file of a volume or snapshot as its bytes, or a directory as a tar
+/// archive. `zip` (which Tapis offers for directories) is refused: Berth
+/// writes tar only.
+pub async fn get_contents<K: Folder>(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    Path((id, path)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> TapisResult<Response> {
+    let download = s
+        .berth
+        .folder_contents(K::FOLDER, &user, &id, &path)
+        .await?;
     if let Some(zip) = q.get("zip")
         && crate::common::parse_flag("zip", zip)?
     {
@@ -47,14 +61,7 @@ pub(super) fn contents(download: Download, q: &HashMap<String, String>) -> Tapis
         Download::File { name, bytes } => (name, "application/octet-stream", bytes),
         Download::Directory { name, tar } => (format!("{name}.tar"), "application/x-tar", tar),
     };
-    let mut res = bytes.into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    let disposition = format!("attachment; filename=\"{}\"", name.replace('"', ""));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
+    Ok(attachment(bytes, &name, kind))
 }
 
 pub async fn list_volumes(
@@ -125,23 +132,6 @@ pub async fn delete_volume(
     Ok(ok("Volume successfully deleted.", json!("")))
 }
 
-pub async fn list_volume_files(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    Ok(listing(&s.berth.volume_files(&user, &id).await?))
-}
-
-pub async fn get_volume_contents(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, path)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> TapisResult<Response> {
-    contents(s.berth.volume_contents(&user, &id, &path).await?, &q)
-}
-
 /// Multipart `file`, written to disk as it arrives (a body cut off drops
 /// what arrived), then put at `path` in the volume.
 pub async fn upload_to_volume(
@@ -169,45 +159,5 @@ pub async fn upload_to_volume(
     Ok(ok(
         "File uploaded successfully.",
         json!(format!("uploaded {written} to volume {id}")),
-    ))
-}
-
-pub async fn get_volume_permissions(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.volume_permissions(&user, &id).await?;
-    Ok(ok(
-        "Volume permissions retrieved successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn set_volume_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path(id): Path<String>,
-    body: Body,
-) -> TapisResult<Json<Value>> {
-    let perms = s
-        .berth
-        .set_volume_permission(&user, &id, body.str("user")?, body.str("level")?)
-        .await?;
-    Ok(ok(
-        "Volume permissions updated successfully.",
-        views::permissions(&perms),
-    ))
-}
-
-pub async fn delete_volume_permission(
-    State(s): State<AppState>,
-    Caller { user, .. }: Caller,
-    Path((id, who)): Path<(String, String)>,
-) -> TapisResult<Json<Value>> {
-    let perms = s.berth.delete_volume_permission(&user, &id, &who).await?;
-    Ok(ok(
-        "Volume permission deleted successfully.",
-        views::permissions(&perms),
     ))
 }

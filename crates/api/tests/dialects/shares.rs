@@ -80,6 +80,30 @@ async fn a_pod_reader_may_not_read_its_files_or_save_it_as_a_template() {
 }
 
 #[tokio::test]
+async fn a_grant_on_a_pod_is_written_in_its_action_log() {
+    let app = TestApp::start().await;
+    let alice = app.sign_up("alice").await;
+    app.sign_up("bob").await;
+    running_pod(&app, &alice).await;
+    share_pod(&app, &alice, "bob", "USER").await;
+    let logs = app
+        .call(Method::GET, "/v3/pods/mypod/logs")
+        .auth("Bearer", &alice)
+        .send()
+        .await
+        .status_is(StatusCode::OK);
+    let actions = logs.body["result"]["action_logs"].as_array().unwrap();
+    assert!(
+        actions.iter().any(|a| a
+            .as_str()
+            .unwrap()
+            .ends_with(": alice gave bob USER on the pod")),
+        "{}",
+        logs.text
+    );
+}
+
+#[tokio::test]
 async fn a_pod_user_may_not_exec_upload_start_stop_or_restart() {
     let app = TestApp::start().await;
     let alice = app.sign_up("alice").await;

@@ -18,6 +18,7 @@ use crate::model::*;
 pub use crate::networking;
 pub mod images;
 pub mod mounts;
+pub mod permissions;
 mod service;
 pub mod snapshots;
 mod traffic;

@@ -1,5 +1,5 @@
 //! Use cases on Tapis pods: create, read, change, start, stop, restart,
-//! delete, logs, credentials and permissions.
+//! delete, logs and credentials (permissions: `super::permissions`).
 
 use serde_json::Value;
 
@@ -362,48 +362,5 @@ impl Berth {
             .map(|e| format!("{}: {}", crate::model::rfc3339(e.created), e.message))
             .collect();
         Ok((logs, actions))
-    }
-
-    /// Who holds what on the pod: the owner, then everyone granted.
-    pub async fn pod_permissions(
-        &self,
-        actor: &User,
-        id: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let app = self.pod(actor, id, Level::User).await?;
-        self.grant_list(&app_object(&app), &app.owner).await
-    }
-
-    pub async fn set_pod_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-        level: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let app = self.pod(actor, id, Level::Admin).await?;
-        let level = self
-            .set_grant(&app_object(&app), app.owner_id, username, level)
-            .await?;
-        let what = format!(
-            "{} gave {username} {} on the pod",
-            actor.username,
-            level.as_str()
-        );
-        self.event(&app, &actor.username, &what).await;
-        self.grant_list(&app_object(&app), &app.owner).await
-    }
-
-    /// Removes a grant; the owner, the last ADMIN, cannot be removed.
-    pub async fn delete_pod_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let app = self.pod(actor, id, Level::Admin).await?;
-        self.remove_grant(&app_object(&app), &app.owner, username)
-            .await?;
-        self.grant_list(&app_object(&app), &app.owner).await
     }
 }

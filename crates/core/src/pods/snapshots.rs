@@ -2,16 +2,14 @@
 //! snapshot is created; pods mount it read-only. `cron` and
 //! `retention_policy` are kept and shown, not scheduled.
 
-use crate::archive::Download;
 use crate::error::{CoreError, CoreResult, OnConflict};
-use crate::instance_io::FileEntry;
 use crate::model::volume::{Snapshot, snapshot_object};
 use crate::model::*;
 use crate::service::Berth;
 use crate::volume_files::FolderKind;
 
 use super::volumes::{
-    DEFAULT_SIZE_LIMIT, Stored, folder_path, size_limit_bytes, validate_folder_id,
+    DEFAULT_SIZE_LIMIT, HasFolder, Stored, folder_path, size_limit_bytes, validate_folder_id,
     validate_size_limit,
 };
 
@@ -37,40 +35,32 @@ pub struct SnapshotChange {
     pub retention_policy: Option<String>,
 }
 
+impl HasFolder for Snapshot {
+    const FOLDER: FolderKind = FolderKind::Snapshot;
+    fn folder_id(&self) -> &str {
+        &self.snapshot_id
+    }
+}
+
 impl Berth {
     /// A snapshot the actor may act on at `need`; others do not exist for them.
     pub async fn snapshot(&self, actor: &User, id: &str, need: Level) -> CoreResult<Snapshot> {
         let not_found = || CoreError::not_found(format!("snapshot {id} not found"));
         let s = self.store.get_snapshot(id).await?.ok_or_else(not_found)?;
-        let level = self
-            .level_on(actor, s.owner_id, &snapshot_object(id), false)
-            .await?
-            .ok_or_else(not_found)?;
-        crate::access::require(level, need)?;
+        self.require_shared(actor, s.owner_id, &snapshot_object(id), need, not_found)
+            .await?;
         Ok(s)
     }
 
-    async fn stored_snapshot(&self, s: Snapshot) -> Stored<Snapshot> {
-        let used_bytes = self
-            .folder_usage(FolderKind::Snapshot, &s.snapshot_id)
-            .await;
-        Stored {
-            item: s,
-            used_bytes,
-        }
-    }
-
     pub async fn snapshots(&self, actor: &User) -> CoreResult<Vec<Stored<Snapshot>>> {
-        let mut out = Vec::new();
-        for s in self.store.list_snapshots(actor).await? {
-            out.push(self.stored_snapshot(s).await);
-        }
-        Ok(out)
+        Ok(self
+            .all_stored(self.store.list_snapshots(actor).await?)
+            .await)
     }
 
     pub async fn get_snapshot(&self, actor: &User, id: &str) -> CoreResult<Stored<Snapshot>> {
         let s = self.snapshot(actor, id, Level::Read).await?;
-        Ok(self.stored_snapshot(s).await)
+        Ok(self.stored(s).await)
     }
 
     /// Copies the volume's path now; reading the volume (READ) is enough,
@@ -138,7 +128,7 @@ impl Berth {
                 other => other,
             });
         }
-        Ok(self.stored_snapshot(snapshot).await)
+        Ok(self.stored(snapshot).await)
     }
 
     /// Changes what may change; the copy itself never does.
@@ -164,7 +154,7 @@ impl Berth {
         }
         s.updated = now();
         self.store.update_snapshot(&s).await?;
-        Ok(self.stored_snapshot(s).await)
+        Ok(self.stored(s).await)
     }
 
     pub async fn delete_snapshot(&self, actor: &User, id: &str) -> CoreResult<()> {
@@ -173,54 +163,5 @@ impl Berth {
         let folder_id = id.to_string();
         self.on_folders(move |f| f.remove(FolderKind::Snapshot, &folder_id))
             .await
-    }
-
-    pub async fn snapshot_files(&self, actor: &User, id: &str) -> CoreResult<Vec<FileEntry>> {
-        self.snapshot(actor, id, Level::Read).await?;
-        self.folder_entries(FolderKind::Snapshot, id).await
-    }
-
-    pub async fn snapshot_contents(
-        &self,
-        actor: &User,
-        id: &str,
-        path: &str,
-    ) -> CoreResult<Download> {
-        self.snapshot(actor, id, Level::Read).await?;
-        self.folder_contents(FolderKind::Snapshot, id, path).await
-    }
-
-    pub async fn snapshot_permissions(
-        &self,
-        actor: &User,
-        id: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let s = self.snapshot(actor, id, Level::User).await?;
-        self.grant_list(&snapshot_object(id), &s.owner).await
-    }
-
-    pub async fn set_snapshot_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-        level: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let s = self.snapshot(actor, id, Level::Admin).await?;
-        self.set_grant(&snapshot_object(id), s.owner_id, username, level)
-            .await?;
-        self.grant_list(&snapshot_object(id), &s.owner).await
-    }
-
-    pub async fn delete_snapshot_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let s = self.snapshot(actor, id, Level::Admin).await?;
-        self.remove_grant(&snapshot_object(id), &s.owner, username)
-            .await?;
-        self.grant_list(&snapshot_object(id), &s.owner).await
     }
 }

@@ -1,6 +1,6 @@
 //! Tapis volumes: folders pods mount (and share) read-write, with a size
 //! limit, permissions and file routes; and what volumes and snapshots have
-//! in common (a folder, its files, its grants), which `snapshots` uses.
+//! in common (a folder and its files), which `snapshots` uses.
 
 use std::sync::Arc;
 
@@ -26,6 +26,19 @@ pub const MB: u64 = 1 << 20;
 pub struct Stored<T> {
     pub item: T,
     pub used_bytes: Option<u64>,
+}
+
+/// A volume or snapshot: an object with a folder of files.
+pub(crate) trait HasFolder {
+    const FOLDER: FolderKind;
+    fn folder_id(&self) -> &str;
+}
+
+impl HasFolder for Volume {
+    const FOLDER: FolderKind = FolderKind::Volume;
+    fn folder_id(&self) -> &str {
+        &self.volume_id
+    }
 }
 
 /// Volume and snapshot ids follow pod ids: `[a-z][a-z0-9]+`, 3 to 64.
@@ -131,12 +144,28 @@ impl Berth {
         self.on_folders(move |f| f.used_bytes(kind, &id)).await.ok()
     }
 
-    /// Every entry of a folder, as the file routes list them.
-    pub(crate) async fn folder_entries(
+    /// Checks the actor holds `need` on the volume or snapshot `id`.
+    async fn reach_folder(
         &self,
         kind: FolderKind,
+        actor: &User,
+        id: &str,
+        need: Level,
+    ) -> CoreResult<()> {
+        match kind {
+            FolderKind::Volume => self.volume(actor, id, need).await.map(drop),
+            FolderKind::Snapshot => self.snapshot(actor, id, need).await.map(drop),
+        }
+    }
+
+    /// Every entry of a volume's or snapshot's folder, for its readers.
+    pub async fn folder_entries(
+        &self,
+        kind: FolderKind,
+        actor: &User,
         id: &str,
     ) -> CoreResult<Vec<FileEntry>> {
+        self.reach_folder(kind, actor, id, Level::Read).await?;
         let id = id.to_string();
         let entries = self.on_folders(move |f| f.entries(kind, &id)).await?;
         Ok(entries
@@ -152,13 +181,16 @@ impl Berth {
             .collect())
     }
 
-    /// A file of a folder, or one of its directories as a tar.
-    pub(crate) async fn folder_contents(
+    /// A file of a volume's or snapshot's folder, or one of its
+    /// directories as a tar, for its readers.
+    pub async fn folder_contents(
         &self,
         kind: FolderKind,
+        actor: &User,
         id: &str,
         path: &str,
     ) -> CoreResult<Download> {
+        self.reach_folder(kind, actor, id, Level::Read).await?;
         let parts: Vec<String> = inner_path(path)?.into_iter().map(String::from).collect();
         let id = id.to_string();
         self.on_folders(move |f| {
@@ -172,33 +204,33 @@ impl Berth {
     pub async fn volume(&self, actor: &User, id: &str, need: Level) -> CoreResult<Volume> {
         let not_found = || CoreError::not_found(format!("volume {id} not found"));
         let v = self.store.get_volume(id).await?.ok_or_else(not_found)?;
-        let level = self
-            .level_on(actor, v.owner_id, &volume_object(id), false)
-            .await?
-            .ok_or_else(not_found)?;
-        crate::access::require(level, need)?;
+        self.require_shared(actor, v.owner_id, &volume_object(id), need, not_found)
+            .await?;
         Ok(v)
     }
 
-    async fn stored_volume(&self, v: Volume) -> Stored<Volume> {
-        let used_bytes = self.folder_usage(FolderKind::Volume, &v.volume_id).await;
-        Stored {
-            item: v,
-            used_bytes,
+    /// The volume or snapshot with the bytes its folder holds now.
+    pub(crate) async fn stored<T: HasFolder>(&self, item: T) -> Stored<T> {
+        let used_bytes = self.folder_usage(T::FOLDER, item.folder_id()).await;
+        Stored { item, used_bytes }
+    }
+
+    /// Each volume or snapshot with the bytes its folder holds now.
+    pub(crate) async fn all_stored<T: HasFolder>(&self, items: Vec<T>) -> Vec<Stored<T>> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(self.stored(item).await);
         }
+        out
     }
 
     pub async fn volumes(&self, actor: &User) -> CoreResult<Vec<Stored<Volume>>> {
-        let mut out = Vec::new();
-        for v in self.store.list_volumes(actor).await? {
-            out.push(self.stored_volume(v).await);
-        }
-        Ok(out)
+        Ok(self.all_stored(self.store.list_volumes(actor).await?).await)
     }
 
     pub async fn get_volume(&self, actor: &User, id: &str) -> CoreResult<Stored<Volume>> {
         let v = self.volume(actor, id, Level::Read).await?;
-        Ok(self.stored_volume(v).await)
+        Ok(self.stored(v).await)
     }
 
     /// A new, empty volume; its author is its owner (ADMIN).
@@ -234,7 +266,7 @@ impl Berth {
             let _ = self.store.delete_volume(id).await;
             return Err(e);
         }
-        Ok(self.stored_volume(volume).await)
+        Ok(self.stored(volume).await)
     }
 
     /// Changes the description and size limit (the only fields Tapis lets change).
@@ -255,7 +287,7 @@ impl Berth {
         }
         v.updated = now();
         self.store.update_volume(&v).await?;
-        Ok(self.stored_volume(v).await)
+        Ok(self.stored(v).await)
     }
 
     /// Deletes the volume and its files. Snapshots taken of it stay: they
@@ -266,21 +298,6 @@ impl Berth {
         let folder_id = id.to_string();
         self.on_folders(move |f| f.remove(FolderKind::Volume, &folder_id))
             .await
-    }
-
-    pub async fn volume_files(&self, actor: &User, id: &str) -> CoreResult<Vec<FileEntry>> {
-        self.volume(actor, id, Level::Read).await?;
-        self.folder_entries(FolderKind::Volume, id).await
-    }
-
-    pub async fn volume_contents(
-        &self,
-        actor: &User,
-        id: &str,
-        path: &str,
-    ) -> CoreResult<Download> {
-        self.volume(actor, id, Level::Read).await?;
-        self.folder_contents(FolderKind::Volume, id, path).await
     }
 
     /// Starts an upload to `path` in the volume: a file on disk it is
@@ -336,39 +353,5 @@ impl Berth {
         })
         .await?;
         Ok(shown)
-    }
-
-    pub async fn volume_permissions(
-        &self,
-        actor: &User,
-        id: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let v = self.volume(actor, id, Level::User).await?;
-        self.grant_list(&volume_object(id), &v.owner).await
-    }
-
-    pub async fn set_volume_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-        level: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let v = self.volume(actor, id, Level::Admin).await?;
-        self.set_grant(&volume_object(id), v.owner_id, username, level)
-            .await?;
-        self.grant_list(&volume_object(id), &v.owner).await
-    }
-
-    pub async fn delete_volume_permission(
-        &self,
-        actor: &User,
-        id: &str,
-        username: &str,
-    ) -> CoreResult<Vec<(String, Level)>> {
-        let v = self.volume(actor, id, Level::Admin).await?;
-        self.remove_grant(&volume_object(id), &v.owner, username)
-            .await?;
-        self.grant_list(&volume_object(id), &v.owner).await
     }
 }
