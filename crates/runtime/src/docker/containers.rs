@@ -80,18 +80,7 @@ pub(super) async fn create(
                     })
                     .collect()
             }),
-            mounts: (!spec.mounts.is_empty()).then(|| {
-                spec.mounts
-                    .iter()
-                    .map(|m| Mount {
-                        source: Some(m.source.clone()),
-                        target: Some(m.target.clone()),
-                        typ: Some(MountType::BIND),
-                        read_only: Some(m.read_only),
-                        ..Mount::default()
-                    })
-                    .collect()
-            }),
+            mounts: bind_mounts(spec),
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()
@@ -168,4 +157,21 @@ pub(super) async fn wait(runtime: &DockerRuntime, id: &str) -> Result<i64, Runti
         Some(Err(e)) => Err(classify(e, id)),
         None => Ok(info::inspect(runtime, id).await?.exit_code.unwrap_or(-1)),
     }
+}
+
+/// The spec's bind mounts as the engine takes them (a container's or a
+/// swarm task's), or none.
+pub(crate) fn bind_mounts(spec: &ContainerSpec) -> Option<Vec<Mount>> {
+    (!spec.mounts.is_empty()).then(|| {
+        spec.mounts
+            .iter()
+            .map(|m| Mount {
+                source: Some(m.source.clone()),
+                target: Some(m.target.clone()),
+                typ: Some(MountType::BIND),
+                read_only: Some(m.read_only),
+                ..Mount::default()
+            })
+            .collect()
+    })
 }

@@ -5,7 +5,7 @@
 //! stats, images, owners' networks); and the [`EnginePolicy`] every
 //! container it creates gets.
 
-mod containers;
+pub(crate) mod containers;
 mod events;
 mod exec;
 mod files;

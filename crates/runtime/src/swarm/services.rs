@@ -13,9 +13,9 @@ use berth_core::runtime::{
 };
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
-    EndpointSpec, EndpointSpecModeEnum, Limit, Mount, MountType, NetworkAttachmentConfig,
-    ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec,
-    TaskSpecLogDriver, TaskSpecPlacement, TaskSpecResources, TaskSpecRestartPolicy,
+    EndpointSpec, EndpointSpecModeEnum, Limit, NetworkAttachmentConfig, ServiceSpec,
+    ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec, TaskSpecLogDriver,
+    TaskSpecPlacement, TaskSpecResources, TaskSpecRestartPolicy,
     TaskSpecRestartPolicyConditionEnum,
 };
 use bollard::query_parameters::UpdateServiceOptions;
@@ -110,18 +110,7 @@ pub(super) async fn create(
         init: Some(true),
         stop_grace_period: Some(nanos(DEFAULT_STOP_GRACE)),
         capability_drop: Some(DROPPED_CAPABILITIES.iter().map(|c| c.to_string()).collect()),
-        mounts: (!spec.mounts.is_empty()).then(|| {
-            spec.mounts
-                .iter()
-                .map(|m| Mount {
-                    source: Some(m.source.clone()),
-                    target: Some(m.target.clone()),
-                    typ: Some(MountType::BIND),
-                    read_only: Some(m.read_only),
-                    ..Mount::default()
-                })
-                .collect()
-        }),
+        mounts: crate::docker::containers::bind_mounts(spec),
         ..TaskSpecContainerSpec::default()
     };
     let service = ServiceSpec {
