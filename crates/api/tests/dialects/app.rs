@@ -344,3 +344,18 @@ fn is_deis_timestamp(s: &str) -> bool {
     s.strip_suffix("UTC")
         .is_some_and(|t| t.len() == 19 && is_timestamp(&format!("{t}Z")))
 }
+
+/// One Tapis call with a token in `X-Tapis-Token`, and a JSON body if given.
+pub async fn tapis_call(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    let call = app.call(method, path).header("x-tapis-token", token);
+    match body {
+        Some(b) => call.json(&b).send().await,
+        None => call.send().await,
+    }
+}

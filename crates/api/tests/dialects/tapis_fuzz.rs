@@ -5,28 +5,14 @@
 //! tapipy's spec.
 
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::app::{IMAGE, Reply, TestApp};
+use crate::app::{IMAGE, Reply, TestApp, tapis_call as tapis};
 
 const BOUNDARY: &str = "berthfuzzboundary";
 
 /// The largest `size_limit` (MB) whose bytes fit a signed 64-bit count.
 const MAX_SIZE_LIMIT: i64 = i64::MAX / (1 << 20);
-
-async fn tapis(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    let call = app.call(method, path).header("x-tapis-token", token);
-    match body {
-        Some(b) => call.json(&b).send().await,
-        None => call.send().await,
-    }
-}
 
 fn refused(reply: Reply, field: &str) {
     let reply = reply.status_is(StatusCode::BAD_REQUEST);

@@ -8,7 +8,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::app::{IMAGE, Reply, TestApp};
+use crate::app::{IMAGE, Reply, TestApp, tapis_call as call};
 
 const VERSION: &str = concat!("berth-", env!("CARGO_PKG_VERSION"));
 const HIDDEN: &str = "********";
@@ -16,20 +16,6 @@ const HIDDEN: &str = "********";
 fn error(message: &str) -> Value {
     json!({"message": message, "metadata": {}, "result": null, "status": "error",
            "version": VERSION})
-}
-
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    let call = app.call(method, path).header("x-tapis-token", token);
-    match body {
-        Some(b) => call.json(&b).send().await,
-        None => call.send().await,
-    }
 }
 
 async fn available(app: &TestApp, token: &str, pod: &str) -> Reply {

@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::app::{IMAGE, Reply, TestApp};
+use crate::app::{IMAGE, Reply, TestApp, tapis_call as tapis};
 
 const BOUNDARY: &str = "berthtestboundary";
 
@@ -20,20 +20,6 @@ fn volume_shape(id: &str, size: u64, size_limit: i64) -> Value {
         "size_limit": size_limit, "status": "AVAILABLE", "update_ts": "<timestamp>",
         "volume_id": id,
     })
-}
-
-async fn tapis(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    let call = app.call(method, path).header("x-tapis-token", token);
-    match body {
-        Some(b) => call.json(&b).send().await,
-        None => call.send().await,
-    }
 }
 
 /// Uploads `content` at `path` of a volume as tapipy does: multipart `file`.
