@@ -44,12 +44,36 @@ pub fn container_path(base: &str, path: &str) -> CoreResult<String> {
     if path.contains('\0') {
         return Err(CoreError::invalid_field("path", "must not contain NUL"));
     }
+    // What no Linux file system takes (or a terminal shows safely) is refused
+    // here, not sent to the engine to fail there.
+    if path.chars().any(char::is_control) {
+        return Err(CoreError::invalid_field(
+            "path",
+            "must not contain control characters",
+        ));
+    }
+    if path.len() > PATH_MAX {
+        return Err(CoreError::invalid_field(
+            "path",
+            format!("may have at most {PATH_MAX} bytes"),
+        ));
+    }
+    if path.split('/').any(|part| part.len() > NAME_MAX) {
+        return Err(CoreError::invalid_field(
+            "path",
+            format!("each name in it may have at most {NAME_MAX} bytes"),
+        ));
+    }
     archive::absolute_path(base, path).map_err(|LeavesTree| {
         CoreError::Forbidden(format!(
             "path {path} leaves its directory: '..' is not allowed"
         ))
     })
 }
+
+/// Linux's limits on a path and on one name in it, in bytes.
+const PATH_MAX: usize = 4096;
+const NAME_MAX: usize = 255;
 
 pub(crate) fn mode_text(mode: u32) -> String {
     let bits = ['r', 'w', 'x', 'r', 'w', 'x', 'r', 'w', 'x'];
@@ -404,7 +428,28 @@ mod tests {
         );
         assert_eq!(container_path("/", " a ").unwrap(), "/ a ");
         assert_eq!(container_path("/", "a\\b").unwrap(), "/a\\b");
-        assert_eq!(container_path("/", &"a".repeat(5000)).unwrap().len(), 5001);
+        assert_eq!(container_path("/", &"a".repeat(255)).unwrap().len(), 256);
+        assert_eq!(
+            container_path("/", &"a".repeat(256)),
+            Err(CoreError::invalid_field(
+                "path",
+                "each name in it may have at most 255 bytes"
+            ))
+        );
+        assert_eq!(
+            container_path("/", &"a/".repeat(2100)),
+            Err(CoreError::invalid_field(
+                "path",
+                "may have at most 4096 bytes"
+            ))
+        );
+        assert_eq!(
+            container_path("/", "{\"\u{f}@\": []}"),
+            Err(CoreError::invalid_field(
+                "path",
+                "must not contain control characters"
+            ))
+        );
     }
 
     #[test]

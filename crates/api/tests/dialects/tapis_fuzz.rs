@@ -206,3 +206,43 @@ async fn pods_derived_definitions_and_templates_carry_the_spec_fields() {
         template.text
     );
 }
+
+#[tokio::test]
+async fn an_upload_path_no_file_system_takes_is_refused_before_the_engine() {
+    let app = TestApp::start().await;
+    let alice = app.sign_up("alice").await;
+    tapis(
+        &app,
+        &alice,
+        Method::POST,
+        "/v3/pods",
+        Some(json!({"pod_id": "uploads", "image": IMAGE})),
+    )
+    .await
+    .status_is(StatusCode::OK);
+    app.eventually(
+        || {
+            app.call(Method::GET, "/v3/pods/uploads")
+                .header("x-tapis-token", &alice)
+        },
+        |r| r.body["result"]["status"] == "AVAILABLE",
+    )
+    .await;
+    // A name longer than a file system takes (schemathesis sent one of 700
+    // bytes: the engine failed and the answer was a 503), and a control
+    // character.
+    for dest in ["a".repeat(700), "/tmp/a\u{f}b".to_string()] {
+        let body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n\
+             hello\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"dest_path\"\r\n\r\n\
+             {dest}\r\n--{BOUNDARY}--\r\n"
+        );
+        let reply = app
+            .call(Method::POST, "/v3/pods/uploads/upload_to_pod")
+            .header("x-tapis-token", &alice)
+            .raw(&format!("multipart/form-data; boundary={BOUNDARY}"), body)
+            .send()
+            .await;
+        refused(reply, "path");
+    }
+}
