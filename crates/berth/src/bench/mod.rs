@@ -501,14 +501,14 @@ const NONE: &str = "—";
 impl Row {
     fn versus_docker(measurement: String, v: Versus, max_ratio: f64) -> Row {
         let ratio = v.berth.as_secs_f64() / v.docker.as_secs_f64();
-        Row {
+        Row::versus(
             measurement,
-            berth: fmt_duration(v.berth),
-            baseline: fmt_duration(v.docker),
-            ratio: format!("{ratio:.2}×"),
-            target: format!("≤ {max_ratio}× docker"),
-            ok: Some(ratio <= max_ratio),
-        }
+            fmt_duration(v.berth),
+            fmt_duration(v.docker),
+            format!("{ratio:.2}×"),
+            format!("≤ {max_ratio}× docker"),
+            Some(ratio <= max_ratio),
+        )
     }
 
     /// A value with no engine counterpart, with its target if it has one.
@@ -517,14 +517,7 @@ impl Row {
             Some((target, ok)) => (target, Some(ok)),
             None => (NONE.to_string(), None),
         };
-        Row {
-            measurement,
-            berth,
-            baseline: NONE.into(),
-            ratio: NONE.into(),
-            target,
-            ok,
-        }
+        Row::versus(measurement, berth, NONE.into(), NONE.into(), target, ok)
     }
 
     /// A row whose cells are already formatted.
