@@ -13,32 +13,18 @@
 # Needs root (network namespaces) and the engine of scripts/engine.sh (the
 # image is copied from it into every node). Output: `ok - ...` lines and one
 # `N passed, M failed` line.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
 BERTH_BIN=${BERTH_BIN:-target/debug/berth}
-[[ $BERTH_BIN == /* ]] || BERTH_BIN=$ROOT/$BERTH_BIN
+# The compatibility tests' harness: die, ok, not_ok, check, finish.
+source "$(dirname "$0")/../compat/lib.sh"
 RECIPE=${SWARM_RECIPE:-$ROOT/../shared/recipes/swarm3}
 export B=${SWARM_DIR:-/tmp/swarm3}
 IMAGE=${SWARM_IMAGE:-local/berth-demo:latest}
-START=$SECONDS
-PASSED=0
-FAILED=0
-
-die() { echo "swarm scenario: ERROR: $*" >&2; exit 1; }
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1 ($((SECONDS - START)) s)"; }
-not_ok() {
-  FAILED=$((FAILED + 1))
-  echo "not ok - $1 ($((SECONDS - START)) s)"
-  [[ -n ${2:-} ]] && sed 's/^/#   /' <<<"$2"
-  return 0
-}
-check() { # MSG DETAIL COMMAND...
-  local msg=$1 detail=$2
+# check_detail MSG DETAIL COMMAND...: check, showing DETAIL when it fails.
+check_detail() {
+  local msg=$1 DETAIL=$2
   shift 2
-  if "$@"; then ok "$msg"; else not_ok "$msg" "$detail"; fi
+  check "$msg" "$@"
 }
-[[ -x $BERTH_BIN ]] || die "no berth binary at $BERTH_BIN"
 [[ -f $RECIPE/up.sh ]] || die "no swarm recipe at $RECIPE"
 [[ -n ${DOCKER_HOST:-} ]] || eval "$(bash scripts/engine.sh)"
 SOURCE_ENGINE=$DOCKER_HOST
@@ -126,26 +112,26 @@ running_nodes() {
 }
 
 api POST /v1/auth/register '{"username":"ops","password":"s3cret-pass","email":"ops@example.com"}'
-check "register the first user (an administrator)" "$CODE $BODY" test "$CODE" = 201
+check_detail "register the first user (an administrator)" "$CODE $BODY" test "$CODE" = 201
 api POST /v1/auth/login/ '{"username":"ops","password":"s3cret-pass"}'
 TOKEN=$(grep -o '"token":"[^"]*"' <<<"$BODY" | cut -d'"' -f4)
-check "log in" "$CODE $BODY" test -n "$TOKEN"
+check_detail "log in" "$CODE $BODY" test -n "$TOKEN"
 
 # ---------------------------------------------------------------- deploy ---
 api POST /v1/apps '{"id":"spread"}'
-check "create app spread" "$CODE $BODY" test "$CODE" = 201
+check_detail "create app spread" "$CODE $BODY" test "$CODE" = 201
 api POST /v1/apps/spread/builds "{\"image\":\"$IMAGE\",\"procfile\":{\"worker\":\"sleep 100000\"}}"
-check "deploy: the build answers once its instance is up" "$CODE $BODY" test "$CODE" = 201
-check "a worker-only first build runs nothing yet" "$(services)" test -z "$(services)"
+check_detail "deploy: the build answers once its instance is up" "$CODE $BODY" test "$CODE" = 201
+check_detail "a worker-only first build runs nothing yet" "$(services)" test -z "$(services)"
 
 t0=$SECONDS
 api POST /v1/apps/spread/scale '{"worker":6}'
-check "scale to 6 answers" "$CODE $BODY" test "$CODE" = 204
-check "6 instances up" "$BODY" wait_up spread 6 60
-check "6 swarm services, one per instance" "$(services)" test "$(services | grep -c .)" = 6
+check_detail "scale to 6 answers" "$CODE $BODY" test "$CODE" = 204
+check_detail "6 instances up" "$BODY" wait_up spread 6 60
+check_detail "6 swarm services, one per instance" "$(services)" test "$(services | grep -c .)" = 6
 echo "# scale 0→6 until 6 up: $((SECONDS - t0)) s"
 NODES=$(running_nodes spread | sort | uniq -c)
-check "the 6 tasks spread over at least 2 nodes" "$NODES" test "$(running_nodes spread | sort -u | grep -c .)" -ge 2
+check_detail "the 6 tasks spread over at least 2 nodes" "$NODES" test "$(running_nodes spread | sort -u | grep -c .)" -ge 2
 echo "# spread: $(tr '\n' ' ' <<<"$NODES")"
 for n in 1 2 3; do
   echo "# node$n runs $($D1 node ps node$n --filter desired-state=running -q 2>/dev/null | grep -c .) tasks"
@@ -155,14 +141,14 @@ done
 # The router reaches each task at its node's address and the port the task
 # published its app port on (host mode), whichever node it runs on.
 api POST /v1/apps '{"id":"front"}'
-check "create app front" "$CODE $BODY" test "$CODE" = 201
+check_detail "create app front" "$CODE $BODY" test "$CODE" = 201
 api POST /v1/apps/front/builds \
   "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"/usr/local/bin/berth-demo-app\"}}"
-check "deploy the demo app" "$CODE $BODY" test "$CODE" = 201
+check_detail "deploy the demo app" "$CODE $BODY" test "$CODE" = 201
 api POST /v1/apps/front/scale '{"web":4}'
-check "scale web to 4 answers" "$CODE $BODY" test "$CODE" = 204
-check "4 web instances up" "$BODY" wait_up front 4 60
-check "the 4 web tasks spread over at least 2 nodes" "$(running_nodes front | sort | uniq -c)" \
+check_detail "scale web to 4 answers" "$CODE $BODY" test "$CODE" = 204
+check_detail "4 web instances up" "$BODY" wait_up front 4 60
+check_detail "the 4 web tasks spread over at least 2 nodes" "$(running_nodes front | sort | uniq -c)" \
   test "$(running_nodes front | sort -u | grep -c .)" -ge 2
 # through N: N requests through the router; one `<code> <instance>` line each.
 through() {
@@ -182,9 +168,9 @@ ANSWERS=$(through 40)
 NODE_OF=$(for n in 1 2 3; do docker -H "unix://$B/n$n.sock" ps -q | sed "s/\$/ node$n/"; done)
 ANSWER_NODES=$(awk '$1 == 200 {print $2}' <<<"$ANSWERS" | sort -u |
   while read -r h; do awk -v h="$h" '$1 == h {print $2}' <<<"$NODE_OF"; done | sort -u)
-check "40 requests through the router all answer 200" "$(sort <<<"$ANSWERS" | uniq -c)" \
+check_detail "40 requests through the router all answer 200" "$(sort <<<"$ANSWERS" | uniq -c)" \
   test "$(awk '$1 == 200' <<<"$ANSWERS" | grep -c .)" = 40
-check "the router's answers come from instances on at least 2 nodes" \
+check_detail "the router's answers come from instances on at least 2 nodes" \
   "$(sort <<<"$ANSWERS" | uniq -c; echo "$NODE_OF")" test "$(grep -c . <<<"$ANSWER_NODES")" -ge 2
 echo "# router answers by node: $(tr '\n' ' ' <<<"$ANSWER_NODES")"
 
@@ -193,21 +179,21 @@ echo "# router answers by node: $(tr '\n' ' ' <<<"$ANSWER_NODES")"
 $D1 node update --label-add zone=a node2 >/dev/null
 t0=$SECONDS
 api POST /v1/apps/front/config '{"tags":{"zone":"a"}}'
-check "tags zone=a: the config change answers 201" "$CODE $BODY" test "$CODE" = 201
-check "tags zone=a: 4 web instances up" "$BODY" wait_up front 4 60
-check "tags zone=a: every task runs on node2 (labelled zone=a)" "$(running_nodes front | sort | uniq -c)" \
+check_detail "tags zone=a: the config change answers 201" "$CODE $BODY" test "$CODE" = 201
+check_detail "tags zone=a: 4 web instances up" "$BODY" wait_up front 4 60
+check_detail "tags zone=a: every task runs on node2 (labelled zone=a)" "$(running_nodes front | sort | uniq -c)" \
   test "$(running_nodes front | sort | uniq -c | awk '{print $1, $2}')" = "4 node2"
 echo "# tags zone=a until 4 up on node2: $((SECONDS - t0)) s"
 t0=$SECONDS
 api POST /v1/apps/front/config '{"tags":{"zone":"nowhere"}}'
-check "tags no node matches: the config change fails naming the tags" "$CODE $BODY" \
+check_detail "tags no node matches: the config change fails naming the tags" "$CODE $BODY" \
   grep -q 'zone=nowhere' <<<"$BODY"
-check "tags no node matches: answered 400" "$CODE $BODY" test "$CODE" = 400
+check_detail "tags no node matches: answered 400" "$CODE $BODY" test "$CODE" = 400
 echo "# impossible tags until refused: $((SECONDS - t0)) s"
-check "tags no node matches: the app keeps running on node2" "$(running_nodes front | sort | uniq -c)" \
+check_detail "tags no node matches: the app keeps running on node2" "$(running_nodes front | sort | uniq -c)" \
   test "$(running_nodes front | sort | uniq -c | awk '{print $1, $2}')" = "4 node2"
 api DELETE /v1/apps/front
-check "destroy app front" "$CODE $BODY" test "$CODE" = 204
+check_detail "destroy app front" "$CODE $BODY" test "$CODE" = 204
 
 # ------------------------------------------------------------- node loss ---
 VICTIM=$(running_nodes spread | grep -v '^node1$' | sort | uniq -c | sort -rn | awk 'NR==1{print $2}')
@@ -224,11 +210,11 @@ recovered() {
 # the move (once, the running tasks fell from 6 to 4 right after a first
 # look found 6; not reproduced since).
 for ((t = 0; t < 60; t++)); do recovered && sleep 1 && recovered && break; sleep 0.2; done
-check "all 6 instances run again on the survivors" \
+check_detail "all 6 instances run again on the survivors" \
   "$(running_nodes spread | sort | uniq -c; echo "$BODY")" recovered
 echo "# node loss until 6 up on survivors: $((SECONDS - t0)) s"
 api GET /v1/apps/spread
-check "synchronous calls still answer after the node loss" "$CODE $BODY" test "$CODE" = 200
+check_detail "synchronous calls still answer after the node loss" "$CODE $BODY" test "$CODE" = 200
 
 # ----------------------------------------------------------------- nodes ---
 # berth CLI in node1's namespace: `berth nodes` (administrators).
@@ -243,11 +229,11 @@ for ((t = 0; t < 50; t++)); do [[ $(node_state "$VICTIM") == down* ]] && break; 
 NODE_TABLE=$(cli nodes)
 echo "$NODE_TABLE" | sed 's/^/# /'
 api GET /v1/nodes
-check "GET /v1/nodes lists the 3 nodes" "$CODE $BODY" test "$(grep -o '"name":"node[123]"' <<<"$BODY" | sort -u | grep -c .)" = 3
-check "berth nodes shows $VICTIM down, the others ready" "$NODE_TABLE" \
+check_detail "GET /v1/nodes lists the 3 nodes" "$CODE $BODY" test "$(grep -o '"name":"node[123]"' <<<"$BODY" | sort -u | grep -c .)" = 3
+check_detail "berth nodes shows $VICTIM down, the others ready" "$NODE_TABLE" \
   test "$(awk 'NR > 1 {print $1, $2}' <<<"$NODE_TABLE" | sort | tr '\n' ' ')" = \
   "$(for n in node1 node2 node3; do [[ $n == "$VICTIM" ]] && echo "$n down" || echo "$n ready"; done | tr '\n' ' ')"
-check "node1 is the manager, at 10.99.0.11, running tasks" "$(node_state node1)" \
+check_detail "node1 is the manager, at 10.99.0.11, running tasks" "$(node_state node1)" \
   grep -Eq '^ready manager 10\.99\.0\.11 [1-9]' <(node_state node1)
 
 # --------------------------------------------------------------- SIGKILL ---
@@ -268,33 +254,27 @@ start_server
 # app still wants 6. Either way, exactly that many must run.
 api GET /v1/apps/spread
 WANT=$(grep -o '"worker":[0-9]*' <<<"$BODY" | head -1 | cut -d: -f2)
-check "after SIGKILL and restart: the app wants 6 or 9 (as stored)" "$BODY" grep -Eqx '6|9' <<<"$WANT"
-check "after SIGKILL and restart: $WANT instances up" "$BODY" wait_up spread "$WANT" 60
+check_detail "after SIGKILL and restart: the app wants 6 or 9 (as stored)" "$BODY" grep -Eqx '6|9' <<<"$WANT"
+check_detail "after SIGKILL and restart: $WANT instances up" "$BODY" wait_up spread "$WANT" 60
 for ((t = 0; t < 100; t++)); do [[ $(services | grep -c .) == "$WANT" ]] && break; sleep 0.2; done
-check "after SIGKILL and restart: exactly $WANT services, one per instance" "$(services)" \
+check_detail "after SIGKILL and restart: exactly $WANT services, one per instance" "$(services)" \
   test "$(services | grep -c .)" = "$WANT"
 api GET /v1/apps/spread/containers
-check "after SIGKILL and restart: instance numbers 1..$WANT, each once" "$BODY" \
+check_detail "after SIGKILL and restart: instance numbers 1..$WANT, each once" "$BODY" \
   test "$(grep -o '"num":[0-9]*' <<<"$BODY" | sort -u | grep -c .)" = "$WANT"
 echo "# SIGKILL until $WANT up: $((SECONDS - t0)) s"
 
 # ------------------------------------------------------ scale down, destroy ---
 t0=$SECONDS
 api POST /v1/apps/spread/scale '{"worker":2}'
-check "scale down to 2 answers" "$CODE $BODY" test "$CODE" = 204
-check "2 instances up" "$BODY" wait_up spread 2 60
+check_detail "scale down to 2 answers" "$CODE $BODY" test "$CODE" = 204
+check_detail "2 instances up" "$BODY" wait_up spread 2 60
 for ((t = 0; t < 100; t++)); do [[ $(services | grep -c .) == 2 ]] && break; sleep 0.2; done
-check "2 services left" "$(services)" test "$(services | grep -c .)" = 2
+check_detail "2 services left" "$(services)" test "$(services | grep -c .)" = 2
 echo "# scale $WANT→2: $((SECONDS - t0)) s"
 api DELETE /v1/apps/spread
-check "destroy the app" "$CODE $BODY" test "$CODE" = 204
+check_detail "destroy the app" "$CODE $BODY" test "$CODE" = 204
 for ((t = 0; t < 100; t++)); do [[ -z $(services) ]] && break; sleep 0.2; done
-check "no service is left" "$(services)" test -z "$(services)"
+check_detail "no service is left" "$(services)" test -z "$(services)"
 
-if ((FAILED)); then
-  echo "# last lines of the server log:"
-  tail -n 40 "$WORK/server.log" | sed 's/^/#   /'
-fi
-echo "# took $((SECONDS - START)) s"
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+finish
