@@ -28,6 +28,7 @@ pub fn router(berth: Arc<Berth>) -> Router {
     Router::new()
         .merge(common::health::routes())
         .merge(common::metrics::routes())
+        .merge(common::openapi::routes())
         .nest("/v1", deis::routes())
         .nest("/api/v1", tutum::routes())
         .nest("/api/v2", rcabench::routes())

@@ -31,7 +31,12 @@ pub fn routes() -> Router<AppState> {
 
 /// The page; 503 while the store does not answer (the instance counts come
 /// from it), like `/healthz`, naming no error text (core logs it).
-async fn metrics(State(s): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/metrics", tag = "berth", responses(
+    (status = 200, description = "The Prometheus text format", content_type = "text/plain; version=0.0.4", body = String),
+    (status = 404, description = "Metrics are turned off (`--metrics off`)"),
+    (status = 503, description = "The store does not answer"),
+))]
+pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
     if !s.berth.signals.metrics.enabled() {
         return super::error::not_found().await;
     }

@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod keys;
 mod nodes;
+pub mod openapi;
 mod paging;
 mod perms;
 mod releases;

@@ -7,6 +7,7 @@
 mod data;
 mod error;
 mod jobs;
+pub mod openapi;
 mod views;
 
 use axum::Router;

@@ -6,6 +6,7 @@
 mod auth;
 mod containers;
 mod error;
+pub mod openapi;
 mod tasks;
 mod views;
 

@@ -7,6 +7,7 @@ mod error;
 mod files;
 mod images;
 mod kinds;
+pub mod openapi;
 mod permissions;
 mod pods;
 mod snapshots;

@@ -6,6 +6,7 @@ mod auth;
 mod containers;
 mod error;
 mod images;
+pub mod openapi;
 mod paging;
 mod views;
 

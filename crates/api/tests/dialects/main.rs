@@ -11,6 +11,7 @@ mod limits;
 mod metrics;
 mod nds;
 mod nodes;
+mod openapi;
 mod quotas;
 mod rcabench;
 mod refusals;

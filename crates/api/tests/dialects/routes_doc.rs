@@ -19,6 +19,10 @@ const MODULES: &[(&str, &str)] = &[
         "common::metrics",
         include_str!("../../src/common/metrics.rs"),
     ),
+    (
+        "common::openapi",
+        include_str!("../../src/common/openapi.rs"),
+    ),
     ("deis", include_str!("../../src/deis/mod.rs")),
     ("tutum", include_str!("../../src/tutum/mod.rs")),
     ("rcabench", include_str!("../../src/rcabench/mod.rs")),
@@ -33,7 +37,7 @@ const ALIASES: &[(&str, &str)] = &[("/pods", "/v3/pods")];
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
 
 /// One method on one path, as the router spells the path.
-type Route = (String, String);
+pub(crate) type Route = (String, String);
 
 /// The text from `open` (a `(` or `{`) to its closing partner, both
 /// excluded; string literals are skipped.
@@ -233,8 +237,8 @@ fn routes_of(body: &str, mounted: &mut dyn FnMut(&str) -> BTreeSet<Route>) -> BT
     out
 }
 
-/// Every route the API serves, aliases folded into the spelling the page uses.
-fn served() -> BTreeSet<Route> {
+/// Every route the API serves, each alias under its own prefix.
+pub(crate) fn served_as_mounted() -> BTreeSet<Route> {
     let mut unmounted: BTreeSet<&str> = MODULES.iter().map(|(name, _)| *name).collect();
     let module = |call: &str| {
         let name = call
@@ -260,6 +264,11 @@ fn served() -> BTreeSet<Route> {
         "MODULES names modules lib.rs no longer mounts: {unmounted:?}"
     );
     routes
+}
+
+/// Every route the API serves, aliases folded into the spelling the page uses.
+fn served() -> BTreeSet<Route> {
+    served_as_mounted()
         .into_iter()
         .map(|(method, path)| {
             for (alias, canonical) in ALIASES {
