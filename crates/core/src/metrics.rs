@@ -5,7 +5,8 @@
 //! state), never a user's or an app's name, so the series stay few and the
 //! figures say nothing about any one tenant.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -126,7 +127,11 @@ pub struct Series {
 /// The registry every part records into.
 #[derive(Debug)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(&'static str, Vec<String>), Figures>>,
+    /// Series by a hash of their family and label values. Recording looks a
+    /// series up by borrowed labels, so a request allocates nothing once
+    /// its series exists; series whose hashes collide share the bucket.
+    series: Mutex<HashMap<u64, Vec<Series>>>,
+    hasher: RandomState,
     /// Off, nothing is recorded and nothing is shown.
     enabled: AtomicBool,
 }
@@ -135,6 +140,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics {
             series: Mutex::default(),
+            hasher: RandomState::new(),
             enabled: AtomicBool::new(true),
         }
     }
@@ -152,58 +158,86 @@ impl Metrics {
 
     /// Adds one to a counter.
     pub fn count(&self, family: &'static str, labels: &[&str]) {
-        if !self.enabled() {
-            return;
-        }
-        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let figures = series
-            .entry((family, labels.iter().map(|l| l.to_string()).collect()))
-            .or_insert(Figures::Counter(0));
-        if let Figures::Counter(n) = figures {
-            *n += 1;
-        }
+        self.record(family, labels, Figures::Counter(0), |figures| {
+            if let Figures::Counter(n) = figures {
+                *n += 1;
+            }
+        });
     }
 
     /// Records one duration in a histogram.
     pub fn observe(&self, family: &'static str, labels: &[&str], took: Duration) {
+        let seconds = took.as_secs_f64();
+        let bucket = BUCKETS.iter().position(|bound| seconds <= *bound);
+        let empty = Figures::Histogram {
+            buckets: [0; BUCKETS.len()],
+            count: 0,
+            sum: 0.0,
+        };
+        self.record(family, labels, empty, |figures| {
+            if let Figures::Histogram {
+                buckets,
+                count,
+                sum,
+            } = figures
+            {
+                if let Some(i) = bucket {
+                    buckets[i] += 1;
+                }
+                *count += 1;
+                *sum += seconds;
+            }
+        });
+    }
+
+    /// Applies `update` to the series of `family` and `labels`, made from
+    /// `empty` the first time.
+    fn record(
+        &self,
+        family: &'static str,
+        labels: &[&str],
+        empty: Figures,
+        update: impl FnOnce(&mut Figures),
+    ) {
         if !self.enabled() {
             return;
         }
-        let seconds = took.as_secs_f64();
-        let bucket = BUCKETS.iter().position(|bound| seconds <= *bound);
-        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let figures = series
-            .entry((family, labels.iter().map(|l| l.to_string()).collect()))
-            .or_insert(Figures::Histogram {
-                buckets: [0; BUCKETS.len()],
-                count: 0,
-                sum: 0.0,
-            });
-        if let Figures::Histogram {
-            buckets,
-            count,
-            sum,
-        } = figures
-        {
-            if let Some(i) = bucket {
-                buckets[i] += 1;
+        let mut hasher = self.hasher.build_hasher();
+        family.hash(&mut hasher);
+        labels.hash(&mut hasher);
+        let key = hasher.finish();
+        let mut all = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        let bucket = all.entry(key).or_default();
+        let same = |series: &Series| {
+            series.family == family
+                && series
+                    .labels
+                    .iter()
+                    .map(String::as_str)
+                    .eq(labels.iter().copied())
+        };
+        let series = match bucket.iter().position(same) {
+            Some(i) => &mut bucket[i],
+            None => {
+                bucket.push(Series {
+                    family,
+                    labels: labels.iter().map(|l| l.to_string()).collect(),
+                    figures: empty,
+                });
+                bucket.last_mut().expect("just pushed")
             }
-            *count += 1;
-            *sum += seconds;
-        }
+        };
+        update(&mut series.figures);
     }
 
     /// Every series recorded so far, ordered by family and labels.
     pub fn snapshot(&self) -> Vec<Series> {
-        let series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        series
-            .iter()
-            .map(|((family, labels), figures)| Series {
-                family,
-                labels: labels.clone(),
-                figures: figures.clone(),
-            })
-            .collect()
+        let mut out: Vec<Series> = {
+            let all = self.series.lock().unwrap_or_else(|e| e.into_inner());
+            all.values().flatten().cloned().collect()
+        };
+        out.sort_by(|a, b| (a.family, &a.labels).cmp(&(b.family, &b.labels)));
+        out
     }
 }
 

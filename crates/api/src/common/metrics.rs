@@ -102,7 +102,9 @@ fn dialect_of(path: &str) -> &'static str {
         path.strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    if under("/v1") {
+    if under("/v1/datasets") {
+        "nds"
+    } else if under("/v1") {
         "deis"
     } else if under("/api/v1") {
         "tutum"
@@ -110,8 +112,13 @@ fn dialect_of(path: &str) -> &'static str {
         "rcabench"
     } else if under("/v3") || under("/pods") {
         "tapis"
-    } else if under("/healthz") || under("/metrics") {
+    } else if ["/healthz", "/metrics", "/openapi.json", "/docs"]
+        .iter()
+        .any(|p| under(p))
+    {
         "berth"
+    } else if under("/ui") {
+        "console"
     } else {
         "nds"
     }
@@ -215,6 +222,9 @@ mod tests {
         assert_eq!(dialect_of("/api/v2/containers"), "rcabench");
         assert_eq!(dialect_of("/v3/pods"), "tapis");
         assert_eq!(dialect_of("/metrics"), "berth");
+        assert_eq!(dialect_of("/docs/index.html"), "berth");
+        assert_eq!(dialect_of("/v1/datasets/genomes"), "nds");
+        assert_eq!(dialect_of("/ui/api/apps"), "console");
     }
 
     #[test]

@@ -11,7 +11,10 @@ use berth_testkit::{Api, Launch, Method, Server};
 
 use super::{Row, SERVER_START_TIMEOUT, SERVER_STOP_TIMEOUT, fmt_duration, percentile, timed};
 
-const REQUESTS: usize = 2000;
+const REQUESTS: usize = 5000;
+/// Requests sent to each server before timing, so that neither is timed
+/// while its connections and caches are cold.
+const WARM_UP: usize = 200;
 const MAX_RATIO: f64 = 1.05;
 
 /// The row comparing `GET /v1/apps/{id}`'s p99 on two fresh servers, one
@@ -66,6 +69,10 @@ async fn start(root: &Path, metrics: &str) -> Result<Server> {
 async fn time_both(on: &Server, off: &Server) -> Result<(Duration, Duration)> {
     let (on, on_path) = one_app(on).await?;
     let (off, off_path) = one_app(off).await?;
+    for _ in 0..WARM_UP {
+        read(&on, &on_path).await?;
+        read(&off, &off_path).await?;
+    }
     progress!("timing {REQUESTS} GET /v1/apps/{{id}} with metrics on and as many off");
     let (mut with, mut without) = (Vec::new(), Vec::new());
     for _ in 0..REQUESTS {
