@@ -106,23 +106,29 @@ pub fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {
     }
 }
 
-/// Awaits `work` behind a spinner on stderr, so the wait for slow server-side work (scaling,
-/// deploying) does not look like a hang. Nothing is drawn when stderr is not a terminal.
+/// Awaits `work` behind a spinner on stderr, so the wait for slow server-side work does not
+/// look like a hang. Nothing is drawn when stderr is not a terminal.
 pub async fn with_spinner<T>(message: &'static str, work: impl Future<Output = T>) -> T {
-    let spinner = if io::stderr().is_terminal() {
-        let spinner = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::default_spinner().template("{spinner} {msg}") {
-            spinner.set_style(style);
-        }
-        spinner.set_message(message);
-        spinner.enable_steady_tick(Duration::from_millis(100));
-        spinner
-    } else {
-        ProgressBar::hidden()
-    };
+    let spinner = spinner(message);
     let result = work.await;
-    spinner.finish_and_clear();
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
     result
+}
+
+/// A spinner on stderr showing `message`; none when stderr is not a terminal.
+pub fn spinner(message: &'static str) -> Option<ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let spinner = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::default_spinner().template("{spinner} {wide_msg}") {
+        spinner.set_style(style);
+    }
+    spinner.set_message(message);
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    Some(spinner)
 }
 
 #[cfg(test)]

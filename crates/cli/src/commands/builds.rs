@@ -4,10 +4,11 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::json;
 
+use super::events::with_progress;
 use super::{release_suffix, show_list, string_map};
 use crate::args::parse_key_value;
 use crate::client::Client;
-use crate::output::{cell, report, with_spinner};
+use crate::output::{cell, report};
 
 #[derive(Debug, Subcommand)]
 pub enum BuildsCommand {
@@ -34,8 +35,13 @@ pub async fn builds(client: &Client, command: BuildsCommand, json: bool) -> Resu
             if !procfile.is_empty() {
                 body["procfile"] = string_map(procfile);
             }
-            let reply =
-                with_spinner("deploying…", client.post(&["apps", &app, "builds"], &body)).await?;
+            let reply = with_progress(
+                client,
+                &app,
+                "deploying…",
+                client.post(&["apps", &app, "builds"], &body),
+            )
+            .await?;
             report(json, &reply.body, |_| {
                 format!("{app}: deployed {image}{}", release_suffix(&reply))
             })?;

@@ -4,10 +4,11 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
+use super::events::with_progress;
 use super::{release_suffix, string_map};
 use crate::args::parse_key_value;
 use crate::client::Client;
-use crate::output::{cell, report, table, with_spinner};
+use crate::output::{cell, report, table};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -41,7 +42,9 @@ pub async fn config_vars(client: &Client, command: ConfigCommand, json: bool) ->
         ),
     };
     let body = json!({"values": changes});
-    let reply = with_spinner(
+    let reply = with_progress(
+        client,
+        &app,
         "updating config…",
         client.post(&["apps", &app, "config"], &body),
     )

@@ -18,15 +18,29 @@ pub async fn events(client: &Client, app: Option<&str>, follow: bool, json: bool
         Some(app) => vec!["apps", app, "events"],
         None => vec!["events"],
     };
-    let mut body = client.stream(&path, &[]).await?.bytes_stream();
-    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+    let interrupted = tokio::signal::ctrl_c();
+    let shown = each_event(client, &path, |data| {
+        let line = if json { data } else { describe(&data) };
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{line}").and_then(|()| stdout.flush())
+    });
+    tokio::select! {
+        _ = interrupted => Ok(()),
+        shown = shown => shown,
+    }
+}
+
+/// Reads the event stream at `path`, handing each event's data to `each`
+/// until the stream ends. A reader that went away (`| head`) ends it
+/// without a failure.
+pub(crate) async fn each_event(
+    client: &Client,
+    path: &[&str],
+    mut each: impl FnMut(String) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut body = client.stream(path, &[]).await?.bytes_stream();
     let mut pending = String::new();
-    loop {
-        let chunk = tokio::select! {
-            _ = &mut interrupted => return Ok(()),
-            chunk = body.next() => chunk,
-        };
-        let Some(chunk) = chunk else { return Ok(()) };
+    while let Some(chunk) = body.next().await {
         pending.push_str(&String::from_utf8_lossy(
             &chunk.context("the event stream broke off")?,
         ));
@@ -35,15 +49,78 @@ pub async fn events(client: &Client, app: Option<&str>, follow: bool, json: bool
             let Some(data) = data_of(&event) else {
                 continue;
             };
-            let line = if json { data } else { describe(&data) };
-            let mut stdout = std::io::stdout().lock();
-            let written = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
-            if let Err(err) = written {
-                // The reader went away (`| head`): that ends following, it is not a failure.
+            if let Err(err) = each(data) {
                 return output::ignore_broken_pipe(Err(err)).map_err(Into::into);
             }
         }
     }
+    Ok(())
+}
+
+/// Awaits `work`, a call that waits for `app`'s instances, behind a spinner
+/// on stderr that shows `message` and the state each instance last
+/// reported on the app's event stream, so a deploy or a scale shows how far
+/// it got. Nothing is drawn when stderr is not a terminal.
+pub(crate) async fn with_progress<T>(
+    client: &Client,
+    app: &str,
+    message: &'static str,
+    work: impl Future<Output = T>,
+) -> T {
+    let Some(spinner) = output::spinner(message) else {
+        return work.await;
+    };
+    let mut states: Vec<(String, String)> = Vec::new();
+    let path = ["apps", app, "events"];
+    let progress = each_event(client, &path, |data| {
+        if let Some((instance, state)) = instance_state(&data) {
+            match states.iter_mut().find(|(known, _)| *known == instance) {
+                Some(known) => known.1 = state,
+                None => states.push((instance, state)),
+            }
+            spinner.set_message(format!("{message} {}", progress_line(&states)));
+        }
+        Ok(())
+    });
+    let work = std::pin::pin!(work);
+    let result = tokio::select! {
+        result = work => result,
+        // The stream ended or could not be opened: the spinner alone stays.
+        _ = progress => std::future::pending().await,
+    };
+    spinner.finish_and_clear();
+    result
+}
+
+/// The instance and state an `instance` event names.
+fn instance_state(data: &str) -> Option<(String, String)> {
+    let change = serde_json::from_str::<Value>(data).ok()?;
+    (change["type"] == "instance").then(|| (cell(&change["instance"]), cell(&change["state"])))
+}
+
+/// `1/2 up: web.1 up · web.2 starting · 3 destroyed`: the instances still
+/// there in type and number order, then how many went.
+fn progress_line(states: &[(String, String)]) -> String {
+    const SHOWN: usize = 4;
+    let (gone, mut live): (Vec<_>, Vec<_>) =
+        states.iter().partition(|(_, state)| state == "destroyed");
+    live.sort_by_key(|(instance, _)| {
+        let (kind, num) = instance.rsplit_once('.').unwrap_or((instance, ""));
+        (kind.to_string(), num.parse::<u64>().unwrap_or(u64::MAX))
+    });
+    let up = live.iter().filter(|(_, state)| state == "up").count();
+    let mut parts: Vec<String> = live
+        .iter()
+        .take(SHOWN)
+        .map(|(instance, state)| format!("{instance} {state}"))
+        .collect();
+    if live.len() > SHOWN {
+        parts.push(format!("+{} more", live.len() - SHOWN));
+    }
+    if !gone.is_empty() {
+        parts.push(format!("{} destroyed", gone.len()));
+    }
+    format!("{up}/{} up: {}", live.len(), parts.join(" · "))
 }
 
 /// The data of one server-sent event; none for a keep-alive comment.
@@ -88,5 +165,30 @@ mod tests {
         assert_eq!(describe(&data), "t  a  web.1 up");
         let scaled = r#"{"type":"scaled","app":"a","at":"t","structure":{"web":2,"worker":1}}"#;
         assert_eq!(describe(scaled), "t  a  scaled web=2 worker=1");
+    }
+
+    #[test]
+    fn progress_shows_each_instances_latest_state_in_order() {
+        let mut states: Vec<(String, String)> = (1..=8)
+            .rev()
+            .map(|n| (format!("web.{n}"), "up".to_string()))
+            .collect();
+        states[0].1 = "starting".to_string();
+        assert_eq!(progress_line(&states[6..]), "2/2 up: web.1 up · web.2 up");
+        assert_eq!(
+            progress_line(&states),
+            "7/8 up: web.1 up · web.2 up · web.3 up · web.4 up · +4 more"
+        );
+        states[1].1 = "destroyed".to_string();
+        assert_eq!(
+            progress_line(&states[..3]),
+            "1/2 up: web.6 up · web.8 starting · 1 destroyed"
+        );
+        let event = r#"{"type":"instance","app":"a","instance":"web.3","state":"starting"}"#;
+        assert_eq!(
+            instance_state(event),
+            Some(("web.3".to_string(), "starting".to_string()))
+        );
+        assert_eq!(instance_state(r#"{"type":"scaled"}"#), None);
     }
 }

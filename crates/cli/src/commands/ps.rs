@@ -5,10 +5,11 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
 
+use super::events::with_progress;
 use super::{processes, results};
 use crate::args::{ProcessTarget, parse_process_target};
 use crate::client::Client;
-use crate::output::{report, with_spinner};
+use crate::output::report;
 
 /// `berth ps APP` lists; `berth ps restart APP [TYPE[.NUM]]` restarts.
 #[derive(Debug, Args)]
@@ -53,7 +54,9 @@ pub async fn scale(
         .into_iter()
         .map(|(kind, n)| (kind, n.into()))
         .collect();
-    with_spinner(
+    with_progress(
+        client,
+        app,
         "scaling…",
         client.post(&["apps", app, "scale"], &Value::Object(body)),
     )
@@ -78,7 +81,8 @@ pub async fn ps(client: &Client, command: PsCommand, json: bool) -> Result<()> {
             path.extend(target.as_ref().map(|target| target.kind.as_str()));
             path.extend(num.as_deref());
             path.push("restart");
-            let reply = with_spinner("restarting…", client.post(&path, &json!({}))).await?;
+            let reply =
+                with_progress(client, &app, "restarting…", client.post(&path, &json!({}))).await?;
             report(json, &reply.body, |restarted| {
                 processes(restarted.as_array().map(Vec::as_slice).unwrap_or_default())
             })?;

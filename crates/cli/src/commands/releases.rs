@@ -4,10 +4,11 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::json;
 
+use super::events::with_progress;
 use super::{release_label, show_list};
 use crate::args::parse_version;
 use crate::client::Client;
-use crate::output::{cell, fields, report, with_spinner};
+use crate::output::{cell, fields, report};
 
 #[derive(Debug, Subcommand)]
 pub enum ReleasesCommand {
@@ -50,7 +51,8 @@ pub async fn releases(client: &Client, command: ReleasesCommand, json: bool) -> 
         ReleasesCommand::Rollback { app, version } => {
             let body = version.map_or_else(|| json!({}), |version| json!({"version": version}));
             let path = ["apps", app.as_str(), "releases", "rollback"];
-            let reply = with_spinner("rolling back…", client.post(&path, &body)).await?;
+            let reply =
+                with_progress(client, &app, "rolling back…", client.post(&path, &body)).await?;
             report(json, &reply.body, |created| {
                 let from = version.map_or("the previous release".to_owned(), |v| format!("v{v}"));
                 format!(
