@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine as root: engine and base
 # image, lint, unit and integration tests (real dockerd, real SQLite), then
-# every real client against a fresh server, schemathesis on the Tapis routes,
+# every real client against a fresh server, schemathesis on the Tapis routes
+# (tapipy's spec) and on every route (Berth's own OpenAPI document),
 # and the swarm scenario on three real nodes. One debug build serves it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,11 @@ echo "== fuzz: schemathesis on tapipy's Tapis Pods spec" >&2
 fuzz_start=$SECONDS
 # Never skipped here: without schemathesis the suite fails.
 CI=${CI:-1} BERTH_BIN=target/debug/berth bash tests/fuzz/tapis.sh || failed+=(fuzz-tapis)
+echo "== fuzz took $((SECONDS - fuzz_start)) s" >&2
+# schemathesis against every dialect, driven by Berth's own /openapi.json.
+echo "== fuzz: schemathesis on Berth's own OpenAPI document" >&2
+fuzz_start=$SECONDS
+CI=${CI:-1} BERTH_BIN=target/debug/berth bash tests/fuzz/berth.sh || failed+=(fuzz-berth)
 echo "== fuzz took $((SECONDS - fuzz_start)) s" >&2
 # The swarm runtime on a real 3-node swarm (three dockerds in network
 # namespaces, built by the recipe beside the project).
