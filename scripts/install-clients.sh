@@ -97,12 +97,14 @@ install_py3() {
 
 # A venv of its own: schemathesis' pins must not move tapipy's or rcabench's.
 install_fuzz() {
-  local dir=$CLIENTS/fuzz spec="schemathesis==4.32.5"
+  # openapi-spec-validator checks Berth's own /openapi.json (tests/fuzz/berth.sh).
+  local dir=$CLIENTS/fuzz spec="schemathesis==4.32.5 openapi-spec-validator==0.9.0"
   install_py3
   installed "$dir" "$spec" && { say "schemathesis already installed"; return; }
   say "installing $spec into $dir"
   [[ -x $dir/bin/python ]] || python3 -m venv "$dir"
-  "$dir/bin/pip" install -q "$spec"
+  # shellcheck disable=SC2086  # $spec is a word list
+  "$dir/bin/pip" install -q $spec
   "$dir/bin/schemathesis" --version >&2
   echo "$spec" >"$dir/.berth-installed"
 }
