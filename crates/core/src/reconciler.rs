@@ -220,7 +220,11 @@ impl Reconciler {
         self.signals.changes.send(Change::new(
             &row.app_id,
             owner_id,
-            ChangeKind::InstanceState { instance, state },
+            ChangeKind::InstanceState {
+                instance,
+                release: row.release,
+                state,
+            },
         ));
     }
 
@@ -373,6 +377,7 @@ impl Reconciler {
                             Some(owner_id),
                             ChangeKind::InstanceState {
                                 instance: format!("{}.{}", instance.proc_type, instance.num),
+                                release: instance.release,
                                 state: instance.state,
                             },
                         ));

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use berth_core::feed::{Change, ChangeKind};
@@ -19,21 +20,44 @@ use crate::AppState;
 /// A comment this often keeps proxies from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-pub async fn all(State(s): State<AppState>, Caller { user, .. }: Caller) -> DeisResult<Response> {
-    Ok(stream(s.berth.follow_changes(&user, None).await?))
+pub async fn all(
+    State(s): State<AppState>,
+    Caller { user, .. }: Caller,
+    headers: HeaderMap,
+) -> DeisResult<Response> {
+    let after = last_event_id(&headers);
+    Ok(stream(s.berth.follow_changes(&user, None, after).await?))
 }
 
 pub async fn of_app(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> DeisResult<Response> {
-    Ok(stream(s.berth.follow_changes(&user, Some(&id)).await?))
+    let after = last_event_id(&headers);
+    Ok(stream(
+        s.berth.follow_changes(&user, Some(&id), after).await?,
+    ))
+}
+
+/// The number of the last event a reconnecting client saw (`EventSource`
+/// sends it by itself); anything else there is ignored.
+pub(crate) fn last_event_id(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get("last-event-id")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn stream(changes: impl futures::Stream<Item = Change> + Send + 'static) -> Response {
     let events = changes.map(|change| {
-        let event = Event::default().event(change.kind.name());
+        let event = Event::default()
+            .id(change.seq.to_string())
+            .event(change.kind.name());
         Ok::<_, Infallible>(event.data(view(&change).to_string()))
     });
     Sse::new(events)
@@ -52,8 +76,13 @@ fn view(change: &Change) -> Value {
         ChangeKind::AppCreated | ChangeKind::AppDestroyed => {}
         ChangeKind::ReleaseCreated { version } => view["version"] = json!(version),
         ChangeKind::Scaled { structure } => view["structure"] = json!(structure),
-        ChangeKind::InstanceState { instance, state } => {
+        ChangeKind::InstanceState {
+            instance,
+            release,
+            state,
+        } => {
             view["instance"] = json!(instance);
+            view["release"] = json!(release);
             view["state"] = json!(state.as_str());
         }
     }

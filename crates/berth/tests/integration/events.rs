@@ -13,20 +13,29 @@ use crate::harness::{Api, Server, unique_username};
 struct Follower {
     body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     pending: String,
+    /// The `id:` of the last event read.
+    last_id: Option<String>,
 }
 
 impl Follower {
     async fn open(server: &Server, api: &Api, path: &str) -> Follower {
+        Follower::reopen(server, api, path, None).await
+    }
+
+    /// Opens the stream as a reconnecting `EventSource` would, with the
+    /// id of the last event it saw.
+    async fn reopen(server: &Server, api: &Api, path: &str, last_id: Option<&str>) -> Follower {
         let token = api.token().expect("a logged-in client");
-        let response = reqwest::Client::builder()
+        let mut request = reqwest::Client::builder()
             .no_proxy()
             .build()
             .expect("a plain HTTP client builds")
             .get(format!("{}{path}", server.url))
-            .header("Authorization", format!("token {token}"))
-            .send()
-            .await
-            .expect("the event stream opens");
+            .header("Authorization", format!("token {token}"));
+        if let Some(id) = last_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.expect("the event stream opens");
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(
             response
@@ -38,6 +47,7 @@ impl Follower {
         Follower {
             body: response.bytes_stream().boxed(),
             pending: String::new(),
+            last_id: None,
         }
     }
 
@@ -47,6 +57,9 @@ impl Follower {
         loop {
             while let Some(end) = self.pending.find("\n\n") {
                 let event: String = self.pending.drain(..end + 2).collect();
+                if let Some(id) = event.lines().find_map(|l| l.strip_prefix("id: ")) {
+                    self.last_id = Some(id.to_string());
+                }
                 let data: Vec<&str> = event
                     .lines()
                     .filter_map(|l| l.strip_prefix("data: "))
@@ -121,4 +134,50 @@ async fn a_follower_sees_their_apps_scale_and_another_user_sees_none_of_it() {
     let seen = outsider.until(wait, |e| e["type"] == "app_created").await;
     assert_eq!(seen.len(), 1, "bob saw more than his app: {seen:#?}");
     assert_eq!(seen[0]["app"], own.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follower_that_reconnects_with_its_last_event_id_gets_what_it_missed() {
+    let server = Server::start().await;
+    Api::sign_up(&server.url, &unique_username("admin")).await;
+    let (alice, _) = Api::sign_up(&server.url, &unique_username("alice")).await;
+    let app = alice.create_app("replay").await;
+    alice.deploy_sleeper(&app).await;
+    let path = format!("/v1/apps/{app}/events");
+    let wait = Duration::from_secs(30);
+
+    let mut follower = Follower::open(&server, &alice, &path).await;
+    alice.scale_web(&app, 2).await;
+    let seen = follower
+        .until(wait, |e| {
+            e["type"] == "instance" && e["instance"] == "web.2" && e["state"] == "up"
+        })
+        .await;
+    let release = seen.last().expect("an event")["release"].clone();
+    assert!(release.as_i64().is_some_and(|r| r > 0), "{seen:#?}");
+    let last_id = follower.last_id.clone().expect("events carry an id");
+    drop(follower);
+
+    // Changed while nobody follows: the reconnecting follower gets it first.
+    alice.scale_web(&app, 3).await;
+    let mut again = Follower::reopen(&server, &alice, &path, Some(&last_id)).await;
+    let missed = again
+        .until(wait, |e| {
+            e["type"] == "instance" && e["instance"] == "web.3" && e["state"] == "up"
+        })
+        .await;
+    assert!(
+        missed
+            .iter()
+            .any(|e| e["type"] == "scaled" && e["structure"]["web"] == 3),
+        "{missed:#?}"
+    );
+    assert!(
+        !missed
+            .iter()
+            .any(|e| e["instance"] == "web.2" && e["state"] == "up"),
+        "nothing from before the last id again: {missed:#?}"
+    );
+    let newer = again.last_id.expect("ids");
+    assert!(newer.parse::<u64>().expect("a number") > last_id.parse::<u64>().expect("a number"));
 }

@@ -70,13 +70,16 @@ pub(crate) async fn with_progress<T>(
     let Some(spinner) = output::spinner(message) else {
         return work.await;
     };
-    let mut states: Vec<(String, String)> = Vec::new();
+    let mut states: Vec<InstanceProgress> = Vec::new();
     let path = ["apps", app, "events"];
     let progress = each_event(client, &path, |data| {
-        if let Some((instance, state)) = instance_state(&data) {
-            match states.iter_mut().find(|(known, _)| *known == instance) {
-                Some(known) => known.1 = state,
-                None => states.push((instance, state)),
+        if let Some(reported) = instance_state(&data) {
+            let same = |known: &&mut InstanceProgress| {
+                known.instance == reported.instance && known.release == reported.release
+            };
+            match states.iter_mut().find(same) {
+                Some(known) => known.state = reported.state,
+                None => states.push(reported),
             }
             spinner.set_message(format!("{message} {}", progress_line(&states)));
         }
@@ -92,27 +95,45 @@ pub(crate) async fn with_progress<T>(
     result
 }
 
-/// The instance and state an `instance` event names.
-fn instance_state(data: &str) -> Option<(String, String)> {
+/// The last state one instance of one release reported.
+#[derive(Debug, PartialEq)]
+struct InstanceProgress {
+    instance: String,
+    /// A rollout runs `web.1` of two releases at once.
+    release: Option<i64>,
+    state: String,
+}
+
+/// What an `instance` event says.
+fn instance_state(data: &str) -> Option<InstanceProgress> {
     let change = serde_json::from_str::<Value>(data).ok()?;
-    (change["type"] == "instance").then(|| (cell(&change["instance"]), cell(&change["state"])))
+    (change["type"] == "instance").then(|| InstanceProgress {
+        instance: cell(&change["instance"]),
+        release: change["release"].as_i64(),
+        state: cell(&change["state"]),
+    })
 }
 
 /// `1/2 up: web.1 up · web.2 starting · 3 destroyed`: the instances still
 /// there in type and number order, then how many went.
-fn progress_line(states: &[(String, String)]) -> String {
+fn progress_line(states: &[InstanceProgress]) -> String {
     const SHOWN: usize = 4;
     let (gone, mut live): (Vec<_>, Vec<_>) =
-        states.iter().partition(|(_, state)| state == "destroyed");
-    live.sort_by_key(|(instance, _)| {
+        states.iter().partition(|known| known.state == "destroyed");
+    live.sort_by_key(|known| {
+        let instance = known.instance.as_str();
         let (kind, num) = instance.rsplit_once('.').unwrap_or((instance, ""));
-        (kind.to_string(), num.parse::<u64>().unwrap_or(u64::MAX))
+        (
+            kind.to_string(),
+            num.parse::<u64>().unwrap_or(u64::MAX),
+            known.release,
+        )
     });
-    let up = live.iter().filter(|(_, state)| state == "up").count();
+    let up = live.iter().filter(|known| known.state == "up").count();
     let mut parts: Vec<String> = live
         .iter()
         .take(SHOWN)
-        .map(|(instance, state)| format!("{instance} {state}"))
+        .map(|known| format!("{} {}", known.instance, known.state))
         .collect();
     if live.len() > SHOWN {
         parts.push(format!("+{} more", live.len() - SHOWN));
@@ -169,26 +190,30 @@ mod tests {
 
     #[test]
     fn progress_shows_each_instances_latest_state_in_order() {
-        let mut states: Vec<(String, String)> = (1..=8)
-            .rev()
-            .map(|n| (format!("web.{n}"), "up".to_string()))
-            .collect();
-        states[0].1 = "starting".to_string();
+        let progress = |n: u32, release: i64, state: &str| InstanceProgress {
+            instance: format!("web.{n}"),
+            release: Some(release),
+            state: state.to_string(),
+        };
+        let mut states: Vec<InstanceProgress> =
+            (1..=8).rev().map(|n| progress(n, 3, "up")).collect();
+        states[0].state = "starting".to_string();
         assert_eq!(progress_line(&states[6..]), "2/2 up: web.1 up · web.2 up");
         assert_eq!(
             progress_line(&states),
             "7/8 up: web.1 up · web.2 up · web.3 up · web.4 up · +4 more"
         );
-        states[1].1 = "destroyed".to_string();
+        states[1].state = "destroyed".to_string();
         assert_eq!(
             progress_line(&states[..3]),
             "1/2 up: web.6 up · web.8 starting · 1 destroyed"
         );
-        let event = r#"{"type":"instance","app":"a","instance":"web.3","state":"starting"}"#;
-        assert_eq!(
-            instance_state(event),
-            Some(("web.3".to_string(), "starting".to_string()))
-        );
+        // A rollout: web.1 of v4 is up while web.1 of v3 goes.
+        let rollout = [progress(1, 4, "up"), progress(1, 3, "destroyed")];
+        assert_eq!(progress_line(&rollout), "1/1 up: web.1 up · 1 destroyed");
+        let event =
+            r#"{"type":"instance","app":"a","instance":"web.3","release":4,"state":"starting"}"#;
+        assert_eq!(instance_state(event), Some(progress(3, 4, "starting")));
         assert_eq!(instance_state(r#"{"type":"scaled"}"#), None);
     }
 }

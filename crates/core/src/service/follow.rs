@@ -16,35 +16,42 @@ impl Berth {
     /// The changes of the apps `actor` may read from now on; of `app` only
     /// when given (which is not found to anyone who may not read it). Who
     /// may read an app is decided as each change is sent, so a share or an
-    /// unshare counts from the next change on.
+    /// unshare counts from the next change on. With `after`, the number of
+    /// the last change a follower saw, the kept changes after it come first.
     pub async fn follow_changes(
         self: &Arc<Self>,
         actor: &User,
         app: Option<&str>,
+        after: Option<u64>,
     ) -> CoreResult<impl Stream<Item = Change> + Send + 'static> {
         if let Some(id) = app {
             self.app(actor, id, Level::Read).await?;
         }
+        let (missed, changes) = self.signals.changes.subscribe_after(after);
         let follower = (
             self.clone(),
             actor.clone(),
             app.map(str::to_string),
-            self.signals.changes.subscribe(),
+            missed.into_iter(),
+            changes,
         );
         Ok(futures::stream::unfold(
             follower,
-            |(berth, actor, app, mut changes)| async move {
+            |(berth, actor, app, mut missed, mut changes)| async move {
                 loop {
-                    let change = match changes.recv().await {
-                        Ok(change) => change,
-                        Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => return None,
+                    let change = match missed.next() {
+                        Some(change) => change,
+                        None => match changes.recv().await {
+                            Ok(change) => change,
+                            Err(RecvError::Lagged(_)) => continue,
+                            Err(RecvError::Closed) => return None,
+                        },
                     };
                     if app.as_ref().is_some_and(|id| *id != change.app) {
                         continue;
                     }
                     if berth.may_see_change(&actor, &change).await {
-                        return Some((change, (berth, actor, app, changes)));
+                        return Some((change, (berth, actor, app, missed, changes)));
                     }
                 }
             },
