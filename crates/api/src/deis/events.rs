@@ -22,23 +22,29 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn all(
     State(s): State<AppState>,
-    Caller { user, .. }: Caller,
+    Caller { user, token, .. }: Caller,
     headers: HeaderMap,
 ) -> DeisResult<Response> {
     let after = last_event_id(&headers);
-    Ok(stream(s.berth.follow_changes(&user, None, after).await?))
+    let changes = s
+        .berth
+        .follow_changes(&user, None, after, token.as_deref())
+        .await?;
+    Ok(stream(changes))
 }
 
 pub async fn of_app(
     State(s): State<AppState>,
-    Caller { user, .. }: Caller,
+    Caller { user, token, .. }: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> DeisResult<Response> {
     let after = last_event_id(&headers);
-    Ok(stream(
-        s.berth.follow_changes(&user, Some(&id), after).await?,
-    ))
+    let changes = s
+        .berth
+        .follow_changes(&user, Some(&id), after, token.as_deref())
+        .await?;
+    Ok(stream(changes))
 }
 
 /// The number of the last event a reconnecting client saw (`EventSource`

@@ -79,6 +79,19 @@ impl Follower {
         }
     }
 
+    /// Whether the server ends the stream within `wait` (events on the
+    /// way are read and dropped).
+    async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.next()).await {
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_)) | None) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Events until one satisfies `found`; panics after `wait` without one.
     async fn until(&mut self, wait: Duration, found: impl Fn(&Value) -> bool) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + wait;
@@ -180,4 +193,28 @@ async fn a_follower_that_reconnects_with_its_last_event_id_gets_what_it_missed()
     );
     let newer = again.last_id.expect("ids");
     assert!(newer.parse::<u64>().expect("a number") > last_id.parse::<u64>().expect("a number"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_ends_once_its_token_is_regenerated() {
+    let server = Server::start().await;
+    Api::sign_up(&server.url, &unique_username("admin")).await;
+    let (alice, _) = Api::sign_up(&server.url, &unique_username("alice")).await;
+    let mut follower = Follower::open(&server, &alice, "/v1/events").await;
+    let first = alice.create_app("before").await;
+    let seen = follower
+        .until(Duration::from_secs(10), |e| e["type"] == "app_created")
+        .await;
+    assert_eq!(seen.last().expect("an event")["app"], first.as_str());
+
+    let reply = alice.post("/v1/auth/tokens", &serde_json::json!({})).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let token = reply.body["token"].as_str().expect("a new token");
+    // The next change finds the stream's token gone, and ends it rather
+    // than sending anything more on the old credential.
+    alice.with_token(token).create_app("after").await;
+    assert!(
+        follower.ends_within(Duration::from_secs(10)).await,
+        "the stream outlived its token"
+    );
 }
