@@ -438,8 +438,10 @@ pub async fn detail(
     Ok(Json(render(&s, &user, found).await?))
 }
 
-/// Change an application: `target_num_containers` scales it; any other
-/// definition field makes a new release.
+/// Change an application's scale or definition.
+///
+/// `target_num_containers` scales it; any other definition field makes a
+/// new release. An empty body changes nothing.
 #[utoipa::path(patch, path = "/api/v1/application/{uuid}", tag = "tutum",
     operation_id = "tutum_applications_update",
     params(("uuid" = String, Path, description = "The application's uuid")),
@@ -637,8 +639,9 @@ pub async fn logs(
     Ok(Json(Logs { logs: text }))
 }
 
-/// Terminate an application at once: 202 with it, `Terminating` until its
-/// containers are gone.
+/// Terminate an application.
+///
+/// At once: 202 with it, `Terminating` until its containers are gone.
 #[utoipa::path(delete, path = "/api/v1/application/{uuid}", tag = "tutum",
     operation_id = "tutum_applications_terminate",
     params(("uuid" = String, Path, description = "The application's uuid")),

@@ -102,7 +102,9 @@ pub enum RegisterFailure {
     Malformed(ErrorBody),
 }
 
-/// Sign up; 201 with the new account. Errors come in the
+/// Sign up.
+///
+/// 201 with the new account. Errors come in the
 /// `{"register": {field: [msg]}}` shape the CLI prints.
 #[utoipa::path(post, path = "/api/v1/register", tag = "tutum",
     operation_id = "tutum_register",

@@ -11,7 +11,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use berth_core::CoreError;
 
-/// An image the engine has and the caller may use, or one of its tags:
+/// An image the engine has and the caller may use, or one of its tags.
+///
 /// `/api/v1/image/{repository}[/tag/{tag}]/`. A repository name may hold
 /// `/` (and a registry's `:port`), so the path is read whole.
 #[utoipa::path(get, path = "/api/v1/image/{name}", tag = "tutum",

@@ -2,6 +2,7 @@
 //! of each handler and the `ToSchema` wire types, under the `tutum` tag,
 //! and the refusals every operation shares, described once here.
 
+use utoipa::openapi::{RefOr, Required};
 use utoipa::{IntoResponses, OpenApi};
 
 use super::error::ErrorBody;
@@ -61,7 +62,21 @@ use super::{applications, auth, containers, images, views};
 struct Described;
 
 pub fn document() -> utoipa::openapi::OpenApi {
-    Described::openapi()
+    let mut doc = Described::openapi();
+    // A change and a redeploy may come with no body at all (the CLI sends
+    // none to scale to 0); utoipa marks every typed body required.
+    for path in [
+        "/api/v1/application/{uuid}",
+        "/api/v1/application/{uuid}/redeploy",
+    ] {
+        let item = doc.paths.paths.get_mut(path);
+        for operation in item.into_iter().flat_map(|i| [&mut i.patch, &mut i.post]) {
+            if let Some(RefOr::T(body)) = operation.as_mut().and_then(|o| o.request_body.as_mut()) {
+                body.required = Some(Required::False);
+            }
+        }
+    }
+    doc
 }
 
 // The types below only describe answers (the handlers give [`ErrorBody`]
