@@ -11,11 +11,14 @@ use berth_core::image::split_tag;
 use berth_core::model::*;
 use berth_core::rules::{self, split_command_line};
 use berth_core::workload::{Lifecycle, WorkloadChange, WorkloadSpec};
-use serde_json::{Value, json};
+use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{TutumResult, wrong_state};
-use super::paging::filtered_page;
+use super::error::{ErrorBody, TutumResult, wrong_state};
+use super::openapi::{CallerRefusals, EngineDown};
+use super::paging::{Filter, filtered_page};
+use super::views::{Application, ApplicationList, Logs};
 use super::{Body, Caller, views};
 use crate::AppState;
 
@@ -57,7 +60,7 @@ async fn gone_state(s: &AppState, t: &Tombstone) -> &'static str {
     }
 }
 
-async fn render(s: &AppState, user: &User, found: Found) -> TutumResult<Value> {
+async fn render(s: &AppState, user: &User, found: Found) -> TutumResult<Application> {
     let settings = &s.berth.settings;
     let domain = &settings.domain;
     Ok(match found {
@@ -73,18 +76,36 @@ async fn render(s: &AppState, user: &User, found: Found) -> TutumResult<Value> {
     })
 }
 
-async fn render_live(s: &AppState, user: &User, app: App) -> TutumResult<Json<Value>> {
+async fn render_live(s: &AppState, user: &User, app: App) -> TutumResult<Json<Application>> {
     Ok(Json(render(s, user, Found::Live(Box::new(app))).await?))
 }
 
+/// List the caller's applications, live and recently terminated.
+#[utoipa::path(get, path = "/api/v1/application", tag = "tutum",
+    operation_id = "tutum_applications_list",
+    params(
+        ("offset" = Option<usize>, Query, description = "Where the page starts; 0 by default"),
+        ("limit" = Option<usize>, Query, description = "Page length: 25 by default, at most 100"),
+        ("uuid" = Option<String>, Query, description = "Only the application with this uuid"),
+        ("uuid__startswith" = Option<String>, Query, description = "Only applications whose uuid starts so"),
+        ("name" = Option<String>, Query, description = "Only applications with this name"),
+        ("unique_name" = Option<String>, Query, description = "Only the application with this unique name"),
+        ("state" = Option<String>, Query, description = "Only applications in this state, e.g. `Running`"),
+    ),
+    responses(
+        (status = 200, description = "One page of applications", body = ApplicationList),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> TutumResult<Json<Value>> {
+) -> TutumResult<Json<ApplicationList>> {
     let settings = &s.berth.settings;
     let domain = &settings.domain;
-    let mut objects: Vec<Value> = s
+    let mut objects: Vec<Application> = s
         .berth
         .workloads(&user)
         .await?
@@ -95,19 +116,15 @@ pub async fn list(
         let terminating = gone_state(&s, &t).await == "Terminating";
         objects.push(views::terminated(&t, terminating, domain));
     }
-    let filters = [
-        ("uuid", "uuid", false),
-        ("uuid__startswith", "uuid", true),
-        ("name", "name", false),
-        ("unique_name", "unique_name", false),
-        ("state", "state", false),
+    let filters: [Filter<Application>; 5] = [
+        ("uuid", |a| a.uuid.to_string(), false),
+        ("uuid__startswith", |a| a.uuid.to_string(), true),
+        ("name", |a| a.name.clone(), false),
+        ("unique_name", |a| a.unique_name.clone(), false),
+        ("state", |a| a.state.to_string(), false),
     ];
-    Ok(Json(filtered_page(
-        objects,
-        &filters,
-        &q,
-        "/api/v1/application/",
-    )))
+    let (meta, objects) = filtered_page(objects, &filters, &q, "/api/v1/application/");
+    Ok(Json(ApplicationList { meta, objects }))
 }
 
 /// `image` (what the CLI sends) or `image_tag`, also as `/api/v1/image/<repo>/tag/<tag>/`.
@@ -242,11 +259,120 @@ fn apply_config(body: &Body, config: &mut ConfigValues, proc_type: &str) -> Tutu
     Ok(changed)
 }
 
+/// The definition fields an application takes at creation and in changes.
+/// The handlers read them one by one from a JSON object or a form (where
+/// only the text fields fit).
+#[derive(ToSchema)]
+#[schema(as = TutumNewApplication)]
+#[allow(dead_code)] // describes what `create` reads; nothing builds it
+pub struct NewApplication {
+    /// The image, `repository[:tag]`, or an image tag's `resource_uri`. Required.
+    image: Option<String>,
+    /// Same as `image`, read when `image` is absent.
+    image_tag: Option<String>,
+    /// The name to show; by default the image's repository without namespace.
+    name: Option<String>,
+    /// How many containers to run, 0 to 100 (numeric text too); 1 by default.
+    target_num_containers: Option<i64>,
+    /// `XS` (the default), `S`, `M`, `L` or `XL`.
+    container_size: Option<String>,
+    /// The whole environment, replacing any before.
+    container_envvars: Option<Vec<EnvVarSetting>>,
+    /// The ports the containers expose.
+    container_ports: Option<Vec<PortSetting>>,
+    /// `OFF` (the default), `ON_FAILURE` or `ALWAYS`.
+    autorestart: Option<String>,
+    /// `OFF`, `ON_SUCCESS`, `ON_FAILURE` or `ALWAYS`.
+    autodestroy: Option<String>,
+    /// `OFF`, `ON_SUCCESS`, `ON_FAILURE` or `ALWAYS`.
+    autoreplace: Option<String>,
+    /// The command, as one shell-quoted line; empty for the image's own.
+    run_command: Option<String>,
+    /// The entrypoint, as one shell-quoted line; empty for the image's own.
+    entrypoint: Option<String>,
+}
+
+/// What `PATCH /api/v1/application/{uuid}` reads: a scale, and any
+/// definition field, which makes a new release.
+#[derive(ToSchema)]
+#[schema(as = TutumApplicationChange)]
+#[allow(dead_code)] // describes what `update` reads; nothing builds it
+pub struct ApplicationChange {
+    /// A new image, `repository[:tag]`, or an image tag's `resource_uri`.
+    image: Option<String>,
+    /// Same as `image`, read when `image` is absent.
+    image_tag: Option<String>,
+    /// How many containers to run, 0 to 100 (numeric text too).
+    target_num_containers: Option<i64>,
+    /// `XS`, `S`, `M`, `L` or `XL`.
+    container_size: Option<String>,
+    /// The whole environment, replacing any before.
+    container_envvars: Option<Vec<EnvVarSetting>>,
+    /// The ports the containers expose.
+    container_ports: Option<Vec<PortSetting>>,
+    /// `OFF`, `ON_FAILURE` or `ALWAYS`.
+    autorestart: Option<String>,
+    /// `OFF`, `ON_SUCCESS`, `ON_FAILURE` or `ALWAYS`.
+    autodestroy: Option<String>,
+    /// `OFF`, `ON_SUCCESS`, `ON_FAILURE` or `ALWAYS`.
+    autoreplace: Option<String>,
+    /// The command, as one shell-quoted line; empty for the image's own.
+    run_command: Option<String>,
+    /// The entrypoint, as one shell-quoted line; empty for the image's own.
+    entrypoint: Option<String>,
+}
+
+/// One environment variable to set.
+#[derive(ToSchema)]
+#[schema(as = TutumEnvVarSetting)]
+#[allow(dead_code)] // describes what `apply_config` reads; nothing builds it
+pub struct EnvVarSetting {
+    key: String,
+    /// Text; a number or a boolean is taken as its text.
+    value: String,
+}
+
+/// One port to expose.
+#[derive(ToSchema)]
+#[schema(as = TutumPortSetting)]
+#[allow(dead_code)] // describes what `apply_config` reads; nothing builds it
+pub struct PortSetting {
+    /// 1 to 65535 (numeric text too).
+    inner_port: u16,
+    /// `tcp` (the default) or `udp`.
+    protocol: Option<String>,
+}
+
+/// What `POST /api/v1/application/{uuid}/redeploy` reads.
+#[derive(ToSchema)]
+#[schema(as = TutumRedeploy)]
+#[allow(dead_code)] // describes what `redeploy` reads; nothing builds it
+pub struct Redeploy {
+    /// Switch the image to this tag of its repository first.
+    tag: Option<String>,
+}
+
+/// Create an application and deploy it; 202 while its containers start.
+#[utoipa::path(post, path = "/api/v1/application", tag = "tutum",
+    operation_id = "tutum_applications_create",
+    request_body(content(
+        (NewApplication = "application/json"),
+        (NewApplication = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 202, description = "Created; its containers are starting", body = Application),
+        (status = 400, description = "A malformed body or a field not valid", body = ErrorBody),
+        (status = 403, description = "Over the caller's quota", body = ErrorBody),
+        (status = 409, description = "No free unique name like the one asked", body = ErrorBody),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     body: Body,
-) -> TutumResult<(StatusCode, Json<Value>)> {
+) -> TutumResult<(StatusCode, Json<Application>)> {
     let image = image_of(&body)?
         .ok_or_else(|| CoreError::invalid_field("image", "This field is required."))?;
     let count = body.opt_int("target_num_containers")?.unwrap_or(1);
@@ -292,22 +418,52 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, render_live(&s, &user, app).await?))
 }
 
+/// One application, live or recently terminated.
+#[utoipa::path(get, path = "/api/v1/application/{uuid}", tag = "tutum",
+    operation_id = "tutum_applications_detail",
+    params(("uuid" = String, Path, description = "The application's uuid")),
+    responses(
+        (status = 200, description = "The application", body = Application),
+        (status = 404, description = "No such application the caller may see", body = ErrorBody),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn detail(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
-) -> TutumResult<Json<Value>> {
+) -> TutumResult<Json<Application>> {
     let found = find(&s, &user, &uuid, Level::Read).await?;
     Ok(Json(render(&s, &user, found).await?))
 }
 
-/// Scales with `target_num_containers`; any other definition field makes a new release.
+/// Change an application's scale or definition.
+///
+/// `target_num_containers` scales it; any other definition field makes a
+/// new release. An empty body changes nothing.
+#[utoipa::path(patch, path = "/api/v1/application/{uuid}", tag = "tutum",
+    operation_id = "tutum_applications_update",
+    params(("uuid" = String, Path, description = "The application's uuid")),
+    request_body(content(
+        (ApplicationChange = "application/json"),
+        (ApplicationChange = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 202, description = "Changed; its containers are converging", body = Application),
+        (status = 400, description = "A malformed body, a field not valid, or a terminated application", body = ErrorBody),
+        (status = 403, description = "The caller may not change it, or over quota", body = ErrorBody),
+        (status = 404, description = "No such application the caller may see", body = ErrorBody),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn update(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
     body: Body,
-) -> TutumResult<(StatusCode, Json<Value>)> {
+) -> TutumResult<(StatusCode, Json<Application>)> {
     let app = live(&s, &user, &uuid).await?;
     let proc_type = app
         .structure
@@ -340,7 +496,11 @@ pub async fn update(
 }
 
 /// The answer to a change of an application: 202 with it as it is now.
-async fn accepted(s: &AppState, user: &User, app: &App) -> TutumResult<(StatusCode, Json<Value>)> {
+async fn accepted(
+    s: &AppState,
+    user: &User,
+    app: &App,
+) -> TutumResult<(StatusCode, Json<Application>)> {
     let app = s.berth.app(user, &app.id, Level::Read).await?;
     Ok((StatusCode::ACCEPTED, render_live(s, user, app).await?))
 }
@@ -351,7 +511,7 @@ async fn set_desired(
     user: &User,
     uuid: &str,
     desired: Desired,
-) -> TutumResult<(StatusCode, Json<Value>)> {
+) -> TutumResult<(StatusCode, Json<Application>)> {
     let app = live(s, user, uuid).await?;
     if desired == Desired::Off && app.desired == Desired::Off {
         return Err(wrong_state("application", "Stopped"));
@@ -360,29 +520,71 @@ async fn set_desired(
     accepted(s, user, &app).await
 }
 
+/// Start a stopped application's containers.
+#[utoipa::path(post, path = "/api/v1/application/{uuid}/start", tag = "tutum",
+    operation_id = "tutum_applications_start",
+    params(("uuid" = String, Path, description = "The application's uuid")),
+    responses(
+        (status = 202, description = "Starting", body = Application),
+        (status = 400, description = "The application is terminated", body = ErrorBody),
+        (status = 403, description = "The caller may not change it", body = ErrorBody),
+        (status = 404, description = "No such application the caller may see", body = ErrorBody),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn start(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
-) -> TutumResult<(StatusCode, Json<Value>)> {
+) -> TutumResult<(StatusCode, Json<Application>)> {
     set_desired(&s, &user, &uuid, Desired::On).await
 }
 
+/// Stop an application's containers.
+#[utoipa::path(post, path = "/api/v1/application/{uuid}/stop", tag = "tutum",
+    operation_id = "tutum_applications_stop",
+    params(("uuid" = String, Path, description = "The application's uuid")),
+    responses(
+        (status = 202, description = "Stopping", body = Application),
+        (status = 400, description = "The application is stopped already, or terminated", body = ErrorBody),
+        (status = 403, description = "The caller may not change it", body = ErrorBody),
+        (status = 404, description = "No such application the caller may see", body = ErrorBody),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn stop(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
-) -> TutumResult<(StatusCode, Json<Value>)> {
+) -> TutumResult<(StatusCode, Json<Application>)> {
     set_desired(&s, &user, &uuid, Desired::Off).await
 }
 
-/// Replaces every container; `{"tag": t}` switches the image to that tag first.
+/// Replace every container; `{"tag": t}` switches the image to that tag first.
+#[utoipa::path(post, path = "/api/v1/application/{uuid}/redeploy", tag = "tutum",
+    operation_id = "tutum_applications_redeploy",
+    params(("uuid" = String, Path, description = "The application's uuid")),
+    request_body(content(
+        (Redeploy = "application/json"),
+        (Redeploy = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 202, description = "Redeploying", body = Application),
+        (status = 400, description = "A malformed body, an application without an image, or a terminated one", body = ErrorBody),
+        (status = 403, description = "The caller may not change it", body = ErrorBody),
+        (status = 404, description = "No such application the caller may see", body = ErrorBody),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn redeploy(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
     body: Body,
-) -> TutumResult<(StatusCode, Json<Value>)> {
+) -> TutumResult<(StatusCode, Json<Application>)> {
     let app = live(&s, &user, &uuid).await?;
     match body.opt_str("tag")?.filter(|t| !t.is_empty()) {
         Some(tag) => {
@@ -405,29 +607,58 @@ pub async fn redeploy(
     accepted(&s, &user, &app).await
 }
 
+/// The last 1000 lines its containers and the platform wrote about it.
+#[utoipa::path(get, path = "/api/v1/application/{uuid}/logs", tag = "tutum",
+    operation_id = "tutum_applications_logs",
+    params(("uuid" = String, Path, description = "The application's uuid")),
+    responses(
+        (status = 200, description = "The lines; empty for a terminated application", body = Logs),
+        (status = 404, description = "No such application the caller may see", body = ErrorBody),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn logs(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
-) -> TutumResult<Json<Value>> {
+) -> TutumResult<Json<Logs>> {
     let app = match find(&s, &user, &uuid, Level::Read).await? {
         Found::Live(app) => *app,
-        Found::Gone(_) => return Ok(Json(json!({"logs": ""}))),
+        Found::Gone(_) => {
+            return Ok(Json(Logs {
+                logs: String::new(),
+            }));
+        }
     };
     let lines = s.berth.container_output(&app, 1000).await?;
     let text: String = lines
         .iter()
         .map(|l| format!("{}\n", crate::deis::log_line(l)))
         .collect();
-    Ok(Json(json!({ "logs": text })))
+    Ok(Json(Logs { logs: text }))
 }
 
-/// Terminates at once: 202 with the object, Terminating until its containers are gone.
+/// Terminate an application.
+///
+/// At once: 202 with it, `Terminating` until its containers are gone.
+#[utoipa::path(delete, path = "/api/v1/application/{uuid}", tag = "tutum",
+    operation_id = "tutum_applications_terminate",
+    params(("uuid" = String, Path, description = "The application's uuid")),
+    responses(
+        (status = 202, description = "Terminating", body = Application),
+        (status = 400, description = "The application is terminated already", body = ErrorBody),
+        (status = 403, description = "The caller may not delete it", body = ErrorBody),
+        (status = 404, description = "No such application the caller may see", body = ErrorBody),
+        CallerRefusals,
+        EngineDown,
+    ),
+    security(("apiKey" = []), ("basic" = []), ("bearer" = [])))]
 pub async fn terminate(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(uuid): Path<String>,
-) -> TutumResult<(StatusCode, Json<Value>)> {
+) -> TutumResult<(StatusCode, Json<Application>)> {
     let app = match find(&s, &user, &uuid, Level::Admin).await? {
         Found::Live(app) => app,
         Found::Gone(t) => return Err(wrong_state("application", gone_state(&s, &t).await)),
@@ -439,8 +670,6 @@ pub async fn terminate(
         .await?
         .ok_or_else(|| CoreError::Internal("tombstone missing after delete".into()))?;
     let mut object = views::terminated(&t, true, &s.berth.settings.domain);
-    if let Value::Object(m) = &mut object {
-        m.insert("state".into(), json!("Terminating"));
-    }
+    object.state = "Terminating";
     Ok((StatusCode::ACCEPTED, Json(object)))
 }

@@ -7,9 +7,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use berth_core::CoreError;
-use serde_json::{Value, json};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-use super::error::{TutumError, TutumResult};
+use super::error::{ErrorBody, TutumError, TutumResult};
+use super::openapi::CallerRefusals;
+use super::views::{ApiKeyList, Registered};
 use super::{Body, Tutum, views};
 use crate::AppState;
 use crate::common::error::worded;
@@ -38,12 +42,19 @@ pub fn credentials(header: &str) -> Option<Credentials> {
     })
 }
 
-/// `GET /api/v1/auth/` with Basic user:password: the user's API key (a new Berth token).
+/// The caller's API key (a new Berth token), for Basic `user:password`.
+#[utoipa::path(get, path = "/api/v1/auth", tag = "tutum",
+    operation_id = "tutum_auth_api_key",
+    responses(
+        (status = 200, description = "The key, as a one-item list", body = ApiKeyList),
+        CallerRefusals,
+    ),
+    security(("basic" = []), ("apiKey" = []), ("bearer" = [])))]
 pub async fn api_key(
     State(s): State<AppState>,
     peer: Peer,
     headers: HeaderMap,
-) -> TutumResult<Json<Value>> {
+) -> TutumResult<Json<ApiKeyList>> {
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -60,7 +71,54 @@ pub async fn api_key(
     Ok(Json(views::api_key(&user, &key)))
 }
 
-/// `POST /api/v1/register/` → 201; errors in the `{"register": {field: [msg]}}` shape the CLI prints.
+/// The fields sign-up reads, from a JSON object or a form.
+#[derive(ToSchema)]
+#[schema(as = TutumRegistration)]
+#[allow(dead_code)] // describes what `register` reads; nothing builds it
+pub struct Registration {
+    username: String,
+    password1: String,
+    /// When given, must equal `password1`.
+    password2: Option<String>,
+    email: Option<String>,
+}
+
+/// A refused sign-up, as the Tutum CLI prints it: `{"register": {field: [message]}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TutumRegisterRefusal)]
+pub struct RegisterRefusal {
+    /// The field at fault (`__all__` for none) and what is wrong with it.
+    register: BTreeMap<String, Vec<String>>,
+}
+
+/// Either form a sign-up's 400 takes: a field refused, or a body that is
+/// not an object of fields at all.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = TutumRegisterFailure)]
+#[allow(dead_code)] // describes the two 400s; each is built as its own type
+pub enum RegisterFailure {
+    Refused(RegisterRefusal),
+    Malformed(ErrorBody),
+}
+
+/// Sign up.
+///
+/// 201 with the new account. Errors come in the
+/// `{"register": {field: [msg]}}` shape the CLI prints.
+#[utoipa::path(post, path = "/api/v1/register", tag = "tutum",
+    operation_id = "tutum_register",
+    request_body(content(
+        (Registration = "application/json"),
+        (Registration = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 201, description = "The new account", body = Registered),
+        (status = 400, description = "A field not valid, a taken user name, or a malformed body", body = RegisterFailure),
+        (status = 401, description = "Credentials were sent and are not valid", body = ErrorBody),
+        (status = 415, description = "The client accepts no `application/json`", body = ErrorBody),
+        (status = 429, description = "Too many failed password attempts", body = ErrorBody),
+    ))]
 pub async fn register(
     State(s): State<AppState>,
     actor: Result<MaybeCaller<Tutum>, TutumError>,
@@ -98,11 +156,10 @@ pub async fn register(
                 ),
                 other => ("__all__".into(), other.to_string()),
             };
-            (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"register": {field: [message]}})),
-            )
-                .into_response()
+            let refusal = RegisterRefusal {
+                register: BTreeMap::from([(field, vec![message])]),
+            };
+            (StatusCode::BAD_REQUEST, Json(refusal)).into_response()
         }
     }
 }

@@ -5,7 +5,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::Tutum;
 use crate::common::DialectError;
@@ -14,9 +15,20 @@ use crate::common::error::message_of;
 pub type TutumError = DialectError<Tutum>;
 pub type TutumResult<T> = Result<T, TutumError>;
 
+/// A refusal or failure, as Tutum words it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TutumErrorBody)]
+pub struct ErrorBody {
+    /// What went wrong, naming the field as `field: message` when there is one.
+    pub error: String,
+}
+
 /// A core error in Tutum's shape at `status`.
 pub fn response(status: StatusCode, error: &CoreError) -> Response {
-    (status, Json(json!({ "error": message_of(error) }))).into_response()
+    let body = ErrorBody {
+        error: message_of(error),
+    };
+    (status, Json(body)).into_response()
 }
 
 /// The 400 Tutum gave for an operation the current state does not allow.

@@ -99,11 +99,10 @@ async fn json_only(req: Request, next: Next) -> Response {
         matches!(media, "*/*" | "application/*" | "application/json" | "")
     });
     if !acceptable {
-        return (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            axum::Json(serde_json::json!({"error": "only application/json is supported"})),
-        )
-            .into_response();
+        let refusal = error::ErrorBody {
+            error: "only application/json is supported".into(),
+        };
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, axum::Json(refusal)).into_response();
     }
     next.run(req).await
 }

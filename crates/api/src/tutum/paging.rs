@@ -3,28 +3,30 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
-use super::views;
+use super::views::{self, ListMeta};
 
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 100;
 
 /// A list filter: the query parameter, the object field it tests, and
 /// whether it matches a prefix of that field rather than all of it.
-pub type Filter<'a> = (&'a str, &'a str, bool);
+pub type Filter<'a, T> = (&'a str, fn(&T) -> String, bool);
 
-/// The objects that pass `filters`, one page of them as `q` asks, in the
-/// list envelope whose links point at `path`.
-pub fn filtered_page(
-    mut objects: Vec<Value>,
-    filters: &[Filter],
+/// The objects that pass `filters`, one page of them as `q` asks, with the
+/// paging links pointing at `path`.
+pub fn filtered_page<T>(
+    mut objects: Vec<T>,
+    filters: &[Filter<T>],
     q: &HashMap<String, String>,
     path: &str,
-) -> Value {
-    objects.retain(|o| matches(o, filters, q));
+) -> (ListMeta, Vec<T>) {
+    objects.retain(|o| {
+        filters
+            .iter()
+            .all(|(param, field, prefix)| passes(q, param, &field(o), *prefix))
+    });
     let (offset, limit) = paging(q);
-    views::list(objects, offset, limit, path)
+    views::page(objects, offset, limit, path)
 }
 
 fn paging(q: &HashMap<String, String>) -> (usize, usize) {
@@ -36,18 +38,6 @@ fn paging(q: &HashMap<String, String>) -> (usize, usize) {
         .unwrap_or(DEFAULT_LIMIT)
         .min(MAX_LIMIT);
     (offset, limit)
-}
-
-/// Whether a rendered object passes Tutum's list filters.
-fn matches(object: &Value, filters: &[Filter], q: &HashMap<String, String>) -> bool {
-    filters.iter().all(|(param, field, prefix)| {
-        passes(
-            q,
-            param,
-            object[*field].as_str().unwrap_or_default(),
-            *prefix,
-        )
-    })
 }
 
 /// Whether `have` passes the query parameter `param`; an absent one passes all.

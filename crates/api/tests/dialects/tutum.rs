@@ -313,3 +313,109 @@ async fn image_tag_links_resolve() {
         .await
         .status_is(StatusCode::UNAUTHORIZED);
 }
+
+/// Every answer's fields come in name order, byte for byte as a JSON
+/// object with sorted keys writes them: the wire the views had when they
+/// were built as `serde_json` maps.
+#[tokio::test]
+async fn answers_keep_their_fields_in_name_order() {
+    let app = TestApp::start().await;
+    let key = api_key("alice", &app.sign_up("alice").await);
+    let created = app
+        .call(Method::POST, "/api/v1/application/")
+        .auth("ApiKey", &key)
+        .json(&json!({
+            "image": IMAGE, "name": "web", "target_num_containers": 2,
+            "container_envvars": [{"key": "B", "value": "2"}, {"key": "A", "value": 1}],
+            "container_ports": [{"inner_port": 80, "protocol": "tcp"}],
+        }))
+        .send()
+        .await
+        .status_is(StatusCode::ACCEPTED);
+    let uuid = created.body["uuid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let containers = app
+        .eventually(
+            || {
+                app.call(Method::GET, "/api/v1/container/?limit=1")
+                    .auth("ApiKey", &key)
+            },
+            |r| r.body["meta"]["total_count"] == 2,
+        )
+        .await;
+    let container = containers.body["objects"][0]["uuid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut replies = vec![created, containers];
+    for path in [
+        format!("/api/v1/application/{uuid}/"),
+        "/api/v1/application/?limit=1&offset=0".to_string(),
+        format!("/api/v1/application/{uuid}/logs/"),
+        format!("/api/v1/container/{container}/"),
+        format!("/api/v1/container/{container}/logs/"),
+        "/api/v1/auth/".to_string(),
+        "/api/v1/image/busybox/".to_string(),
+        "/api/v1/image/busybox/tag/latest/".to_string(),
+        "/api/v1/application/not-a-uuid/".to_string(),
+    ] {
+        replies.push(
+            app.call(Method::GET, &path)
+                .auth("ApiKey", &key)
+                .send()
+                .await,
+        );
+    }
+    for path in [
+        format!("/api/v1/container/{container}/"),
+        format!("/api/v1/application/{uuid}/"),
+    ] {
+        let reply = app
+            .call(Method::DELETE, &path)
+            .auth("ApiKey", &key)
+            .send()
+            .await;
+        replies.push(reply.status_is(StatusCode::ACCEPTED));
+    }
+    replies.push(
+        app.call(Method::GET, &format!("/api/v1/application/?uuid={uuid}"))
+            .auth("ApiKey", &key)
+            .send()
+            .await,
+    );
+    replies.push(
+        app.call(Method::POST, "/api/v1/register/")
+            .json(&json!({"username": "bob"}))
+            .send()
+            .await,
+    );
+    for reply in replies {
+        let sorted = serde_json::to_string(&reply.body).unwrap_or_default();
+        assert_eq!(
+            reply.text, sorted,
+            "{} answered fields out of order",
+            reply.what
+        );
+    }
+}
+
+/// An offset past any list is an empty page, not an overflow.
+#[tokio::test]
+async fn an_offset_past_every_list_is_an_empty_page() {
+    let app = TestApp::start().await;
+    let key = api_key("alice", &app.sign_up("alice").await);
+    create_web(&app, &key).await;
+    for list in ["application", "container"] {
+        let path = format!("/api/v1/{list}/?offset={}", usize::MAX);
+        let page = app
+            .call(Method::GET, &path)
+            .auth("ApiKey", &key)
+            .send()
+            .await
+            .status_is(StatusCode::OK);
+        assert_eq!(page.body["objects"], json!([]), "{path}");
+        assert_eq!(page.body["meta"]["next"], Value::Null, "{path}");
+    }
+}
