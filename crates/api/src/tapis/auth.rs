@@ -74,7 +74,8 @@ fn login_form(status: StatusCode, pod_id_net: &str, origin: Option<&str>, error:
         (status = 302, description = "On to the callback on the pod's host, with a code"),
         (status = 400, description = "A malformed origin", body = ErrorBody),
         (status = 401, description = "A token that is not valid", body = ErrorBody),
-        (status = 404, description = "No such pod endpoint, or one without `tapis_auth`", body = ErrorBody),
+        (status = 403, description = "The endpoint has no `tapis_auth`, or does not let the user through", body = ErrorBody),
+        (status = 404, description = "No such pod endpoint", body = ErrorBody),
     ),
     security((), ("tapisToken" = []), ("bearer" = [])))]
 pub async fn pod_auth(
@@ -116,7 +117,8 @@ pub struct PodLogin {
         (status = 303, description = "On to the callback on the pod's host, with a code"),
         (status = 400, description = "A malformed request or origin", body = ErrorBody),
         (status = 401, description = "The form again: wrong user name or password", content_type = "text/html", body = String),
-        (status = 404, description = "No such pod endpoint, or one without `tapis_auth`", body = ErrorBody),
+        (status = 403, description = "The endpoint has no `tapis_auth`, or does not let the user through", body = ErrorBody),
+        (status = 404, description = "No such pod endpoint", body = ErrorBody),
         (status = 429, description = "The form again: too many failed attempts", content_type = "text/html", body = String),
     ))]
 pub async fn pod_auth_login(
@@ -168,7 +170,8 @@ pub async fn pod_auth_login(
     responses(
         (status = 302, description = "On to the callback on the pod's host, with the code"),
         (status = 400, description = "No code, or a malformed origin", body = ErrorBody),
-        (status = 404, description = "No such pod endpoint, or one without `tapis_auth`", body = ErrorBody),
+        (status = 403, description = "The endpoint has no `tapis_auth`, or does not let the user through", body = ErrorBody),
+        (status = 404, description = "No such pod endpoint", body = ErrorBody),
     ))]
 pub async fn pod_auth_callback(
     State(s): State<AppState>,
