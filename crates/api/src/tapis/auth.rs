@@ -101,6 +101,7 @@ pub async fn pod_auth(
 
 /// The login form's fields.
 #[derive(ToSchema)]
+#[schema(as = TapisPodLogin)]
 #[allow(dead_code)]
 pub struct PodLogin {
     username: String,

@@ -25,6 +25,7 @@ const TOTAL_TIMEOUT: u64 = 300;
 
 /// Commands to run in a pod, in order, never through a shell.
 #[derive(ToSchema)]
+#[schema(as = TapisExecRequest)]
 #[allow(dead_code)]
 pub struct ExecRequest {
     /// One argv (a list of strings) or a list of argvs.
@@ -39,6 +40,7 @@ pub struct ExecRequest {
 
 /// A multipart upload of one file into a pod.
 #[derive(ToSchema)]
+#[schema(as = TapisPodUpload)]
 #[allow(dead_code)]
 pub struct PodUpload {
     /// The file's bytes.

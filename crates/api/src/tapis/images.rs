@@ -23,6 +23,7 @@ const NEW_IMAGE: [&str; 3] = ["image", "tenants", "description"];
 
 /// An image for the allow-list.
 #[derive(ToSchema)]
+#[schema(as = TapisNewImage)]
 #[allow(dead_code)]
 pub struct NewImage {
     /// The image reference, e.g. `busybox:latest`.

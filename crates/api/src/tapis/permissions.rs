@@ -16,6 +16,7 @@ use crate::AppState;
 
 /// A grant (JSON or form).
 #[derive(ToSchema)]
+#[schema(as = TapisGrant)]
 #[allow(dead_code)]
 pub struct Grant {
     /// The user name.

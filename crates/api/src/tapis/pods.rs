@@ -25,6 +25,7 @@ type Answer<T> = TapisResult<Json<Envelope<T>>>;
 /// The fields of a new pod (tapipy's `NewPod`); a field a pod does not
 /// have is refused.
 #[derive(ToSchema)]
+#[schema(as = TapisNewPod)]
 #[allow(dead_code)]
 pub struct NewPod {
     /// `[a-z][a-z0-9]+`, 3 to 64 characters.
@@ -59,6 +60,7 @@ pub struct NewPod {
 /// The fields a pod update may change (tapipy's `UpdatePod` and the rest
 /// of a definition; `pod_id` only unchanged); each is optional.
 #[derive(ToSchema)]
+#[schema(as = TapisPodChange)]
 #[allow(dead_code)]
 pub struct PodChange {
     pod_id: Option<String>,

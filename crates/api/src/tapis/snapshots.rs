@@ -26,6 +26,7 @@ const SNAPSHOT_CHANGE: [&str; 4] = ["description", "size_limit", "cron", "retent
 
 /// A new snapshot: a copy of a volume's folder, taken at once.
 #[derive(ToSchema)]
+#[schema(as = TapisNewSnapshot)]
 #[allow(dead_code)]
 pub struct NewSnapshot {
     snapshot_id: String,
@@ -43,6 +44,7 @@ pub struct NewSnapshot {
 
 /// What a snapshot update may change; each is optional.
 #[derive(ToSchema)]
+#[schema(as = TapisSnapshotChange)]
 #[allow(dead_code)]
 pub struct SnapshotChange {
     description: Option<String>,

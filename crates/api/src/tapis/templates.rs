@@ -18,6 +18,7 @@ use crate::AppState;
 
 /// A new template.
 #[derive(ToSchema)]
+#[schema(as = TapisNewTemplate)]
 #[allow(dead_code)]
 pub struct NewTemplate {
     template_id: String,
@@ -28,6 +29,7 @@ pub struct NewTemplate {
 
 /// What a template update may change; each is optional.
 #[derive(ToSchema)]
+#[schema(as = TapisTemplateChange)]
 #[allow(dead_code)]
 pub struct TemplateChange {
     description: Option<String>,
@@ -37,6 +39,7 @@ pub struct TemplateChange {
 
 /// A new version of a template tag.
 #[derive(ToSchema)]
+#[schema(as = TapisNewTag)]
 #[allow(dead_code)]
 pub struct NewTag {
     /// The pod fields this version gives.
@@ -48,6 +51,7 @@ pub struct NewTag {
 
 /// A pod's definition saved as a template tag.
 #[derive(ToSchema)]
+#[schema(as = TapisPodAsTag)]
 #[allow(dead_code)]
 pub struct PodAsTag {
     template_id: String,

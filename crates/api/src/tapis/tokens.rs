@@ -17,6 +17,7 @@ const TOKEN_TTL: time::Duration = time::Duration::hours(4);
 
 /// A password grant (JSON or form).
 #[derive(ToSchema)]
+#[schema(as = TapisPasswordGrant)]
 #[allow(dead_code)]
 pub struct PasswordGrant {
     username: String,

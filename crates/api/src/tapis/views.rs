@@ -26,6 +26,7 @@ pub const VERSION: &str = concat!("berth-", env!("CARGO_PKG_VERSION"));
 /// Every Tapis answer: `status` `success` with the `result`, or `error`
 /// with a null `result` and the reason in `message`.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisEnvelope<T>)]
 pub struct Envelope<T> {
     pub message: String,
     pub metadata: Metadata,
@@ -39,6 +40,7 @@ pub struct Envelope<T> {
 /// What an answer says besides its result; empty but for a pod's
 /// `unresolved_patterns`.
 #[derive(Serialize, ToSchema, Default)]
+#[schema(as = TapisMetadata)]
 pub struct Metadata {
     /// The `${...}` patterns of the pod's environment that no secret fills.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,6 +112,7 @@ pub fn container_phase(desired: Desired, instance: &Instance) -> &'static str {
 /// A pod definition as Tapis shows one (the derived definition): an unset
 /// `status_requested` is ON and an unset `compute_queue` is `default`.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisDefinition)]
 pub struct Definition {
     pub arguments: Option<Vec<String>>,
     /// The entrypoint argv.
@@ -205,6 +208,7 @@ pub fn networking_json(
 /// A pod as Tapis shows it: its definition plus live status (and, as the
 /// Pods service leaves them out, not its tenant and site).
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisPod)]
 pub struct Pod {
     pub arguments: Option<Vec<String>>,
     /// The entrypoint argv.
@@ -243,6 +247,7 @@ pub struct Pod {
 
 /// The pod's container as Kubernetes would show it.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisStatusContainer)]
 pub struct StatusContainer {
     pub exit_code: Option<i64>,
     pub message: String,
@@ -373,6 +378,7 @@ pub fn permissions(perms: &[(String, Level)]) -> Permissions {
 
 /// A file or directory in a pod, in both spellings the clients read.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisPodFile)]
 pub struct PodFile {
     #[serde(rename = "lastModified")]
     pub last_modified_camel: String,
@@ -404,6 +410,7 @@ pub fn pod_file(e: &FileEntry) -> PodFile {
 /// A file or directory in a volume or snapshot: the spec's `FileModel`,
 /// which allows no other field.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisStoredFile)]
 pub struct StoredFile {
     #[serde(rename = "lastModified")]
     pub last_modified: String,
@@ -430,6 +437,7 @@ pub fn stored_file(e: &FileEntry) -> StoredFile {
 
 /// One command's outcome in an exec answer.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisCommandResult)]
 pub struct CommandResult {
     /// The argv joined by spaces.
     pub command: String,
@@ -568,6 +576,7 @@ pub fn snapshot(s: &Stored<Snapshot>) -> SnapshotView {
 
 /// A pod's container output and what was done to it.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisPodLogs)]
 pub struct PodLogs {
     /// Timestamped actions (start, stop, ...).
     pub action_logs: Vec<String>,
@@ -577,6 +586,7 @@ pub struct PodLogs {
 
 /// The user name and password generated for a pod, also in its environment.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisPodCredentials)]
 pub struct PodCredentials {
     pub user_password: String,
     pub user_username: String,
@@ -584,12 +594,14 @@ pub struct PodCredentials {
 
 /// The outcomes of an exec, in order.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisExecResults)]
 pub struct ExecResults {
     pub results: Vec<CommandResult>,
 }
 
 /// Where an upload into a pod was written.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisUploaded)]
 pub struct Uploaded {
     pub path: String,
 }
@@ -608,11 +620,13 @@ pub fn claims(user: &User, tenant: &str) -> Map<String, Value> {
 
 /// An issued access token, as the `result` of `POST /v3/oauth2/tokens`.
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisNewToken)]
 pub struct NewToken {
     pub access_token: AccessToken,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = TapisAccessToken)]
 pub struct AccessToken {
     /// The JWT to send as `X-Tapis-Token`.
     pub access_token: String,

@@ -27,6 +27,7 @@ const VOLUME_CHANGE: [&str; 2] = ["description", "size_limit"];
 
 /// A new volume.
 #[derive(ToSchema)]
+#[schema(as = TapisNewVolume)]
 #[allow(dead_code)]
 pub struct NewVolume {
     volume_id: String,
@@ -37,6 +38,7 @@ pub struct NewVolume {
 
 /// What a volume update may change; each is optional.
 #[derive(ToSchema)]
+#[schema(as = TapisVolumeChange)]
 #[allow(dead_code)]
 pub struct VolumeChange {
     description: Option<String>,
@@ -45,6 +47,7 @@ pub struct VolumeChange {
 
 /// A multipart upload of one file.
 #[derive(ToSchema)]
+#[schema(as = TapisVolumeUpload)]
 #[allow(dead_code)]
 pub struct VolumeUpload {
     /// The file's bytes.
