@@ -1,5 +1,5 @@
 //! The browser login for pod endpoints with `tapis_auth`:
-//! `GET /v3/pods/{pod_id_net}/auth` (a token in a header logs in at once,
+//! `GET /v3/pods/{pod_id}/auth` (a token in a header logs in at once,
 //! else a login form), `POST` of that form, and `GET …/auth/callback`,
 //! which passes a code on to the pod's own host, where the router turns it
 //! into the pod session cookie. `pod_id_net` is the first label of the
@@ -13,7 +13,9 @@ use axum::response::{Html, IntoResponse, Response};
 use berth_core::CoreError;
 use berth_core::pods::networking::{self, PodEndpoint};
 
-use super::error::TapisResult;
+use utoipa::ToSchema;
+
+use super::error::{ErrorBody, TapisResult};
 use super::{Body, Tapis};
 use crate::AppState;
 use crate::common::{MaybeCaller, Peer};
@@ -62,8 +64,20 @@ fn login_form(status: StatusCode, pod_id_net: &str, origin: Option<&str>, error:
     (status, [(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
 }
 
-/// With a valid token in a header: straight on to the pod's host with a
-/// code. Without one: the login form.
+/// The browser login to a pod endpoint. With a valid token in a header:
+/// straight on to the pod's host with a code. Without one: the login form.
+#[utoipa::path(get, path = "/v3/pods/{pod_id}/auth", tag = "tapis", operation_id = "tapis_pod_auth",
+    params(("pod_id" = String, Path, description = "The first label of the endpoint's host: `<pod_id>` or `<pod_id>-<entry>`"),
+        ("origin" = Option<String>, Query, description = "The endpoint's origin as the router saw it")),
+    responses(
+        (status = 200, description = "The login form", content_type = "text/html", body = String),
+        (status = 302, description = "On to the callback on the pod's host, with a code"),
+        (status = 400, description = "A malformed origin", body = ErrorBody),
+        (status = 401, description = "A token that is not valid", body = ErrorBody),
+        (status = 403, description = "The endpoint has no `tapis_auth`, or does not let the user through", body = ErrorBody),
+        (status = 404, description = "No such pod endpoint", body = ErrorBody),
+    ),
+    security((), ("tapisToken" = []), ("bearer" = [])))]
 pub async fn pod_auth(
     State(s): State<AppState>,
     caller: MaybeCaller<Tapis>,
@@ -85,7 +99,29 @@ pub async fn pod_auth(
     }
 }
 
+/// The login form's fields.
+#[derive(ToSchema)]
+#[schema(as = TapisPodLogin)]
+#[allow(dead_code)]
+pub struct PodLogin {
+    username: String,
+    password: String,
+    /// The endpoint's origin as the router saw it.
+    origin: Option<String>,
+}
+
 /// The login form's post (form or JSON: `username`, `password`, `origin`).
+#[utoipa::path(post, path = "/v3/pods/{pod_id}/auth", tag = "tapis", operation_id = "tapis_pod_auth_login",
+    params(("pod_id" = String, Path, description = "The first label of the endpoint's host: `<pod_id>` or `<pod_id>-<entry>`")),
+    request_body(content((PodLogin = "application/x-www-form-urlencoded"), (PodLogin = "application/json"))),
+    responses(
+        (status = 303, description = "On to the callback on the pod's host, with a code"),
+        (status = 400, description = "A malformed request or origin", body = ErrorBody),
+        (status = 401, description = "The form again: wrong user name or password", content_type = "text/html", body = String),
+        (status = 403, description = "The endpoint has no `tapis_auth`, or does not let the user through", body = ErrorBody),
+        (status = 404, description = "No such pod endpoint", body = ErrorBody),
+        (status = 429, description = "The form again: too many failed attempts", content_type = "text/html", body = String),
+    ))]
 pub async fn pod_auth_login(
     State(s): State<AppState>,
     Peer(peer): Peer,
@@ -128,6 +164,16 @@ pub async fn pod_auth_login(
 
 /// Tapis's callback path: the code is redeemed on the pod's host (where the
 /// cookie belongs), so this passes it on there.
+#[utoipa::path(get, path = "/v3/pods/{pod_id}/auth/callback", tag = "tapis", operation_id = "tapis_pod_auth_callback",
+    params(("pod_id" = String, Path, description = "The first label of the endpoint's host: `<pod_id>` or `<pod_id>-<entry>`"),
+        ("code" = String, Query, description = "The login code (hex)"),
+        ("origin" = Option<String>, Query, description = "The endpoint's origin as the router saw it")),
+    responses(
+        (status = 302, description = "On to the callback on the pod's host, with the code"),
+        (status = 400, description = "No code, or a malformed origin", body = ErrorBody),
+        (status = 403, description = "The endpoint has no `tapis_auth`, or does not let the user through", body = ErrorBody),
+        (status = 404, description = "No such pod endpoint", body = ErrorBody),
+    ))]
 pub async fn pod_auth_callback(
     State(s): State<AppState>,
     Path(pod_id_net): Path<String>,

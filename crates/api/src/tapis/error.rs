@@ -5,10 +5,12 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use serde_json::{Value, json};
 
 use super::Tapis;
-use super::views::VERSION;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::views::{Metadata, Null, VERSION, null_schema};
 use crate::common::DialectError;
 use crate::common::error::message_of;
 
@@ -16,10 +18,30 @@ pub type TapisError = DialectError<Tapis>;
 pub type TapisResult<T> = Result<T, TapisError>;
 
 /// The error envelope around `message`.
-pub fn error_body(message: &str) -> Json<Value> {
-    Json(
-        json!({"status": "error", "message": message, "result": null, "version": VERSION, "metadata": {}}),
-    )
+pub fn error_body(message: &str) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        message: message.to_string(),
+        metadata: Metadata::default(),
+        result: Null,
+        status: "error",
+        version: VERSION,
+    })
+}
+
+/// An error answer: the envelope with `status` `error`, the reason in
+/// `message` and a null `result`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TapisError)]
+pub struct ErrorBody {
+    pub message: String,
+    pub metadata: Metadata,
+    /// Always null.
+    #[schema(schema_with = null_schema)]
+    pub result: Null,
+    /// `error`.
+    pub status: &'static str,
+    /// The server's version, `berth-<version>`.
+    pub version: &'static str,
 }
 
 /// A core error in the Tapis envelope at `status`.

@@ -11,15 +11,44 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::error::TapisResult;
-use super::views::{self, ok};
+use super::openapi::Refusals;
+use super::views::{self, Envelope, ExecResults, PodFile, Uploaded, ok};
 use super::{Body, Caller};
 use crate::AppState;
 
 const COMMAND_TIMEOUT: u64 = 60;
 const TOTAL_TIMEOUT: u64 = 300;
+
+/// Commands to run in a pod, in order, never through a shell.
+#[derive(ToSchema)]
+#[schema(as = TapisExecRequest)]
+#[allow(dead_code)]
+pub struct ExecRequest {
+    /// One argv (a list of strings) or a list of argvs.
+    commands: Value,
+    /// Seconds each command may take, 1 to 3600 (60).
+    command_timeout: Option<i64>,
+    /// Seconds all of them may take, 1 to 3600 (300).
+    total_timeout: Option<i64>,
+    /// The first failure refuses the request with 400 (true).
+    fail_on_non_success: Option<bool>,
+}
+
+/// A multipart upload of one file into a pod.
+#[derive(ToSchema)]
+#[schema(as = TapisPodUpload)]
+#[allow(dead_code)]
+pub struct PodUpload {
+    /// The file's bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// A file path, or a directory ending in `/` or existing.
+    dest_path: String,
+}
 
 /// `commands` is one argv or a list of argvs.
 fn argvs(value: &Value) -> Result<Vec<Vec<String>>, CoreError> {
@@ -55,12 +84,18 @@ fn seconds(body: &Body, field: &str, default: u64) -> Result<Duration, CoreError
     Ok(Duration::from_secs(n as u64))
 }
 
+/// Runs commands in a pod's container.
+#[utoipa::path(post, path = "/v3/pods/{pod_id}/exec", tag = "tapis", operation_id = "tapis_pod_exec",
+    params(("pod_id" = String, Path)),
+    request_body = ExecRequest,
+    responses((status = 200, description = "Each command's outcome", body = Envelope<ExecResults>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn exec_pod_commands(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<ExecResults>>> {
     let commands = argvs(body.object()?.get("commands").unwrap_or(&Value::Null))?;
     let fail_on_non_success = !matches!(
         body.object()?.get("fail_on_non_success"),
@@ -78,7 +113,7 @@ pub async fn exec_pod_commands(
         )
         .await?;
     let failed = outcomes.iter().find(|o| o.exit_code != Some(0));
-    let results: Vec<Value> = outcomes.iter().map(views::command).collect();
+    let results = outcomes.iter().map(views::command).collect();
     if fail_on_non_success && let Some(f) = failed {
         let why = if f.timed_out {
             "timed out".to_string()
@@ -93,16 +128,22 @@ pub async fn exec_pod_commands(
         ))
         .into());
     }
-    Ok(ok("Commands executed.", json!({"results": results})))
+    Ok(ok("Commands executed.", ExecResults { results }))
 }
 
-/// Multipart `file` and `dest_path` (which requests sends as a file part).
+/// Uploads a file into a pod's container: multipart `file` and
+/// `dest_path` (which requests sends as a file part).
+#[utoipa::path(post, path = "/v3/pods/{pod_id}/upload_to_pod", tag = "tapis", operation_id = "tapis_pod_upload",
+    params(("pod_id" = String, Path)),
+    request_body(content((PodUpload = "multipart/form-data"))),
+    responses((status = 200, description = "Where the file was written", body = Envelope<Uploaded>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn upload_to_pod(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
     mut multipart: Multipart,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Uploaded>>> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         CoreError::invalid(format!("malformed multipart body: {e}"))
     };
@@ -127,7 +168,7 @@ pub async fn upload_to_pod(
         .filter(|d| !d.is_empty())
         .ok_or_else(|| CoreError::invalid_field("dest_path", "This field is required."))?;
     let written = s.berth.upload_file(&user, &id, &dest, &name, bytes).await?;
-    Ok(ok("File uploaded.", json!({"path": written})))
+    Ok(ok("File uploaded.", Uploaded { path: written }))
 }
 
 async fn list(
@@ -135,27 +176,40 @@ async fn list(
     user: &berth_core::model::User,
     id: &str,
     path: &str,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Vec<PodFile>>>> {
     let entries = s.berth.list_files(user, id, path).await?;
-    let result: Vec<Value> = entries.iter().map(views::pod_file).collect();
-    Ok(ok("Files listed.", Value::Array(result)))
+    Ok(ok(
+        "Files listed.",
+        entries.iter().map(views::pod_file).collect(),
+    ))
 }
 
+/// The files in a pod's container at `path` (`/` when not given; a
+/// relative one starts in the working directory).
+#[utoipa::path(get, path = "/v3/pods/{pod_id}/list_files", tag = "tapis", operation_id = "tapis_pod_files_list",
+    params(("pod_id" = String, Path), ("path" = Option<String>, Query)),
+    responses((status = 200, description = "The files", body = Envelope<Vec<PodFile>>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn list_files_in_pod(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Vec<PodFile>>>> {
     list(&s, &user, &id, q.get("path").map_or("/", String::as_str)).await
 }
 
-/// URL paths are relative to the container's working directory.
+/// The files in a pod's container at a URL path, relative to the
+/// container's working directory.
+#[utoipa::path(get, path = "/v3/pods/{pod_id}/list_files/{url_path}", tag = "tapis", operation_id = "tapis_pod_files_list_at",
+    params(("pod_id" = String, Path), ("url_path" = String, Path)),
+    responses((status = 200, description = "The files", body = Envelope<Vec<PodFile>>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn list_files_in_pod_at(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path((id, url_path)): Path<(String, String)>,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Vec<PodFile>>>> {
     list(&s, &user, &id, url_path.trim_start_matches('/')).await
 }
 
@@ -191,6 +245,12 @@ pub(super) fn attachment(body: impl IntoResponse, name: &str, kind: &'static str
     res
 }
 
+/// Downloads a file, or a directory as a tar archive, from a pod's container.
+#[utoipa::path(get, path = "/v3/pods/{pod_id}/download_from_pod", tag = "tapis", operation_id = "tapis_pod_download",
+    params(("pod_id" = String, Path), ("path" = String, Query)),
+    responses((status = 200, description = "The file (`application/octet-stream`) or the directory (`application/x-tar`), as an attachment",
+        content(([u8] = "application/octet-stream"), ([u8] = "application/x-tar"))), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn download_from_pod(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -203,6 +263,13 @@ pub async fn download_from_pod(
     fetch(&s, &user, &id, path).await
 }
 
+/// Downloads a file, or a directory as a tar archive, from a pod's
+/// container at a URL path, relative to its working directory.
+#[utoipa::path(get, path = "/v3/pods/{pod_id}/download_from_pod/{url_path}", tag = "tapis", operation_id = "tapis_pod_download_at",
+    params(("pod_id" = String, Path), ("url_path" = String, Path)),
+    responses((status = 200, description = "The file (`application/octet-stream`) or the directory (`application/x-tar`), as an attachment",
+        content(([u8] = "application/octet-stream"), ([u8] = "application/x-tar"))), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn download_from_pod_at(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -214,6 +281,7 @@ pub async fn download_from_pod_at(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn one_argv_or_many() {

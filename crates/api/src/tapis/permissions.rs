@@ -6,18 +6,29 @@ use axum::Json;
 use axum::extract::{Path, State};
 use berth_core::model::Level;
 use berth_core::pods::permissions::SharedKind;
-use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::error::TapisResult;
 use super::kinds::Shared;
-use super::views::{self, ok};
+use super::views::{self, Envelope, Permissions, ok};
 use super::{Body, Caller};
 use crate::AppState;
+
+/// A grant (JSON or form).
+#[derive(ToSchema)]
+#[schema(as = TapisGrant)]
+#[allow(dead_code)]
+pub struct Grant {
+    /// The user name.
+    user: String,
+    /// `READ`, `USER` or `ADMIN`.
+    level: String,
+}
 
 /// The grants in the envelope, with `done` after the noun in the message
 /// ("Volume permissions updated successfully."); templates answer
 /// "Template permissions." on every route.
-fn answer<K: Shared>(done: &str, perms: &[(String, Level)]) -> Json<Value> {
+fn answer<K: Shared>(done: &str, perms: &[(String, Level)]) -> Json<Envelope<Permissions>> {
     let message = match K::KIND {
         SharedKind::Template => format!("{} permissions.", K::NOUN),
         _ => format!("{} {done}", K::NOUN),
@@ -29,7 +40,7 @@ pub async fn get_permissions<K: Shared>(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Permissions>>> {
     let perms = s.berth.permissions(K::KIND, &user, &id).await?;
     Ok(answer::<K>("permissions retrieved successfully.", &perms))
 }
@@ -39,7 +50,7 @@ pub async fn set_permission<K: Shared>(
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Permissions>>> {
     let perms = s
         .berth
         .set_permission(K::KIND, &user, &id, body.str("user")?, body.str("level")?)
@@ -51,7 +62,7 @@ pub async fn delete_permission<K: Shared>(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path((id, who)): Path<(String, String)>,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Permissions>>> {
     let perms = s.berth.delete_permission(K::KIND, &user, &id, &who).await?;
     Ok(answer::<K>("permission deleted successfully.", &perms))
 }
@@ -67,12 +78,7 @@ mod tests {
             "permissions updated successfully.",
             "permission deleted successfully.",
         ]
-        .map(|done| {
-            answer::<K>(done, &[]).0["message"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|done| answer::<K>(done, &[]).0.message)
     }
 
     #[test]

@@ -8,12 +8,13 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::archive::Download;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::error::TapisResult;
 use super::files::attachment;
 use super::kinds::Folder;
-use super::views::{self, ok};
+use super::openapi::Refusals;
+use super::views::{self, Envelope, StoredFile, VolumeView, ok};
 use super::{Body, Caller};
 use crate::AppState;
 
@@ -24,15 +25,47 @@ pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
 const NEW_VOLUME: [&str; 3] = ["volume_id", "description", "size_limit"];
 const VOLUME_CHANGE: [&str; 2] = ["description", "size_limit"];
 
+/// A new volume.
+#[derive(ToSchema)]
+#[schema(as = TapisNewVolume)]
+#[allow(dead_code)]
+pub struct NewVolume {
+    volume_id: String,
+    description: Option<String>,
+    /// MB the volume may hold.
+    size_limit: Option<i64>,
+}
+
+/// What a volume update may change; each is optional.
+#[derive(ToSchema)]
+#[schema(as = TapisVolumeChange)]
+#[allow(dead_code)]
+pub struct VolumeChange {
+    description: Option<String>,
+    size_limit: Option<i64>,
+}
+
+/// A multipart upload of one file.
+#[derive(ToSchema)]
+#[schema(as = TapisVolumeUpload)]
+#[allow(dead_code)]
+pub struct VolumeUpload {
+    /// The file's bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// The files of a volume or snapshot, listed in the envelope.
 pub async fn list_files<K: Folder>(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Vec<StoredFile>>>> {
     let entries = s.berth.folder_entries(K::FOLDER, &user, &id).await?;
-    let result: Vec<Value> = entries.iter().map(views::stored_file).collect();
-    Ok(ok("Files listed.", Value::Array(result)))
+    Ok(ok(
+        "Files listed.",
+        entries.iter().map(views::stored_file).collect(),
+    ))
 }
 
 /// A file of a volume or snapshot as its bytes, or a directory as a tar
@@ -64,22 +97,31 @@ pub async fn get_contents<K: Folder>(
     Ok(attachment(bytes, &name, kind))
 }
 
+/// The volumes the caller may see.
+#[utoipa::path(get, path = "/v3/pods/volumes", tag = "tapis", operation_id = "tapis_volumes_list",
+    responses((status = 200, description = "The volumes", body = Envelope<Vec<VolumeView>>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn list_volumes(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<Vec<VolumeView>>>> {
     let volumes = s.berth.volumes(&user).await?;
     Ok(ok(
         "Volumes retrieved successfully.",
-        Value::Array(volumes.iter().map(views::volume).collect()),
+        volumes.iter().map(views::volume).collect(),
     ))
 }
 
+/// Creates a volume.
+#[utoipa::path(post, path = "/v3/pods/volumes", tag = "tapis", operation_id = "tapis_volumes_create",
+    request_body(content((NewVolume = "application/json"), (NewVolume = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "The new volume", body = Envelope<VolumeView>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn create_volume(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     body: Body,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<VolumeView>>> {
     let fields = body.fields()?;
     fields.only(&NEW_VOLUME)?;
     let v = s
@@ -94,21 +136,32 @@ pub async fn create_volume(
     Ok(ok("Volume created successfully.", views::volume(&v)))
 }
 
+/// A volume.
+#[utoipa::path(get, path = "/v3/pods/volumes/{volume_id}", tag = "tapis", operation_id = "tapis_volume_get",
+    params(("volume_id" = String, Path)),
+    responses((status = 200, description = "The volume", body = Envelope<VolumeView>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn get_volume(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<VolumeView>>> {
     let v = s.berth.get_volume(&user, &id).await?;
     Ok(ok("Volume retrieved successfully.", views::volume(&v)))
 }
 
+/// Changes a volume's description or size limit.
+#[utoipa::path(put, path = "/v3/pods/volumes/{volume_id}", tag = "tapis", operation_id = "tapis_volume_update",
+    params(("volume_id" = String, Path)),
+    request_body(content((VolumeChange = "application/json"), (VolumeChange = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "The volume now", body = Envelope<VolumeView>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn update_volume(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
     body: Body,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<VolumeView>>> {
     let fields = body.fields()?;
     fields.only(&VOLUME_CHANGE)?;
     let v = s
@@ -123,23 +176,34 @@ pub async fn update_volume(
     Ok(ok("Volume updated successfully.", views::volume(&v)))
 }
 
+/// Deletes a volume and its files.
+#[utoipa::path(delete, path = "/v3/pods/volumes/{volume_id}", tag = "tapis", operation_id = "tapis_volume_delete",
+    params(("volume_id" = String, Path)),
+    responses((status = 200, description = "Deleted; `result` is an empty string", body = Envelope<String>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn delete_volume(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<String>>> {
     s.berth.delete_volume(&user, &id).await?;
-    Ok(ok("Volume successfully deleted.", json!("")))
+    Ok(ok("Volume successfully deleted.", String::new()))
 }
 
-/// Multipart `file`, written to disk as it arrives (a body cut off drops
-/// what arrived), then put at `path` in the volume.
+/// Uploads a file into a volume. Multipart `file`, written to disk as it
+/// arrives (a body cut off drops what arrived), then put at `path` in the
+/// volume.
+#[utoipa::path(post, path = "/v3/pods/volumes/{volume_id}/upload/{path}", tag = "tapis", operation_id = "tapis_volume_upload",
+    params(("volume_id" = String, Path), ("path" = String, Path, description = "Where in the volume")),
+    request_body(content((VolumeUpload = "multipart/form-data"))),
+    responses((status = 200, description = "Uploaded; `result` says how much went where", body = Envelope<String>), Refusals),
+    security(("tapisToken" = []), ("bearer" = [])))]
 pub async fn upload_to_volume(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path((id, path)): Path<(String, String)>,
     mut multipart: Multipart,
-) -> TapisResult<Json<Value>> {
+) -> TapisResult<Json<Envelope<String>>> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         CoreError::invalid(format!("malformed multipart body: {e}"))
     };
@@ -158,6 +222,6 @@ pub async fn upload_to_volume(
     let written = s.berth.finish_volume_upload(upload).await?;
     Ok(ok(
         "File uploaded successfully.",
-        json!(format!("uploaded {written} to volume {id}")),
+        format!("uploaded {written} to volume {id}"),
     ))
 }
