@@ -85,7 +85,7 @@ fn dialect_of(path: &str) -> &'static str {
         .any(|p| under(p))
     {
         "berth"
-    } else if under("/v3/pods") || under("/pods") {
+    } else if under("/v3/pods") || under("/pods") || under("/v3/oauth2") {
         "tapis"
     } else if under("/api/v1") {
         "tutum"
