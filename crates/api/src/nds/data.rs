@@ -9,7 +9,7 @@ use berth_core::service::Berth;
 use utoipa::ToSchema;
 
 use super::error::NdsResult;
-use super::openapi::{BadRequest, Conflict, File, Forbidden, NotFound, Unauthorized};
+use super::openapi::{BadRequest, Conflict, File, NotFound, Unauthorized};
 use super::views::{DatasetAdded, DatasetView, Image};
 use super::{Caller, views};
 use crate::AppState;
@@ -185,7 +185,7 @@ pub async fn download_dataset(
     params(("name" = String, Path, description = "The data set's name")),
     responses(
         (status = 204, description = "Removed"),
-        BadRequest, Unauthorized, Forbidden, NotFound,
+        Unauthorized, NotFound,
     ),
     security(("bearer" = []), ("token" = [])))]
 pub async fn remove_dataset(

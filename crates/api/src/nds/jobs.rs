@@ -378,7 +378,7 @@ pub async fn metric(
 #[utoipa::path(get, path = "/download", tag = "nds",
     operation_id = "nds_jobs_download",
     params(("job_id" = String, Query, description = "The job's id, a uuid"),
-        ("path" = Option<String>, Query, description = "A file or directory in the container; the job's working directory without it")),
+        ("path" = Option<String>, Query, description = "A file or directory in the job's container; relative paths are under `/job`, the default")),
     responses(
         (status = 200, description = "The file's bytes, or the directory as a tar",
             content(
