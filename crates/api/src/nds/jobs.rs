@@ -204,7 +204,7 @@ fn job_id(params: &Params) -> Result<Uuid, CoreError> {
 /// A job's state.
 #[utoipa::path(get, path = "/upload", tag = "nds",
     operation_id = "nds_jobs_status",
-    params(("job_id" = String, Query, description = "The job's id, a uuid")),
+    params(("job_id" = String, Query, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The job's id, a uuid")),
     responses(
         (status = 200, description = "The job's state", body = Status),
         BadRequest, Unauthorized, NotFound,
@@ -222,7 +222,7 @@ pub async fn status(
 /// Delete a job and its container.
 #[utoipa::path(delete, path = "/upload", tag = "nds",
     operation_id = "nds_jobs_delete",
-    params(("job_id" = String, Query, description = "The job's id, a uuid")),
+    params(("job_id" = String, Query, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The job's id, a uuid")),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         BadRequest, Unauthorized, NotFound, Unavailable,
@@ -377,7 +377,7 @@ pub async fn metric(
 /// Download a file from a job's container, or a directory as a tar.
 #[utoipa::path(get, path = "/download", tag = "nds",
     operation_id = "nds_jobs_download",
-    params(("job_id" = String, Query, description = "The job's id, a uuid"),
+    params(("job_id" = String, Query, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The job's id, a uuid"),
         ("path" = Option<String>, Query, description = "A file or directory in the job's container; relative paths are under `/job`, the default")),
     responses(
         (status = 200, description = "The file's bytes, or the directory as a tar",

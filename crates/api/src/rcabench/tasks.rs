@@ -175,7 +175,7 @@ fn task_id(path: &PathParams) -> Result<Uuid, CoreError> {
 /// One task: state, payload, result and log lines.
 #[utoipa::path(get, path = "/api/v2/tasks/{task_id}", tag = "rcabench",
     operation_id = "rcabench_tasks_get",
-    params(("task_id" = String, Path, description = "The task's id, a uuid")),
+    params(("task_id" = String, Path, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The task's id, a uuid")),
     responses(
         (status = 200, description = "The task", body = Envelope<TaskDetail>),
         BadRequest, Unauthorized, NotFound,
@@ -194,7 +194,7 @@ pub async fn get_task_by_id(
 /// Cancel a task.
 #[utoipa::path(post, path = "/api/v2/tasks/{task_id}/cancel", tag = "rcabench",
     operation_id = "rcabench_tasks_cancel",
-    params(("task_id" = String, Path, description = "The task's id, a uuid")),
+    params(("task_id" = String, Path, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The task's id, a uuid")),
     responses(
         (status = 200, description = "The task, cancelled", body = Envelope<TaskDetail>),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
