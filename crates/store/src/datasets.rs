@@ -62,8 +62,13 @@ impl Datasets for FolderDatasets {
     }
 
     fn archive(&self, dir: &Path, name: &str) -> CoreResult<Vec<u8>> {
-        folder_archive(dir, name)
-            .map_err(|e| CoreError::internal(&format!("archiving data set {name}"), e))
+        folder_archive(dir, name).map_err(|e| match e.kind() {
+            // Removed while it was being read: it is gone, not broken.
+            std::io::ErrorKind::NotFound => {
+                CoreError::not_found(format!("data set {name} not found"))
+            }
+            _ => CoreError::internal(&format!("archiving data set {name}"), e),
+        })
     }
 
     fn add(
@@ -130,9 +135,12 @@ impl Datasets for FolderDatasets {
     fn remove(&self, owner: &DatasetOwner, name: &str) -> CoreResult<bool> {
         let dir = self.owner_dir(owner).join(name);
         match std::fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&dir)
-                .map(|()| true)
-                .map_err(|e| CoreError::internal(&format!("removing data set {name}"), e)),
+            Ok(meta) if meta.is_dir() => match std::fs::remove_dir_all(&dir) {
+                Ok(()) => Ok(true),
+                // Another removal of the same data set got there first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(CoreError::internal(&format!("removing data set {name}"), e)),
+            },
             _ => Ok(false),
         }
     }
@@ -285,6 +293,17 @@ mod tests {
             builder.append(&header, *data).unwrap();
         }
         builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_data_set_removed_while_being_read_is_not_found() {
+        let root = tempfile::tempdir().unwrap();
+        let datasets = FolderDatasets::new(root.path());
+        let gone = root.path().join("users").join("alice").join("gone");
+        assert!(matches!(
+            datasets.archive(&gone, "gone"),
+            Err(CoreError::NotFound(_))
+        ));
     }
 
     #[test]

@@ -6,24 +6,50 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::service::Berth;
-use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::error::NdsResult;
+use super::openapi::{BadRequest, Conflict, File, NotFound, Unauthorized};
+use super::views::{DatasetAdded, DatasetView, Image};
 use super::{Caller, views};
 use crate::AppState;
 
-/// `GET /list_images` → `[{"image_name", "image_tag"}]`.
+/// The parts of a data set upload the handler reads.
+#[derive(ToSchema)]
+#[schema(as = nds::DatasetUpload)]
+#[expect(
+    dead_code,
+    reason = "describes the form parts the handler reads one by one"
+)]
+pub struct DatasetUpload {
+    /// A file, or a `.tar` to unpack.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The data set's name; the file's name without `.tar` by default.
+    name: Option<String>,
+    /// Whether to unpack the file as a tar; by default, when it is a `.tar`.
+    unpack: Option<bool>,
+}
+
+/// The images jobs can run in.
+#[utoipa::path(get, path = "/list_images", tag = "nds",
+    operation_id = "nds_images_list",
+    responses(
+        (status = 200, description = "The images", body = Vec<Image>),
+        Unauthorized,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn list_images(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Vec<Image>>> {
     let images = s.berth.script_job_images(&user).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         images
             .into_iter()
-            .map(|(name, tag)| views::image(&name, &tag))
+            .map(|(name, tag)| views::image(name, tag))
             .collect(),
-    )))
+    ))
 }
 
 /// Where a data set downloads from: under the server's configured public
@@ -32,27 +58,43 @@ fn dataset_url(berth: &Berth, name: &str) -> String {
     format!("{}/v1/datasets/{name}", berth.settings.public_url)
 }
 
-/// `GET /list_data` (and `GET /v1/datasets`) → `[{"name", "url", "shared"}]`.
+/// The data sets jobs can read: the caller's and the shared ones (also
+/// served at `GET /v1/datasets`).
+#[utoipa::path(get, path = "/list_data", tag = "nds",
+    operation_id = "nds_data_list",
+    responses(
+        (status = 200, description = "The data sets", body = Vec<DatasetView>),
+        Unauthorized,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn list_data(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Vec<DatasetView>>> {
     let datasets = s.berth.datasets(&user).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         datasets
             .iter()
-            .map(|d| views::dataset(d, &dataset_url(&s.berth, &d.name)))
+            .map(|d| views::dataset(d, dataset_url(&s.berth, &d.name)))
             .collect(),
-    )))
+    ))
 }
 
-/// `POST /v1/datasets`, multipart: `file` (a file, or a `.tar` to unpack),
+/// Add a data set, multipart: `file` (a file, or a `.tar` to unpack),
 /// optional `name` (default: the file's name without `.tar`) and `unpack`.
+#[utoipa::path(post, path = "/v1/datasets", tag = "nds",
+    operation_id = "nds_datasets_upload",
+    request_body(content = DatasetUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The data set added", body = DatasetAdded),
+        BadRequest, Unauthorized, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn upload_dataset(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     req: Request,
-) -> NdsResult<(StatusCode, Json<Value>)> {
+) -> NdsResult<(StatusCode, Json<DatasetAdded>)> {
     let mut form = Multipart::from_request(req, &()).await.map_err(|e| {
         CoreError::invalid(format!("send the data set as multipart/form-data ({e})"))
     })?;
@@ -108,12 +150,22 @@ pub async fn upload_dataset(
         StatusCode::CREATED,
         Json(views::dataset_added(
             &summary,
-            &dataset_url(&s.berth, &summary.name),
+            dataset_url(&s.berth, &summary.name),
         )),
     ))
 }
 
-/// `GET /v1/datasets/{name}` → the data set as a tar.
+/// Download a data set as a tar.
+#[utoipa::path(get, path = "/v1/datasets/{name}", tag = "nds",
+    operation_id = "nds_datasets_download",
+    params(("name" = String, Path, description = "The data set's name")),
+    responses(
+        (status = 200, description = "The data set as a tar", content_type = "application/x-tar",
+            body = File,
+            headers(("content-disposition" = String, description = "`attachment; filename=\"<name>.tar\"`"))),
+        Unauthorized, NotFound,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn download_dataset(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -127,7 +179,15 @@ pub async fn download_dataset(
     ))
 }
 
-/// `DELETE /v1/datasets/{name}` → 204; only one's own data sets.
+/// Remove a data set; only one's own.
+#[utoipa::path(delete, path = "/v1/datasets/{name}", tag = "nds",
+    operation_id = "nds_datasets_remove",
+    params(("name" = String, Path, description = "The data set's name")),
+    responses(
+        (status = 204, description = "Removed"),
+        Unauthorized, NotFound,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn remove_dataset(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,

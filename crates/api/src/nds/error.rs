@@ -4,9 +4,9 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
-use serde_json::json;
 
 use super::Nds;
+use super::views::ErrorBody;
 use crate::common::DialectError;
 use crate::common::error::message_of;
 
@@ -15,5 +15,11 @@ pub type NdsResult<T> = Result<T, NdsError>;
 
 /// A core error in the NDS shape at `status`.
 pub fn response(status: StatusCode, error: &CoreError) -> Response {
-    (status, Json(json!({ "error": message_of(error) }))).into_response()
+    (
+        status,
+        Json(ErrorBody {
+            error: message_of(error),
+        }),
+    )
+        .into_response()
 }

@@ -7,12 +7,56 @@ use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::archive::Download;
 use berth_core::jobs::NewScriptJob;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::NdsResult;
+use super::openapi::{BadRequest, Conflict, File, Forbidden, NotFound, Unauthorized, Unavailable};
+use super::views::{
+    Change, Container, Deleted, InfoAnswer, Metrics, Status, Stdout, Stopped, Submitted,
+};
 use super::{Body, Caller, Params, views};
 use crate::AppState;
+
+/// A job's script as text, in a JSON or form body.
+#[derive(ToSchema)]
+#[schema(as = nds::ScriptText)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct ScriptText {
+    /// The script to run.
+    script: String,
+    /// The script's file name.
+    scriptname: Option<String>,
+    image_name: Option<String>,
+    image_tag: Option<String>,
+    /// A data set the job reads.
+    data: Option<String>,
+}
+
+/// A job's script as text or as an uploaded file (one of the two), in a
+/// multipart form.
+#[derive(ToSchema)]
+#[schema(as = nds::ScriptUpload)]
+#[expect(
+    dead_code,
+    reason = "describes the form parts the handler reads one by one"
+)]
+pub struct ScriptUpload {
+    /// The script to run, as text.
+    script: Option<String>,
+    /// The script to run, as a file; its name names the script.
+    #[schema(value_type = Option<String>, format = Binary)]
+    file: Option<Vec<u8>>,
+    /// The script's file name.
+    scriptname: Option<String>,
+    image_name: Option<String>,
+    image_tag: Option<String>,
+    /// A data set the job reads.
+    data: Option<String>,
+}
 
 /// The fields of `POST /upload`, from a form, a multipart form or JSON.
 #[derive(Default)]
@@ -89,12 +133,24 @@ fn set_text_field(fields: &mut UploadFields, name: &str, text: String) {
     *slot = Some(text);
 }
 
-/// `POST /upload` → 201 `{"job_id"}`.
+/// Submit a script job: the script as text or as an uploaded file.
+#[utoipa::path(post, path = "/upload", tag = "nds",
+    operation_id = "nds_jobs_submit",
+    request_body(content(
+        (ScriptText = "application/json"),
+        (ScriptText = "application/x-www-form-urlencoded"),
+        (ScriptUpload = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, description = "The job's id", body = Submitted),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn submit(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     req: Request,
-) -> NdsResult<(StatusCode, Json<Value>)> {
+) -> NdsResult<(StatusCode, Json<Submitted>)> {
     let fields = read_upload(req).await?;
     let (script, name_from_file) = match (fields.script, fields.file) {
         (Some(_), Some(_)) => {
@@ -132,7 +188,9 @@ pub async fn submit(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "job_id": job.job.uuid.to_string() })),
+        Json(Submitted {
+            job_id: job.job.uuid.to_string(),
+        }),
     ))
 }
 
@@ -143,48 +201,81 @@ fn job_id(params: &Params) -> Result<Uuid, CoreError> {
         .map_err(|_| CoreError::invalid_field("job_id", "must be a job id (a UUID)"))
 }
 
-/// `GET /upload?job_id=` → the job's status.
+/// A job's state.
+#[utoipa::path(get, path = "/upload", tag = "nds",
+    operation_id = "nds_jobs_status",
+    params(("job_id" = String, Query, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The job's id, a uuid")),
+    responses(
+        (status = 200, description = "The job's state", body = Status),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn status(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     params: Params,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Status>> {
     let observed = s.berth.script_job(&user, job_id(&params)?).await?;
     Ok(Json(views::status(&observed.job)))
 }
 
-/// `DELETE /upload?job_id=` → the job and its container are gone.
+/// Delete a job and its container.
+#[utoipa::path(delete, path = "/upload", tag = "nds",
+    operation_id = "nds_jobs_delete",
+    params(("job_id" = String, Query, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The job's id, a uuid")),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        BadRequest, Unauthorized, NotFound, Unavailable,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn delete(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     params: Params,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Deleted>> {
     let uuid = job_id(&params)?;
     s.berth.delete_script_job(&user, uuid).await?;
-    Ok(Json(
-        json!({"job_id": uuid.to_string(), "msg": "job deleted"}),
-    ))
+    Ok(Json(Deleted {
+        job_id: uuid.to_string(),
+        msg: "job deleted",
+    }))
 }
 
-/// `GET /stdout?cont_id=` → `{"stdout"}`.
+/// What a job wrote to its standard output.
+#[utoipa::path(get, path = "/stdout", tag = "nds",
+    operation_id = "nds_jobs_stdout",
+    params(("cont_id" = String, Query, description = "The job's container id")),
+    responses(
+        (status = 200, description = "The output", body = Stdout),
+        BadRequest, Unauthorized, NotFound, Unavailable,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn stdout(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     params: Params,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Stdout>> {
     let output = s
         .berth
         .script_job_output(&user, params.required("cont_id")?)
         .await?;
-    Ok(Json(json!({ "stdout": output })))
+    Ok(Json(Stdout { stdout: output }))
 }
 
-/// `GET /stop?cont_id=` → `{"state": "success"|"failed"|"UNKNOWN", "msg"|"error"}`.
+/// Stop a job: `{"state": "success"|"failed"|"UNKNOWN", "msg"|"error"}`.
+#[utoipa::path(get, path = "/stop", tag = "nds",
+    operation_id = "nds_jobs_stop",
+    params(("cont_id" = String, Query, description = "The job's container id")),
+    responses(
+        (status = 200, description = "What stopping did", body = Stopped),
+        BadRequest, Unauthorized, NotFound, Unavailable,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn stop(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     params: Params,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Stopped>> {
     let outcome = s
         .berth
         .stop_script_job(&user, params.required("cont_id")?)
@@ -192,61 +283,90 @@ pub async fn stop(
     Ok(Json(views::stop_outcome(&outcome)))
 }
 
-/// `GET /info?cont_id=` → one container; without `cont_id`, the caller's
-/// job containers with their last use.
+/// One job container; without `cont_id`, the caller's job containers
+/// with their last use.
+#[utoipa::path(get, path = "/info", tag = "nds",
+    operation_id = "nds_jobs_info",
+    params(("cont_id" = Option<String>, Query, description = "A job's container id; all of the caller's without it")),
+    responses(
+        (status = 200, description = "The container (`Info`), or all of them (`LastUse` list)", body = InfoAnswer),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn info(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     params: Params,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<InfoAnswer>> {
     match params.text("cont_id") {
         Some(id) => {
             let observed = s.berth.script_job_by_container(&user, id).await?;
-            Ok(Json(views::info(&observed)))
+            Ok(Json(InfoAnswer::One(Box::new(views::info(&observed)))))
         }
         None => {
             let jobs = s.berth.script_jobs(&user).await?;
-            Ok(Json(Value::Array(
+            Ok(Json(InfoAnswer::All(
                 jobs.iter().filter_map(views::last_use).collect(),
             )))
         }
     }
 }
 
-/// `GET /list_container` → the caller's job containers.
+/// The caller's job containers.
+#[utoipa::path(get, path = "/list_container", tag = "nds",
+    operation_id = "nds_containers_list",
+    responses(
+        (status = 200, description = "The containers", body = Vec<Container>),
+        Unauthorized,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn list_container(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Vec<Container>>> {
     let jobs = s.berth.script_jobs(&user).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         jobs.iter()
             .filter_map(|o| views::container(&o.job))
             .collect(),
-    )))
+    ))
 }
 
-/// `GET /diff?cont_id=` → `[{"path", "kind"}]`.
+/// The changes a job made to its container's files.
+#[utoipa::path(get, path = "/diff", tag = "nds",
+    operation_id = "nds_jobs_diff",
+    params(("cont_id" = String, Query, description = "The job's container id")),
+    responses(
+        (status = 200, description = "The changes", body = Vec<Change>),
+        BadRequest, Unauthorized, NotFound, Unavailable,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn diff(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     params: Params,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Vec<Change>>> {
     let changes = s
         .berth
         .script_job_diff(&user, params.required("cont_id")?)
         .await?;
-    Ok(Json(Value::Array(
-        changes.iter().map(views::change).collect(),
-    )))
+    Ok(Json(changes.iter().map(views::change).collect()))
 }
 
-/// `GET /metric?cont_id=` → resource use.
+/// A job's last resource sample.
+#[utoipa::path(get, path = "/metric", tag = "nds",
+    operation_id = "nds_jobs_metric",
+    params(("cont_id" = String, Query, description = "The job's container id")),
+    responses(
+        (status = 200, description = "The resource use", body = Metrics),
+        BadRequest, Unauthorized, NotFound, Unavailable,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn metric(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     params: Params,
-) -> NdsResult<Json<Value>> {
+) -> NdsResult<Json<Metrics>> {
     let observed = s
         .berth
         .script_job_metrics(&user, params.required("cont_id")?)
@@ -254,7 +374,21 @@ pub async fn metric(
     Ok(Json(views::metrics(&observed.job)))
 }
 
-/// `GET /download?job_id=&path=` → a file's bytes, or a directory as a tar.
+/// Download a file from a job's container, or a directory as a tar.
+#[utoipa::path(get, path = "/download", tag = "nds",
+    operation_id = "nds_jobs_download",
+    params(("job_id" = String, Query, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The job's id, a uuid"),
+        ("path" = Option<String>, Query, description = "A file or directory in the job's container; relative paths are under `/job`, the default")),
+    responses(
+        (status = 200, description = "The file's bytes, or the directory as a tar",
+            content(
+                (File = "application/octet-stream"),
+                (File = "application/x-tar"),
+            ),
+            headers(("content-disposition" = String, description = "`attachment; filename=\"<name>\"`"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, Unavailable,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn download(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,

@@ -8,15 +8,271 @@ use berth_core::catalog::{
     CatalogStatus, Label, NewRepo, NewVersion, ParamSpec, RawFilter, RawSort, RepoKind,
     RepoListQuery, RepoPatch, RepoSearch, VersionPatch,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::RcaResult;
-use super::views::{self, done, ok, reply};
+use super::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use super::views::{
+    self, AppliedFilter, Container, Envelope, Notice, Page, SearchPage, Version, VersionDetail,
+    done, ok, reply,
+};
 use super::{Body, Caller, DEFAULT_PAGE_SIZE, Params, PathParams, page_and_size};
 use crate::AppState;
 use crate::common::body::{Fields, must_be, scalar_text};
 
-/// `POST /api/v2/containers` → 201; with `version`, its first version too.
+// The request shapes below describe, for the document, the fields the
+// handlers read one by one; they are never built.
+
+/// A label to set or remove.
+#[derive(ToSchema)]
+#[schema(as = rcabench::LabelInput)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handlers read one by one"
+)]
+pub struct LabelInput {
+    key: String,
+    /// Empty when absent.
+    value: Option<String>,
+}
+
+/// One parameter a version takes, as RCABench describes it.
+#[derive(ToSchema)]
+#[schema(as = rcabench::Parameter)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handlers read one by one"
+)]
+pub struct Parameter {
+    key: String,
+    #[schema(rename = "type")]
+    kind: i64,
+    category: i64,
+    default_value: Option<String>,
+    description: Option<String>,
+    required: Option<bool>,
+    template_string: Option<String>,
+}
+
+/// A new version of a container.
+#[derive(ToSchema)]
+#[schema(as = rcabench::NewVersion)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handlers read one by one"
+)]
+pub struct NewVersionInput {
+    /// A semantic version, e.g. `1.0.0`.
+    name: String,
+    /// The image, e.g. `registry/ns/repo:tag`.
+    image_ref: String,
+    command: Option<String>,
+    env_vars: Option<Vec<Parameter>>,
+    github_link: Option<String>,
+    /// A Helm chart to deploy it with.
+    #[schema(value_type = Option<Object>)]
+    helm_config: Option<Value>,
+}
+
+/// A new container.
+#[derive(ToSchema)]
+#[schema(as = rcabench::NewContainer)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct NewContainer {
+    name: String,
+    /// 0 algorithm (the default), 1 benchmark, 2 pedestal.
+    #[schema(rename = "type", minimum = 0, maximum = 2)]
+    kind: Option<i64>,
+    readme: Option<String>,
+    is_public: Option<bool>,
+    labels: Option<Vec<LabelInput>>,
+    /// Its first version.
+    version: Option<NewVersionInput>,
+}
+
+/// What an update of a container may change; no other field is accepted.
+#[derive(ToSchema)]
+#[schema(as = rcabench::ContainerChanges)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct ContainerChanges {
+    readme: Option<String>,
+    is_public: Option<bool>,
+    /// 1 enabled, 0 disabled, -1 deleted.
+    #[schema(minimum = -1, maximum = 1)]
+    status: Option<i64>,
+}
+
+/// Labels to add and to remove; no other field is accepted.
+#[derive(ToSchema)]
+#[schema(as = rcabench::LabelChanges)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct LabelChanges {
+    add_labels: Option<Vec<LabelInput>>,
+    remove_labels: Option<Vec<LabelInput>>,
+}
+
+/// What an update of a version may change; no other field is accepted.
+#[derive(ToSchema)]
+#[schema(as = rcabench::VersionChanges)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct VersionChanges {
+    image_ref: Option<String>,
+    command: Option<String>,
+    /// Replaces the parameters; null clears them.
+    env_vars: Option<Vec<Parameter>>,
+    github_link: Option<String>,
+    /// 1 enabled, 0 disabled, -1 deleted.
+    #[schema(minimum = -1, maximum = 1)]
+    status: Option<i64>,
+}
+
+/// One search filter.
+#[derive(ToSchema)]
+#[schema(as = rcabench::FilterInput)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct FilterInput {
+    /// `id`, `name`, `type`, `status`, `is_public`, `user_id`, `created_at`,
+    /// `updated_at`, `image`, `tag` or `command`.
+    field: String,
+    /// `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `like`, `in` or `not_in`.
+    operator: String,
+    /// A string, number or boolean, or a list of them (for `in`).
+    value: Option<Value>,
+    /// The values of `in` and `not_in`: strings, numbers or booleans.
+    values: Option<Vec<Value>>,
+}
+
+/// One sort key.
+#[derive(ToSchema)]
+#[schema(as = rcabench::SortInput)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct SortInput {
+    field: String,
+    /// `asc` (the default) or `desc`.
+    direction: Option<String>,
+}
+
+/// A time range of a search, RFC 3339 bounds included.
+#[derive(ToSchema)]
+#[schema(as = rcabench::TimeRange)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct TimeRange {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// A search of the containers; no other field is accepted.
+#[derive(ToSchema)]
+#[schema(as = rcabench::Search)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct Search {
+    /// A part of the name.
+    keyword: Option<String>,
+    /// A part of the name.
+    name: Option<String>,
+    filters: Option<Vec<FilterInput>>,
+    sort: Option<Vec<SortInput>>,
+    /// From 1.
+    page: Option<i64>,
+    /// 1 to 1000; 20 unless given.
+    size: Option<i64>,
+    /// 0 algorithm, 1 benchmark, 2 pedestal (or the name).
+    #[schema(rename = "type")]
+    kind: Option<Value>,
+    /// 1 enabled, 0 disabled, -1 deleted.
+    status: Option<i64>,
+    /// Enabled (true) or not (false).
+    is_active: Option<bool>,
+    /// The owner's id.
+    user_id: Option<i64>,
+    created_at: Option<TimeRange>,
+    updated_at: Option<TimeRange>,
+    /// A part of a version's image.
+    image: Option<String>,
+    /// A version's tag.
+    tag: Option<String>,
+    /// A part of a version's command.
+    command: Option<String>,
+    /// Accepted, and ignored: the catalog is one project.
+    project_id: Option<i64>,
+    /// A field name or a list of them; accepted, and ignored.
+    group_by: Option<Value>,
+    /// Presentation hints; every field is always included.
+    include: Option<Value>,
+    include_fields: Option<Value>,
+    exclude_fields: Option<Value>,
+}
+
+/// The query of `GET /api/v2/containers`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "describes the parameters the handler reads one by one"
+)]
+pub struct ContainerQuery {
+    /// From 1.
+    page: Option<i64>,
+    /// 5, 10, 20 (the default), 50 or 100.
+    size: Option<i64>,
+    /// 0 algorithm, 1 benchmark, 2 pedestal.
+    #[param(rename = "type")]
+    kind: Option<i64>,
+    is_public: Option<bool>,
+    /// 1 enabled, 0 disabled, -1 deleted.
+    status: Option<i64>,
+}
+
+/// The query of a container's version list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "describes the parameters the handler reads one by one"
+)]
+pub struct VersionQuery {
+    /// From 1.
+    page: Option<i64>,
+    /// 5, 10, 20 (the default), 50 or 100.
+    size: Option<i64>,
+    /// 1 enabled, 0 disabled, -1 deleted.
+    status: Option<i64>,
+}
+
+/// Create a container; with `version`, its first version too.
+#[utoipa::path(post, path = "/api/v2/containers", tag = "rcabench",
+    operation_id = "rcabench_containers_create",
+    request_body = NewContainer,
+    responses(
+        (status = 201, description = "The new container", body = Envelope<Container>),
+        BadRequest, Unauthorized, Forbidden, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn create_container(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -47,7 +303,15 @@ pub async fn create_container(
     ))
 }
 
-/// `GET /api/v2/containers?page&size&type&is_public&status`.
+/// List the containers the caller can see.
+#[utoipa::path(get, path = "/api/v2/containers", tag = "rcabench",
+    operation_id = "rcabench_containers_list",
+    params(ContainerQuery),
+    responses(
+        (status = 200, description = "A page of containers", body = Envelope<Page<Container>>),
+        BadRequest, Unauthorized,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn list_containers(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -76,7 +340,15 @@ pub async fn list_containers(
     ))
 }
 
-/// `GET /api/v2/containers/{id}` with readme and versions.
+/// One container with its readme and versions.
+#[utoipa::path(get, path = "/api/v2/containers/{container_id}", tag = "rcabench",
+    operation_id = "rcabench_containers_get",
+    params(("container_id" = i64, Path, description = "The container's id")),
+    responses(
+        (status = 200, description = "The container, with `readme` and `versions`", body = Envelope<Container>),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn get_container_by_id(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -90,7 +362,16 @@ pub async fn get_container_by_id(
     ))
 }
 
-/// `PATCH /api/v2/containers/{id}` `{readme?, is_public?, status?}`.
+/// Change a container's readme, visibility or status.
+#[utoipa::path(patch, path = "/api/v2/containers/{container_id}", tag = "rcabench",
+    operation_id = "rcabench_containers_update",
+    params(("container_id" = i64, Path, description = "The container's id")),
+    request_body = ContainerChanges,
+    responses(
+        (status = 200, description = "The container, with `readme`", body = Envelope<Container>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn update_container(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -106,12 +387,21 @@ pub async fn update_container(
         status: status_code("status", o.opt_int("status")?)?,
     };
     let repo = s.berth.update_image_repo(&user, id, patch).await?;
-    let mut data = views::container(&repo);
-    data["readme"] = json!(repo.readme);
-    Ok(ok("Container updated successfully", data))
+    Ok(ok(
+        "Container updated successfully",
+        views::container_with_readme(&repo),
+    ))
 }
 
-/// `DELETE /api/v2/containers/{id}`: soft delete, the name is free again.
+/// Delete a container (softly: the name is free again).
+#[utoipa::path(delete, path = "/api/v2/containers/{container_id}", tag = "rcabench",
+    operation_id = "rcabench_containers_delete",
+    params(("container_id" = i64, Path, description = "The container's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Notice),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn delete_container(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -122,7 +412,16 @@ pub async fn delete_container(
     Ok(done("Container deleted successfully"))
 }
 
-/// `PATCH /api/v2/containers/{id}/labels` `{add_labels?, remove_labels?}`.
+/// Add and remove a container's labels.
+#[utoipa::path(patch, path = "/api/v2/containers/{container_id}/labels", tag = "rcabench",
+    operation_id = "rcabench_containers_labels_update",
+    params(("container_id" = i64, Path, description = "The container's id")),
+    request_body = LabelChanges,
+    responses(
+        (status = 200, description = "The container", body = Envelope<Container>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn update_container_labels(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -204,11 +503,19 @@ fn shortcut_filters(o: &Fields) -> Result<Vec<RawFilter>, CoreError> {
     Ok(out)
 }
 
-/// `POST /api/v2/containers/search`: keyword and name (substrings of the
+/// Search the containers: keyword and name (substrings of the
 /// name), the versions' image, tag and command, filters and sort over a
 /// fixed set of fields, pages. `project_id` and `group_by` are accepted and
 /// change nothing: Berth's catalog is one project, and neither AegisLab nor
 /// its client answers groups for containers.
+#[utoipa::path(post, path = "/api/v2/containers/search", tag = "rcabench",
+    operation_id = "rcabench_containers_search",
+    request_body = Search,
+    responses(
+        (status = 200, description = "A page of containers, with the filters and sort applied", body = Envelope<SearchPage>),
+        BadRequest, Unauthorized,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn search_containers(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -251,12 +558,12 @@ pub async fn search_containers(
         size: o.opt_int("size")?.unwrap_or(DEFAULT_PAGE_SIZE),
     };
     let page = s.berth.search_image_repos(&user, &search).await?;
-    let mut applied: Vec<Value> = Vec::new();
+    let mut applied: Vec<AppliedFilter> = Vec::new();
     if let Some(k) = search.keyword.as_deref().filter(|k| !k.is_empty()) {
-        applied.push(json!({"field": "name", "operator": "like", "value": k}));
+        applied.push(views::name_like(k));
     }
     if let Some(n) = search.name.as_deref().filter(|n| !n.is_empty()) {
-        applied.push(json!({"field": "name", "operator": "like", "value": n}));
+        applied.push(views::name_like(n));
     }
     applied.extend(search.filters.iter().map(views::filter));
     let sort: Vec<RawSort> = if search.sort.is_empty() {
@@ -267,18 +574,29 @@ pub async fn search_containers(
     } else {
         search.sort.clone()
     };
-    let mut data = views::paged(
-        page.items.iter().map(views::container).collect(),
-        search.page,
-        search.size,
-        page.total,
+    let data = SearchPage::of(
+        views::paged(
+            page.items.iter().map(views::container).collect(),
+            search.page,
+            search.size,
+            page.total,
+        ),
+        applied,
+        sort.iter().map(views::sort).collect(),
     );
-    data["applied_filters"] = json!(applied);
-    data["applied_sort"] = json!(sort.iter().map(views::sort).collect::<Vec<_>>());
     Ok(ok("Containers retrieved successfully", data))
 }
 
-/// `POST /api/v2/containers/{id}/versions` → 201.
+/// Add a version to a container.
+#[utoipa::path(post, path = "/api/v2/containers/{container_id}/versions", tag = "rcabench",
+    operation_id = "rcabench_versions_create",
+    params(("container_id" = i64, Path, description = "The container's id")),
+    request_body = NewVersionInput,
+    responses(
+        (status = 201, description = "The new version", body = Envelope<VersionDetail>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn create_container_version(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -295,7 +613,15 @@ pub async fn create_container_version(
     ))
 }
 
-/// `GET /api/v2/containers/{id}/versions?page&size&status`, newest first.
+/// A container's versions, newest first.
+#[utoipa::path(get, path = "/api/v2/containers/{container_id}/versions", tag = "rcabench",
+    operation_id = "rcabench_versions_list",
+    params(("container_id" = i64, Path, description = "The container's id"), VersionQuery),
+    responses(
+        (status = 200, description = "A page of versions", body = Envelope<Page<Version>>),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn list_container_versions(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -320,7 +646,15 @@ pub async fn list_container_versions(
     ))
 }
 
-/// `GET /api/v2/containers/{id}/versions/{version_id}`.
+/// One version of a container.
+#[utoipa::path(get, path = "/api/v2/containers/{container_id}/versions/{version_id}", tag = "rcabench",
+    operation_id = "rcabench_versions_get",
+    params(("container_id" = i64, Path, description = "The container's id"), ("version_id" = i64, Path, description = "The version's id")),
+    responses(
+        (status = 200, description = "The version", body = Envelope<VersionDetail>),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn get_container_version_by_id(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -334,7 +668,16 @@ pub async fn get_container_version_by_id(
     ))
 }
 
-/// `PATCH /api/v2/containers/{id}/versions/{version_id}`.
+/// Change a version.
+#[utoipa::path(patch, path = "/api/v2/containers/{container_id}/versions/{version_id}", tag = "rcabench",
+    operation_id = "rcabench_versions_update",
+    params(("container_id" = i64, Path, description = "The container's id"), ("version_id" = i64, Path, description = "The version's id")),
+    request_body = VersionChanges,
+    responses(
+        (status = 200, description = "The version", body = Envelope<VersionDetail>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn update_container_version(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -362,7 +705,15 @@ pub async fn update_container_version(
     ))
 }
 
-/// `DELETE /api/v2/containers/{id}/versions/{version_id}` (soft).
+/// Delete a version (softly).
+#[utoipa::path(delete, path = "/api/v2/containers/{container_id}/versions/{version_id}", tag = "rcabench",
+    operation_id = "rcabench_versions_delete",
+    params(("container_id" = i64, Path, description = "The container's id"), ("version_id" = i64, Path, description = "The version's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Notice),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn delete_container_version(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -504,6 +855,7 @@ mod tests {
     use super::*;
     use crate::common::Dialect;
     use crate::rcabench::RcaBench;
+    use serde_json::json;
 
     fn read<T>(v: Value, f: impl FnOnce(&Fields) -> Result<T, CoreError>) -> Result<T, CoreError> {
         f(&Fields::of(&v, "body", RcaBench::FIELDS)?)

@@ -1,12 +1,11 @@
 //! Errors in RCABench's envelope: `{code, message, timestamp}`, no `data`.
 
-use axum::Json;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use berth_core::CoreError;
-use serde_json::json;
 
-use super::{RcaBench, views};
+use super::RcaBench;
+use super::views::Notice;
 use crate::common::DialectError;
 use crate::common::error::message_of;
 
@@ -15,21 +14,9 @@ pub type RcaResult<T> = Result<T, RcaError>;
 
 /// A core error in RCABench's envelope at `status`.
 pub fn response(status: StatusCode, error: &CoreError) -> Response {
-    (
-        status,
-        Json(json!({
-            "code": status.as_u16(),
-            "message": message_of(error),
-            "timestamp": views::unix_now(),
-        })),
-    )
-        .into_response()
+    Notice::at(status, message_of(error))
 }
 
 pub async fn method_not_allowed() -> Response {
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        Json(json!({"code": 405, "message": "Method not allowed", "timestamp": views::unix_now()})),
-    )
-        .into_response()
+    Notice::at(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".into())
 }

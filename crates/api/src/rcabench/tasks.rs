@@ -4,17 +4,91 @@ use axum::extract::State;
 use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::catalog::{BuildArgs, BuildRequest, TaskListQuery, TaskState};
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::error::RcaResult;
-use super::views::{self, ok};
+use super::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable};
+use super::views::{self, BuildSubmitted, Envelope, Page, TaskDetail, TaskView, ok};
 use super::{Body, Caller, Params, PathParams, page_and_size};
 use crate::AppState;
 use crate::common::body::{Fields, must_be, scalar_text};
 
-/// `POST /api/v2/containers/build` → 200 `{group_id, trace_id, task_id}` at
-/// once; the build runs in the background.
+/// How to build; no other field is accepted.
+#[derive(ToSchema)]
+#[schema(as = rcabench::BuildOptions)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct BuildOptions {
+    /// The build context, relative to the repository (or `sub_path`).
+    context_dir: Option<String>,
+    dockerfile_path: Option<String>,
+    /// A stage of a multi-stage Dockerfile.
+    target: Option<String>,
+    /// Build arguments: strings, numbers or booleans.
+    #[schema(value_type = Option<HashMap<String, String>>)]
+    build_args: Option<Value>,
+    /// Build without the cache.
+    force_rebuild: Option<bool>,
+    /// A memory limit: bytes, or a size like `512M`.
+    #[schema(value_type = Option<String>)]
+    memory: Option<Value>,
+}
+
+/// An image build from a git repository; no other field is accepted.
+#[derive(ToSchema)]
+#[schema(as = rcabench::BuildRequest)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct BuildInput {
+    image_name: String,
+    tag: Option<String>,
+    /// `owner/name` on GitHub, or a git URL.
+    github_repository: String,
+    github_branch: Option<String>,
+    github_commit: Option<String>,
+    github_token: Option<String>,
+    /// A directory of the repository to build from.
+    sub_path: Option<String>,
+    build_options: Option<BuildOptions>,
+}
+
+/// The query of `GET /api/v2/tasks`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "describes the parameters the handler reads one by one"
+)]
+pub struct TaskQuery {
+    /// From 1.
+    page: Option<i64>,
+    /// 5, 10, 20 (the default), 50 or 100.
+    size: Option<i64>,
+    /// A state by name (`pending`, `running`, `completed`, `error`,
+    /// `cancelled`) or by code.
+    state: Option<String>,
+    /// A uuid.
+    group_id: Option<String>,
+    /// A uuid.
+    trace_id: Option<String>,
+}
+
+/// Build an image from a git repository: answers at once with the task;
+/// the build runs in the background.
+#[utoipa::path(post, path = "/api/v2/containers/build", tag = "rcabench",
+    operation_id = "rcabench_containers_build",
+    request_body = BuildInput,
+    responses(
+        (status = 200, description = "The build task", body = Envelope<BuildSubmitted>),
+        BadRequest, Unauthorized, Forbidden, Conflict, Unavailable,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn build_container_image(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -73,12 +147,12 @@ pub async fn build_container_image(
     let t = &submitted.task;
     Ok(ok(
         "Container build task submitted successfully",
-        json!({
-            "group_id": t.group_id.to_string(),
-            "trace_id": t.trace_id.to_string(),
-            "task_id": t.id.to_string(),
-            "image": submitted.image,
-        }),
+        BuildSubmitted {
+            group_id: t.group_id.to_string(),
+            image: submitted.image,
+            task_id: t.id.to_string(),
+            trace_id: t.trace_id.to_string(),
+        },
     ))
 }
 
@@ -98,7 +172,15 @@ fn task_id(path: &PathParams) -> Result<Uuid, CoreError> {
         .map_err(|_| CoreError::invalid_field("task_id", "Invalid task_id"))
 }
 
-/// `GET /api/v2/tasks/{task_id}`: state, payload, result and log lines.
+/// One task: state, payload, result and log lines.
+#[utoipa::path(get, path = "/api/v2/tasks/{task_id}", tag = "rcabench",
+    operation_id = "rcabench_tasks_get",
+    params(("task_id" = String, Path, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The task's id, a uuid")),
+    responses(
+        (status = 200, description = "The task", body = Envelope<TaskDetail>),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn get_task_by_id(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -109,7 +191,15 @@ pub async fn get_task_by_id(
     Ok(ok("Task retrieved successfully", views::task_detail(&task)))
 }
 
-/// `POST /api/v2/tasks/{task_id}/cancel`.
+/// Cancel a task.
+#[utoipa::path(post, path = "/api/v2/tasks/{task_id}/cancel", tag = "rcabench",
+    operation_id = "rcabench_tasks_cancel",
+    params(("task_id" = String, Path, pattern = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description = "The task's id, a uuid")),
+    responses(
+        (status = 200, description = "The task, cancelled", body = Envelope<TaskDetail>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn cancel_task(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -127,7 +217,15 @@ fn uuid_param(params: &Params, name: &str) -> Result<Option<Uuid>, CoreError> {
         .transpose()
 }
 
-/// `GET /api/v2/tasks?page&size&state&group_id&trace_id`, newest first.
+/// The caller's tasks, newest first.
+#[utoipa::path(get, path = "/api/v2/tasks", tag = "rcabench",
+    operation_id = "rcabench_tasks_list",
+    params(TaskQuery),
+    responses(
+        (status = 200, description = "A page of tasks", body = Envelope<Page<TaskView>>),
+        BadRequest, Unauthorized,
+    ),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn list_tasks(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
