@@ -3,6 +3,7 @@
 //! renders the result in its own envelope; none of them holds state.
 
 pub mod common;
+pub mod console;
 pub mod deis;
 pub mod nds;
 pub mod rcabench;
@@ -34,6 +35,7 @@ pub fn router(berth: Arc<Berth>) -> Router {
         .nest("/api/v2", rcabench::routes())
         .merge(tapis::routes())
         .merge(nds::routes())
+        .nest("/ui", console::routes())
         .route_layer(middleware::from_fn(common::metrics::mark_route))
         .fallback(common::error::not_found)
         .layer(middleware::from_fn_with_state(

@@ -4,6 +4,7 @@
 
 mod app;
 mod certs;
+mod console;
 mod deis;
 mod deis_seed;
 mod images;

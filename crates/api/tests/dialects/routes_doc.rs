@@ -28,6 +28,7 @@ const MODULES: &[(&str, &str)] = &[
     ("rcabench", include_str!("../../src/rcabench/mod.rs")),
     ("tapis", include_str!("../../src/tapis/mod.rs")),
     ("nds", include_str!("../../src/nds/mod.rs")),
+    ("console", include_str!("../../src/console/mod.rs")),
 ];
 
 /// Prefixes that mount the same router as another; the page lists the
