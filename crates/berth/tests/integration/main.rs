@@ -7,6 +7,7 @@
 mod bad_input;
 mod builds;
 mod concurrency;
+mod console;
 mod engine_restart;
 mod events;
 mod fair_use;

@@ -130,6 +130,15 @@ function redrawSoon() {
   redrawTimer = setTimeout(() => refresh().catch((e) => say(e.message, true)), 250);
 }
 
+// A change may add instances (whose output the open stream does not
+// follow) and log lines of its own: the tail is read anew.
+let logsTimer = null;
+function reopenLogsSoon() {
+  clearTimeout(logsTimer);
+  const id = state.app;
+  logsTimer = setTimeout(() => { if (state.app === id) openLogs(id, true); }, 500);
+}
+
 function openEvents() {
   if (state.events) state.events.close();
   const es = new EventSource("/ui/api/events");
@@ -140,9 +149,12 @@ function openEvents() {
   const onChange = (ev) => {
     const change = JSON.parse(ev.data);
     if (state.view === "apps" || state.view === "pods") redrawSoon();
-    else if (state.view === "app" && change.app === state.app) redrawSoon();
+    else if (state.view === "app" && change.app === state.app) {
+      redrawSoon();
+      reopenLogsSoon();
+    }
   };
-  for (const t of ["app_created", "app_destroyed", "release_created", "scaled", "instance_state"]) {
+  for (const t of ["app_created", "app_destroyed", "release_created", "scaled", "instance"]) {
     es.addEventListener(t, onChange);
   }
 }
@@ -273,18 +285,19 @@ function appendLog(line) {
   if (stick) pre.scrollTop = pre.scrollHeight;
 }
 
-async function openLogs(id) {
-  if (state.logs && state.logsFor === id) return;
+async function openLogs(id, anew) {
+  if (!anew && state.logs && state.logsFor === id) return;
   if (state.logs) state.logs.close();
-  $("logs").replaceChildren();
+  state.logs = null;
   state.logsFor = id;
   try {
     const lines = await api("GET", "/apps/" + encodeURIComponent(id) + "/logs");
+    $("logs").replaceChildren();
     lines.forEach(appendLog);
   } catch (e) {
     say(e.message, true);
   }
-  if (state.app !== id) return;
+  if (state.app !== id || state.logs) return;
   const es = new EventSource("/ui/api/apps/" + encodeURIComponent(id) + "/logs?follow=1");
   es.addEventListener("log", (ev) => appendLog(JSON.parse(ev.data)));
   state.logs = es;

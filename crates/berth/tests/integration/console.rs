@@ -1,0 +1,359 @@
+//! The web console in a real browser: Debian's headless Chromium, driven
+//! through chromedriver with the W3C WebDriver protocol, logs in with the
+//! keyboard, creates an app, deploys an image, scales it, watches the page
+//! follow a change made elsewhere without reloading, reads the log tail,
+//! and checks what Docker runs; then the same pages at 360 px. Screenshots
+//! of the main pages go to `target/console-screenshots/`.
+//!
+//! chromedriver must be installed (`scripts/engine.sh` installs `chromium`
+//! and `chromium-driver`): without it this test fails, it never skips.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::harness::{Api, Server, unique_username, wait_until};
+
+const CHROMEDRIVER: &str = "chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The key WebDriver sends for Enter.
+const ENTER: &str = "\u{E007}";
+/// The element reference's key in WebDriver answers.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// How long the page may take to show what the test waits for.
+const SHOWN: Duration = Duration::from_secs(60);
+
+/// One chromedriver process (killed on drop) with one browser session.
+struct Browser {
+    driver: Child,
+    http: reqwest::Client,
+    /// `http://127.0.0.1:<port>/session/<id>`.
+    session: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {CHROMEDRIVER} ({e}): install Debian's chromium and \
+                     chromium-driver (scripts/engine.sh does)"
+                )
+            });
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = match http.get(format!("{base}/status")).send().await {
+                Ok(r) => r
+                    .json::<Value>()
+                    .await
+                    .ok()
+                    .map(|v| v["value"]["ready"] == true),
+                Err(_) => None,
+            };
+            if ready == Some(true) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver never became ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,900"],
+            },
+        }}});
+        let created: Value = http
+            .post(format!("{base}/session"))
+            .json(&capabilities)
+            .send()
+            .await
+            .expect("chromedriver did not answer")
+            .json()
+            .await
+            .expect("chromedriver answered no JSON");
+        let id = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {created}"));
+        let mut browser = Browser {
+            driver,
+            http,
+            session: format!("{base}/session/{id}"),
+        };
+        browser.driver_kept();
+        browser
+    }
+
+    /// The chromedriver child is still running (else its answers are stale).
+    fn driver_kept(&mut self) {
+        assert!(
+            self.driver.try_wait().ok().flatten().is_none(),
+            "chromedriver exited"
+        );
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.session));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"));
+        if answer["value"]["error"].is_string() {
+            panic!("WebDriver {path}: {}", answer["value"]);
+        }
+        answer["value"].clone()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn open(&self, url: &str) {
+        self.post("/url", json!({ "url": url })).await;
+    }
+
+    /// Runs `script` (a function body) in the page and returns its value.
+    async fn eval(&self, script: &str) -> Value {
+        self.post("/execute/sync", json!({ "script": script, "args": [] }))
+            .await
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let found = self
+            .post("/element", json!({ "using": "css selector", "value": css }))
+            .await;
+        found[ELEMENT].as_str().expect("an element").to_string()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.post(&format!("/element/{id}/clear"), json!({})).await;
+        self.post(&format!("/element/{id}/value"), json!({ "text": text }))
+            .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.post(&format!("/element/{id}/click"), json!({})).await;
+    }
+
+    /// Waits until `script` returns something truthy and returns it.
+    async fn until(&self, what: &str, script: &str) -> Value {
+        wait_until(SHOWN, what, async || {
+            let v = self.eval(script).await;
+            match &v {
+                Value::Null | Value::Bool(false) => Err(format!("{v}")),
+                Value::String(s) if s.is_empty() => Err("empty".into()),
+                _ => Ok(v),
+            }
+        })
+        .await
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({ "width": width, "height": height }))
+            .await;
+    }
+
+    /// A PNG of the window, saved as `name` under the screenshot folder.
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self
+            .call(reqwest::Method::GET, "/screenshot", None)
+            .await
+            .as_str()
+            .map(|b| base64::engine::general_purpose::STANDARD.decode(b))
+            .expect("a screenshot")
+            .expect("a base64 screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("cannot make the screenshot folder");
+        let path = dir.join(name);
+        std::fs::write(&path, png).expect("cannot save a screenshot");
+        path
+    }
+}
+
+/// `target/console-screenshots`, beside the test binary's `debug/deps`.
+fn screenshot_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors()
+        .nth(3)
+        .expect("the test binary sits in <target>/debug/deps")
+        .join("console-screenshots")
+}
+
+fn demo_image() -> String {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_berth-demo-app"));
+    berth_testkit::docker::demo_image(binary).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A script: true once the page's instance table shows exactly `n` rows `up`.
+fn up_rows_are(n: usize) -> String {
+    format!(
+        "return document.querySelectorAll('#instances-table tbody tr[data-state=up]').length === {n};"
+    )
+}
+
+#[tokio::test]
+async fn the_console_in_a_real_browser() {
+    let image = demo_image();
+    let server = Server::start().await;
+    Api::sign_up(&server.url, &unique_username("root")).await;
+    let username = unique_username("web");
+    let (api, _) = Api::sign_up(&server.url, &username).await;
+    let browser = Browser::start().await;
+
+    // Log in with the keyboard: type, then Enter submits the form.
+    browser.open(&format!("{}/ui", server.url)).await;
+    browser
+        .until(
+            "the login form shows",
+            "return !document.getElementById('view-login').hidden;",
+        )
+        .await;
+    browser.screenshot("login.png").await;
+    browser.type_into("#login-username", &username).await;
+    browser
+        .type_into(
+            "#login-password",
+            &format!("{}{ENTER}", berth_testkit::PASSWORD),
+        )
+        .await;
+    browser
+        .until(
+            "the app list shows",
+            "return !document.getElementById('view-apps').hidden;",
+        )
+        .await;
+    let loaded_at = browser.eval("return window.consoleLoadedAt;").await;
+
+    // Create an app and deploy the demo image to it.
+    let app = berth_testkit::unique_app_id("ui");
+    browser.type_into("#create-app-id", &app).await;
+    browser.click("#create-app-form button").await;
+    browser
+        .until(
+            "the app page shows",
+            &format!("return location.hash === '#/apps/{app}' && !document.getElementById('view-app').hidden;"),
+        )
+        .await;
+    browser.type_into("#deploy-image", &image).await;
+    browser.click("#deploy-form button").await;
+    browser.until("one instance is up", &up_rows_are(1)).await;
+
+    // Scale to 2 through the page.
+    browser.type_into("#scale-count", "2").await;
+    browser.click("#scale-form button").await;
+    browser.until("two instances are up", &up_rows_are(2)).await;
+    let running = |n: usize| {
+        let (server, app) = (&server, app.clone());
+        async move {
+            wait_until(SHOWN, &format!("Docker runs {n} of {app}"), async || {
+                let containers = server.containers(Some(&app));
+                let up = containers.iter().filter(|c| c.running).count();
+                if up == n && containers.len() == n {
+                    Ok(())
+                } else {
+                    Err(format!("{} containers, {up} running", containers.len()))
+                }
+            })
+            .await
+        }
+    };
+    running(2).await;
+
+    // A change made elsewhere (the Deis API) shows up without a reload.
+    api.try_scale(&app, "cmd", 3)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .until("the page shows three up", &up_rows_are(3))
+        .await;
+    running(3).await;
+    assert_eq!(
+        browser.eval("return window.consoleLoadedAt;").await,
+        loaded_at,
+        "the page reloaded"
+    );
+
+    // The log tail shows the app's events as they happen.
+    browser
+        .until(
+            "the log tail shows the scale",
+            &format!("return document.getElementById('logs').textContent.includes('{username} scaled cmd=3');"),
+        )
+        .await;
+    // Tall enough to show the whole app page down to its log tail.
+    browser.resize(1280, 1900).await;
+    browser.screenshot("app.png").await;
+    browser.resize(1280, 900).await;
+
+    browser.open(&format!("{}/ui#/apps", server.url)).await;
+    browser
+        .until(
+            "the list shows the app",
+            &format!("return !!document.querySelector('#apps-table tr[data-app=\"{app}\"]');"),
+        )
+        .await;
+    browser.screenshot("apps.png").await;
+
+    // At 360 px the page fits the width (tables scroll inside their box).
+    browser.resize(360, 780).await;
+    let width = browser.eval("return window.innerWidth;").await;
+    assert!(width.as_u64().is_some_and(|w| w <= 400), "window {width}");
+    browser
+        .until(
+            "the list fits 360 px",
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+        )
+        .await;
+    browser.screenshot("apps-360.png").await;
+    browser
+        .open(&format!("{}/ui#/apps/{app}", server.url))
+        .await;
+    browser
+        .until("the app page shows at 360 px", &up_rows_are(3))
+        .await;
+    let overflow = browser
+        .eval("return document.documentElement.scrollWidth - window.innerWidth;")
+        .await;
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "overflows by {overflow} px"
+    );
+    browser.screenshot("app-360.png").await;
+}
