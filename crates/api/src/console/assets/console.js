@@ -216,6 +216,8 @@ async function loadApps() {
     tr.dataset.app = a.id;
     return tr;
   }));
+  // When the first list was on screen, in ms since the page was asked for.
+  if (!window.consoleFirstList) window.consoleFirstList = performance.now();
 }
 
 $("apps-prev").addEventListener("click", () => { location.hash = "#/apps?page=" + (state.page - 1); });
