@@ -172,6 +172,19 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
+    async fn revoke_token(&self, secret_hash: &str) -> StoreResult<bool> {
+        let revoked = self
+            .exec_count(
+                sqlx::query(
+                    "UPDATE tokens SET revoked = ? WHERE secret_hash = ? AND revoked IS NULL",
+                )
+                .bind(ts(now()))
+                .bind(secret_hash),
+            )
+            .await?;
+        Ok(revoked > 0)
+    }
+
     async fn revoke_other_tokens(&self, user_id: i64, keep: Uuid) -> StoreResult<()> {
         self.exec(
             sqlx::query(

@@ -1,6 +1,6 @@
 //! Sessions: log in with any Berth account (core's login, with its rate
 //! limits), the session cookie that carries the token it issues, the CSRF
-//! token bound to that session, and log out.
+//! token bound to that session, and log out (which revokes the token).
 //!
 //! The cookie is `HttpOnly` (the page's script never sees the token),
 //! `SameSite=Strict` (no other site's page sends it) and limited to `/ui`;
@@ -135,11 +135,18 @@ pub async fn login(
     Ok(res)
 }
 
-/// Ends the browser's session: the cookie is cleared.
-pub async fn logout(_: Caller, headers: HeaderMap) -> Response {
+/// Ends the browser's session: its token is revoked and the cookie cleared.
+pub async fn logout(
+    State(s): State<AppState>,
+    Caller { token, .. }: Caller,
+    headers: HeaderMap,
+) -> ConsoleResult<Response> {
+    if let Some(token) = token {
+        s.berth.logout(&token).await?;
+    }
     let mut res = StatusCode::NO_CONTENT.into_response();
     set_cookie(&mut res, "", Some(0), over_tls(&headers));
-    res
+    Ok(res)
 }
 
 /// Who the session is, and its CSRF token (for a page loaded anew).

@@ -85,7 +85,7 @@ async fn the_page_and_its_assets_are_served_with_a_strict_policy() {
 }
 
 #[tokio::test]
-async fn login_sets_a_strict_session_cookie_and_logout_clears_it() {
+async fn login_sets_a_strict_session_cookie_and_logout_ends_the_session() {
     let app = TestApp::start().await;
     app.sign_up("alice").await;
     app.call(Method::GET, "/ui/api/apps")
@@ -135,6 +135,10 @@ async fn login_sets_a_strict_session_cookie_and_logout_clears_it() {
     let out = session.post(&app, "/ui/api/logout", json!({})).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    session
+        .get(&app, "/ui/api/apps")
+        .await
+        .is(StatusCode::UNAUTHORIZED, json!({"error": "Invalid token."}));
 }
 
 #[tokio::test]

@@ -188,6 +188,13 @@ impl Berth {
         Ok((user, secret))
     }
 
+    /// Ends one session: the token `secret` stops working; the account's
+    /// other tokens keep theirs.
+    pub async fn logout(&self, secret: &str) -> CoreResult<()> {
+        self.store.revoke_token(&auth::token_hash(secret)).await?;
+        Ok(())
+    }
+
     pub async fn authenticate(&self, secret: &str) -> CoreResult<User> {
         match self
             .store

@@ -44,6 +44,9 @@ pub trait IdentityStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<Option<(Token, User)>>;
     async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<()>;
+    /// Revokes the one token whose secret hashes to `secret_hash`; false
+    /// when there is none (or it was revoked already).
+    async fn revoke_token(&self, secret_hash: &str) -> StoreResult<bool>;
     /// Revokes every token of the user but `keep`.
     async fn revoke_other_tokens(&self, user_id: i64, keep: Uuid) -> StoreResult<()>;
     /// Deletes tokens that expired or were revoked before `now`; returns how many.
