@@ -316,3 +316,120 @@ async fn deploy_scale_and_config_through_the_console() {
         .await
         .is(StatusCode::BAD_REQUEST, json!({"error": "<string>"}));
 }
+
+#[tokio::test]
+async fn pods_jobs_images_and_for_administrators_users_and_nodes() {
+    let app = TestApp::start().await;
+    let token = app.sign_up("alice").await;
+    let (_, alice) = log_in(&app, "alice").await;
+    app.call(Method::POST, "/v3/pods")
+        .header("x-tapis-token", &token)
+        .json(&json!({"pod_id": "mypod", "image": IMAGE, "command": ["sleep", "600"]}))
+        .send()
+        .await
+        .status_is(StatusCode::OK);
+    let pods = alice
+        .get(&app, "/ui/api/pods")
+        .await
+        .status_is(StatusCode::OK);
+    assert_eq!(pods.body[0]["id"], "mypod", "{}", pods.text);
+    assert_eq!(pods.body[0]["kind"], "pod");
+    let stopped = alice
+        .post(&app, "/ui/api/pods/mypod/stop", json!({}))
+        .await
+        .status_is(StatusCode::OK);
+    assert_eq!(stopped.body["desired"], "OFF");
+    let started = alice
+        .post(&app, "/ui/api/pods/mypod/start", json!({}))
+        .await
+        .status_is(StatusCode::OK);
+    assert_eq!(started.body["desired"], "ON");
+    alice
+        .post(&app, "/ui/api/pods/nopod/stop", json!({}))
+        .await
+        .is(
+            StatusCode::NOT_FOUND,
+            json!({"error": "pod nopod not found"}),
+        );
+    alice
+        .post(
+            &app,
+            "/ui/api/pods/mypod/files",
+            json!({"dest": "/tmp", "name": "a.txt", "content": "not base64!"}),
+        )
+        .await
+        .is(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "content: must be base64"}),
+        );
+    alice
+        .get(&app, "/ui/api/pods/mypod/files")
+        .await
+        .is(StatusCode::BAD_REQUEST, json!({"error": "<string>"}));
+
+    let submitted = alice
+        .post(
+            &app,
+            "/ui/api/jobs",
+            json!({"script": "echo hi", "image": "busybox", "tag": "latest"}),
+        )
+        .await
+        .is(
+            StatusCode::CREATED,
+            json!({"id": "<uuid>", "container": "<any>"}),
+        );
+    let jobs = alice
+        .get(&app, "/ui/api/jobs")
+        .await
+        .status_is(StatusCode::OK);
+    assert_eq!(jobs.body[0]["id"], submitted.body["id"], "{}", jobs.text);
+    let container = jobs.body[0]["container"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    alice
+        .post(&app, &format!("/ui/api/jobs/{container}/stop"), json!({}))
+        .await
+        .is(
+            StatusCode::OK,
+            json!({"stopped": "<any>", "reason": "<any>"}),
+        );
+    alice
+        .post(&app, "/ui/api/jobs", json!({"script": ""}))
+        .await
+        .is(StatusCode::BAD_REQUEST, json!({"error": "<string>"}));
+
+    alice.get(&app, "/ui/api/images").await.is(
+        StatusCode::OK,
+        json!({"items": [], "total": 0, "page": 1, "size": 100}),
+    );
+
+    app.sign_up("root").await;
+    let administrator = app.berth.user("administrator").await.unwrap();
+    app.berth
+        .set_admin(&administrator, "root", true)
+        .await
+        .unwrap();
+    let (_, root) = log_in(&app, "root").await;
+    let users = root
+        .get(&app, "/ui/api/users")
+        .await
+        .status_is(StatusCode::OK);
+    let names: Vec<&str> = users
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"alice") && names.contains(&"root"),
+        "{names:?}"
+    );
+    assert!(!users.text.contains("password"), "{}", users.text);
+    root.get(&app, "/ui/api/nodes").await.is(
+        StatusCode::OK,
+        json!([{"name": "local", "state": "ready", "availability": "active",
+                "role": "manager", "address": null, "tasks": "<int>"}]),
+    );
+}
