@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::plan::{Phase, phase};
 use crate::rules;
 use crate::service::Berth;
+use crate::store::Page;
 
 /// A workload as such dialects submit it.
 #[derive(Debug, Clone)]
@@ -204,17 +205,31 @@ impl Berth {
 
     /// Every app the actor may see, as workloads.
     pub async fn workloads(&self, actor: &User) -> CoreResult<Vec<Workload>> {
-        let apps = self.store.list_apps(actor, 0, i64::MAX).await?.items;
-        let mut out = Vec::with_capacity(apps.len());
-        for app in apps {
+        Ok(self.workload_page(actor, 0, i64::MAX).await?.items)
+    }
+
+    /// One page of the apps the actor may see (as `list_apps` pages them),
+    /// as workloads: each with its instances and phase.
+    pub async fn workload_page(
+        &self,
+        actor: &User,
+        offset: i64,
+        limit: i64,
+    ) -> CoreResult<Page<Workload>> {
+        let page = self.store.list_apps(actor, offset, limit).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for app in page.items {
             match self.workload(actor, app).await {
-                Ok(w) => out.push(w),
+                Ok(w) => items.push(w),
                 // Deleted while the list was being read.
                 Err(CoreError::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(out)
+        Ok(Page {
+            items,
+            total: page.total,
+        })
     }
 
     /// Apps deleted in the last few minutes that the actor owned (or all, for administrators).

@@ -52,8 +52,11 @@ pub async fn list(
     query: Query,
 ) -> ConsoleResult<Json<Value>> {
     let (page, size) = paging(&query)?;
-    let apps = s.berth.list_apps(&user, (page - 1) * size, size).await?;
-    Ok(Json(views::page(apps, page, size, views::app)))
+    let apps = s
+        .berth
+        .workload_page(&user, (page - 1) * size, size)
+        .await?;
+    Ok(Json(views::page(apps, page, size, views::workload)))
 }
 
 /// `{"id"}` (optional: a name is chosen) → the new app, 201.

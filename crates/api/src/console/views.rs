@@ -4,10 +4,14 @@
 use berth_core::feed::{Change, ChangeKind};
 use berth_core::jobs::ObservedJob;
 use berth_core::model::catalog::ImageRepo;
-use berth_core::model::{App, AppKind, Config, Domain, Instance, Release, User, rfc3339};
+use berth_core::model::{
+    App, AppKind, Config, Domain, Instance, InstanceState, Release, User, rfc3339,
+};
+use berth_core::plan::Phase;
 use berth_core::runtime::NodeInfo;
 use berth_core::service::{LogEntry, LogSource};
 use berth_core::store::Page;
+use berth_core::workload::Workload;
 use serde_json::{Value, json};
 
 /// What the page shows instead of a secret-looking config value.
@@ -54,6 +58,36 @@ pub fn app(a: &App) -> Value {
         "error": a.error,
         "updated": rfc3339(a.updated),
     })
+}
+
+/// An app in a list: the app, its phase and how many of its instances
+/// of the current release are up.
+pub fn workload(w: &Workload) -> Value {
+    let current = |i: &&Instance| i.release == w.app.release && i.state != InstanceState::Destroyed;
+    let mut view = app(&w.app);
+    view["state"] = json!(phase_name(w.phase));
+    view["instances"] = json!(w.instances.iter().filter(current).count());
+    view["up"] = json!(
+        w.instances
+            .iter()
+            .filter(current)
+            .filter(|i| i.state == InstanceState::Up)
+            .count()
+    );
+    view
+}
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Creating => "creating",
+        Phase::Running => "running",
+        Phase::Partial => "partial",
+        Phase::Scaling => "scaling",
+        Phase::Redeploying => "redeploying",
+        Phase::Stopping => "stopping",
+        Phase::Stopped => "stopped",
+        Phase::Error => "error",
+    }
 }
 
 pub fn instance(i: &Instance) -> Value {

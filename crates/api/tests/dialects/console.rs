@@ -311,6 +311,9 @@ async fn deploy_scale_and_config_through_the_console() {
     assert_eq!(releases.body["total"], 5, "{}", releases.text);
     let page = alice.get(&app, "/ui/api/apps?page=1&size=1").await;
     assert_eq!(page.body["items"][0]["id"], "web");
+    assert_eq!(page.body["items"][0]["state"], "running", "{}", page.text);
+    assert_eq!(page.body["items"][0]["up"], 2);
+    assert_eq!(page.body["items"][0]["instances"], 2);
     alice
         .get(&app, "/ui/api/apps?size=0")
         .await

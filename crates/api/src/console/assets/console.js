@@ -172,6 +172,7 @@ function showView(name) {
 
 function route() {
   if (!state.user) return;
+  say("");
   const hash = location.hash.replace(/^#\/?/, "") || "apps";
   const [path, query] = hash.split("?");
   const parts = path.split("/").map(decodeURIComponent);
@@ -209,8 +210,8 @@ async function loadApps() {
     const tr = row(
       el("a", { href: "#/apps/" + encodeURIComponent(a.id) }, a.id),
       a.owner,
-      badge(a.error ? "error" : a.desired.toLowerCase()),
-      structureText(a.structure),
+      badge(a.state),
+      a.up + "/" + a.instances + " up · " + structureText(a.structure),
       "v" + a.release,
     );
     tr.dataset.app = a.id;
