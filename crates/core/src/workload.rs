@@ -3,6 +3,7 @@
 //! applications today, Tapis pods next. Same apps, builds, configs and
 //! releases as the Deis use cases in [`crate::service`].
 
+use futures::future::join_all;
 use uuid::Uuid;
 
 use crate::change::{DesiredChange, InstanceSet, NewRelease};
@@ -66,6 +67,14 @@ pub struct Workload {
     pub app: App,
     pub build: Option<Build>,
     pub config: Config,
+    pub instances: Vec<Instance>,
+    pub phase: Phase,
+}
+
+/// An app as a list shows it: its instance rows and its phase.
+#[derive(Debug, Clone)]
+pub struct ListedApp {
+    pub app: App,
     pub instances: Vec<Instance>,
     pub phase: Phase,
 }
@@ -205,31 +214,52 @@ impl Berth {
 
     /// Every app the actor may see, as workloads.
     pub async fn workloads(&self, actor: &User) -> CoreResult<Vec<Workload>> {
-        Ok(self.workload_page(actor, 0, i64::MAX).await?.items)
+        let apps = self.store.list_apps(actor, 0, i64::MAX).await?.items;
+        let mut out = Vec::with_capacity(apps.len());
+        for app in apps {
+            match self.workload(actor, app).await {
+                Ok(w) => out.push(w),
+                // Deleted while the list was being read.
+                Err(CoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 
     /// One page of the apps the actor may see (as `list_apps` pages them),
-    /// as workloads: each with its instances and phase.
-    pub async fn workload_page(
+    /// each with its instance rows and phase: what a list of apps shows.
+    pub async fn listed_apps(
         &self,
         actor: &User,
         offset: i64,
         limit: i64,
-    ) -> CoreResult<Page<Workload>> {
+    ) -> CoreResult<Page<ListedApp>> {
         let page = self.store.list_apps(actor, offset, limit).await?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for app in page.items {
-            match self.workload(actor, app).await {
-                Ok(w) => items.push(w),
-                // Deleted while the list was being read.
-                Err(CoreError::NotFound(_)) => {}
-                Err(e) => return Err(e),
+        let listed = join_all(page.items.into_iter().map(|app| self.listed_app(app))).await;
+        let mut items = Vec::with_capacity(listed.len());
+        for app in listed {
+            // `None`: deleted while the list was being read.
+            if let Some(app) = app? {
+                items.push(app);
             }
         }
         Ok(Page {
             items,
             total: page.total,
         })
+    }
+
+    async fn listed_app(&self, app: App) -> CoreResult<Option<ListedApp>> {
+        let (instances, desired) = futures::try_join!(
+            self.store.list_instances(Some(&app.id)),
+            self.store.desired_app(&app.id),
+        )?;
+        Ok(desired.map(|desired| ListedApp {
+            phase: phase(&desired, &instances),
+            app,
+            instances,
+        }))
     }
 
     /// Apps deleted in the last few minutes that the actor owned (or all, for administrators).

@@ -52,11 +52,8 @@ pub async fn list(
     query: Query,
 ) -> ConsoleResult<Json<Value>> {
     let (page, size) = paging(&query)?;
-    let apps = s
-        .berth
-        .workload_page(&user, (page - 1) * size, size)
-        .await?;
-    Ok(Json(views::page(apps, page, size, views::workload)))
+    let apps = s.berth.listed_apps(&user, (page - 1) * size, size).await?;
+    Ok(Json(views::page(apps, page, size, views::listed_app)))
 }
 
 /// `{"id"}` (optional: a name is chosen) → the new app, 201.

@@ -11,7 +11,7 @@ use berth_core::plan::Phase;
 use berth_core::runtime::NodeInfo;
 use berth_core::service::{LogEntry, LogSource};
 use berth_core::store::Page;
-use berth_core::workload::Workload;
+use berth_core::workload::ListedApp;
 use serde_json::{Value, json};
 
 /// What the page shows instead of a secret-looking config value.
@@ -62,7 +62,7 @@ pub fn app(a: &App) -> Value {
 
 /// An app in a list: the app, its phase and how many of its instances
 /// of the current release are up.
-pub fn workload(w: &Workload) -> Value {
+pub fn listed_app(w: &ListedApp) -> Value {
     let current = |i: &&Instance| i.release == w.app.release && i.state != InstanceState::Destroyed;
     let mut view = app(&w.app);
     view["state"] = json!(phase_name(w.phase));

@@ -1,9 +1,12 @@
 //! The web console in a real browser: Debian's headless Chromium, driven
 //! through chromedriver with the W3C WebDriver protocol, logs in with the
-//! keyboard, creates an app, deploys an image, scales it, watches the page
-//! follow a change made elsewhere without reloading, reads the log tail,
-//! and checks what Docker runs; then the same pages at 360 px. Screenshots
-//! of the main pages go to `target/console-screenshots/`.
+//! keyboard, creates an app, deploys an image, sets a secret-looking config
+//! value (masked on the page, present in the containers), scales it,
+//! watches the page follow a change made elsewhere without reloading, reads
+//! the log tail, checks what Docker runs and runs a job; then the same
+//! pages at 360 px. A second test measures the first load of the app list
+//! with 1,000 apps. Screenshots of the main pages go to
+//! `target/console-screenshots/`.
 //!
 //! chromedriver must be installed (`scripts/engine.sh` installs `chromium`
 //! and `chromium-driver`): without it this test fails, it never skips.
@@ -275,6 +278,34 @@ async fn the_console_in_a_real_browser() {
     browser.click("#deploy-form button").await;
     browser.until("one instance is up", &up_rows_are(1)).await;
 
+    // Set a secret-looking config value: the page masks it, the container has it.
+    browser.type_into("#config-key", "API_TOKEN").await;
+    browser.type_into("#config-value", "s3cret-value").await;
+    browser.click("#config-form button").await;
+    browser
+        .until(
+            "the config shows API_TOKEN masked",
+            "return [...document.querySelectorAll('#config-table tbody tr')]\
+               .some(r => r.cells[0].textContent === 'API_TOKEN' && r.cells[1].textContent === '••••••');",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.body.textContent.includes('s3cret-value');")
+            .await,
+        json!(false),
+        "the secret is on the page"
+    );
+    browser
+        .until(
+            "the new release's instance is up",
+            "return document.getElementById('app-release').textContent === 'v3' && \
+               [...document.querySelectorAll('#instances-table tbody tr[data-state=up]')]\
+               .every(r => r.cells[2].textContent === 'v3');",
+        )
+        .await;
+    browser.until("one instance is up", &up_rows_are(1)).await;
+
     // Scale to 2 through the page.
     browser.type_into("#scale-count", "2").await;
     browser.click("#scale-form button").await;
@@ -295,6 +326,9 @@ async fn the_console_in_a_real_browser() {
         }
     };
     running(2).await;
+    for container in server.containers(Some(&app)) {
+        assert_eq!(container.env_var("API_TOKEN"), Some("s3cret-value"));
+    }
 
     // A change made elsewhere (the Deis API) shows up without a reload.
     api.try_scale(&app, "cmd", 3)
@@ -321,6 +355,29 @@ async fn the_console_in_a_real_browser() {
     browser.resize(1280, 1900).await;
     browser.screenshot("app.png").await;
     browser.resize(1280, 900).await;
+
+    // A job, submitted from the page, runs in the engine to completion.
+    browser.open(&format!("{}/ui#/jobs", server.url)).await;
+    browser
+        .until(
+            "the jobs page shows",
+            "return !document.getElementById('view-jobs').hidden;",
+        )
+        .await;
+    browser
+        .type_into("#job-script", "echo hello from the console")
+        .await;
+    browser.type_into("#job-image", "busybox").await;
+    browser.type_into("#job-tag", "latest").await;
+    browser.click("#job-form button").await;
+    browser
+        .until(
+            "the job completes",
+            "return [...document.querySelectorAll('#jobs-table tbody tr')]\
+               .some(r => r.cells[2].textContent === 'COMPLETED');",
+        )
+        .await;
+    browser.screenshot("jobs.png").await;
 
     browser.open(&format!("{}/ui#/apps", server.url)).await;
     browser

@@ -3,7 +3,7 @@
 // a server-sent event stream redraws what changed without a reload.
 "use strict";
 
-const state = { user: null, csrf: null, view: null, app: null, page: 1, size: 50, events: null, logs: null };
+const state = { user: null, csrf: null, view: null, app: null, page: 1, size: 50, events: null, logs: null, logsFor: null, scaleFor: null };
 window.consoleLoadedAt = Date.now();
 
 const $ = (id) => document.getElementById(id);
@@ -181,6 +181,7 @@ function route() {
     state.logs = null;
   }
   if (parts[0] === "apps" && parts[1]) {
+    if (state.app !== parts[1]) state.scaleFor = null;
     state.app = parts[1];
     showView("app");
     openLogs(parts[1]);
@@ -258,7 +259,12 @@ async function loadApp() {
   $("app-owner").textContent = app.owner;
   $("app-error").textContent = app.error || "";
   const types = Object.keys(app.structure || {});
-  if (types.length && document.activeElement !== $("scale-type")) $("scale-type").value = types[0];
+  // The scale form starts from the app's counts once, never under the user's hands.
+  if (types.length && state.scaleFor !== id) {
+    state.scaleFor = id;
+    $("scale-type").value = types[0];
+    $("scale-count").value = app.structure[types[0]];
+  }
   fill($("instances-table").tBodies[0], instances.map((i) => {
     const tr = row(i.name, badge(i.state), "v" + i.release, i.node || "");
     tr.dataset.state = i.state;
@@ -324,6 +330,7 @@ onSubmit("rollback-form", "Rolling back", () => {
 });
 onSubmit("config-form", "Setting config", async () => {
   await api("POST", appPath("/config"), { values: { [$("config-key").value.trim()]: $("config-value").value } });
+  $("config-key").value = "";
   $("config-value").value = "";
 });
 $("restart").addEventListener("click", (ev) => act(ev.currentTarget, "Restarting", async () => {
@@ -367,8 +374,14 @@ $("download-form").addEventListener("submit", (ev) => {
   a.remove();
 });
 
+// Jobs have no change feed: while one runs, the list is read again.
+let jobsTimer = null;
 async function loadJobs() {
+  clearTimeout(jobsTimer);
   const jobs = await api("GET", "/jobs");
+  if (jobs.some((j) => j.state === "RUNNING" || j.state === "PENDING")) {
+    jobsTimer = setTimeout(() => { if (state.view === "jobs") loadJobs().catch((e) => say(e.message, true)); }, 2000);
+  }
   fill($("jobs-table").tBodies[0], jobs.map((j) => {
     const cells = [String(j.id).slice(0, 8), j.script, badge(j.state), j.exit_code ?? ""];
     if (j.container && (j.state === "RUNNING" || j.state === "PENDING")) {
