@@ -124,6 +124,18 @@ impl Browser {
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .await
+            .unwrap_or_else(|error| panic!("WebDriver {path}: {error}"))
+    }
+
+    /// A WebDriver command; Err with the driver's error object when it fails.
+    async fn try_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let mut request = self.http.request(method, format!("{}{path}", self.session));
         if let Some(body) = body {
             request = request.json(&body);
@@ -136,9 +148,9 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"));
         if answer["value"]["error"].is_string() {
-            panic!("WebDriver {path}: {}", answer["value"]);
+            return Err(answer["value"].clone());
         }
-        answer["value"].clone()
+        Ok(answer["value"].clone())
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
@@ -169,9 +181,24 @@ impl Browser {
             .await;
     }
 
+    /// Clicks the element `css` names; when the page redrew it between
+    /// finding and clicking (live updates do), finds it again.
     async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.post(&format!("/element/{id}/click"), json!({})).await;
+        for _ in 0..20 {
+            let id = self.element(css).await;
+            let path = format!("/element/{id}/click");
+            match self
+                .try_call(reqwest::Method::POST, &path, Some(json!({})))
+                .await
+            {
+                Ok(_) => return,
+                Err(e) if e["error"] == "stale element reference" => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("WebDriver {path}: {e}"),
+            }
+        }
+        panic!("{css} was redrawn under every click");
     }
 
     /// Waits until `script` returns something truthy and returns it.
@@ -239,6 +266,22 @@ async fn the_console_in_a_real_browser() {
     let username = unique_username("web");
     let (api, _) = Api::sign_up(&server.url, &username).await;
     let browser = Browser::start().await;
+    // Waits until Docker runs exactly `n` containers of `app`.
+    let running_in = |app: &str, n: usize| {
+        let (server, app) = (&server, app.to_string());
+        async move {
+            wait_until(SHOWN, &format!("Docker runs {n} of {app}"), async || {
+                let containers = server.containers(Some(&app));
+                let up = containers.iter().filter(|c| c.running).count();
+                if up == n {
+                    Ok(())
+                } else {
+                    Err(format!("{} containers, {up} running", containers.len()))
+                }
+            })
+            .await
+        }
+    };
 
     // Log in with the keyboard: type, then Enter submits the form.
     browser.open(&format!("{}/ui", server.url)).await;
@@ -310,22 +353,7 @@ async fn the_console_in_a_real_browser() {
     browser.type_into("#scale-count", "2").await;
     browser.click("#scale-form button").await;
     browser.until("two instances are up", &up_rows_are(2)).await;
-    let running = |n: usize| {
-        let (server, app) = (&server, app.clone());
-        async move {
-            wait_until(SHOWN, &format!("Docker runs {n} of {app}"), async || {
-                let containers = server.containers(Some(&app));
-                let up = containers.iter().filter(|c| c.running).count();
-                if up == n && containers.len() == n {
-                    Ok(())
-                } else {
-                    Err(format!("{} containers, {up} running", containers.len()))
-                }
-            })
-            .await
-        }
-    };
-    running(2).await;
+    running_in(&app, 2).await;
     for container in server.containers(Some(&app)) {
         assert_eq!(container.env_var("API_TOKEN"), Some("s3cret-value"));
     }
@@ -337,7 +365,7 @@ async fn the_console_in_a_real_browser() {
     browser
         .until("the page shows three up", &up_rows_are(3))
         .await;
-    running(3).await;
+    running_in(&app, 3).await;
     assert_eq!(
         browser.eval("return window.consoleLoadedAt;").await,
         loaded_at,
@@ -378,6 +406,75 @@ async fn the_console_in_a_real_browser() {
         )
         .await;
     browser.screenshot("jobs.png").await;
+
+    // A pod: a file uploaded from the page lands in its container and
+    // downloads again; stop and start from the page reach the engine.
+    api.post(
+        "/v3/pods",
+        &json!({"pod_id": "uipod", "image": berth_testkit::IMAGE, "command": ["sleep", "3600"]}),
+    )
+    .await
+    .status_is(200);
+    running_in("uipod", 1).await;
+    browser.open(&format!("{}/ui#/pods", server.url)).await;
+    browser
+        .until(
+            "the pod is listed on",
+            "return document.querySelector('#pods-table tr[data-pod=uipod]')?.dataset.desired === 'ON';",
+        )
+        .await;
+    let upload = tempfile::Builder::new()
+        .prefix("console-upload-")
+        .suffix(".txt")
+        .tempfile()
+        .expect("a temp file");
+    std::fs::write(upload.path(), "uploaded from a browser\n").expect("the file is written");
+    let file_name = upload
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    browser.type_into("#upload-pod", "uipod").await;
+    browser.type_into("#upload-dest", "/tmp").await;
+    browser
+        .type_into("#upload-file", &upload.path().to_string_lossy())
+        .await;
+    browser.click("#upload-form button").await;
+    browser
+        .until(
+            "the upload is done",
+            "return document.getElementById('status').textContent === 'Uploading: done';",
+        )
+        .await;
+    let pod_container = server.containers(Some("uipod"))[0].id.clone();
+    let in_container =
+        crate::harness::docker(&["exec", &pod_container, "cat", &format!("/tmp/{file_name}")])
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(in_container, "uploaded from a browser\n");
+    let downloaded = browser
+        .eval(&format!(
+            "return fetch('/ui/api/pods/uipod/files?path=/tmp/{file_name}').then(r => r.text());"
+        ))
+        .await;
+    assert_eq!(downloaded, json!("uploaded from a browser\n"));
+    browser.click("#pods-table tr[data-pod=uipod] button").await;
+    browser
+        .until(
+            "the pod shows stopped",
+            "return document.querySelector('#pods-table tr[data-pod=uipod]')?.dataset.desired === 'OFF';",
+        )
+        .await;
+    running_in("uipod", 0).await;
+    browser.click("#pods-table tr[data-pod=uipod] button").await;
+    browser
+        .until(
+            "the pod shows started",
+            "return document.querySelector('#pods-table tr[data-pod=uipod]')?.dataset.desired === 'ON';",
+        )
+        .await;
+    running_in("uipod", 1).await;
+    browser.screenshot("pods.png").await;
 
     browser.open(&format!("{}/ui#/apps", server.url)).await;
     browser

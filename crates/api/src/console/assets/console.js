@@ -348,7 +348,10 @@ async function loadPods() {
       await api("POST", path + (on ? "/stop" : "/start"));
       await loadPods();
     }));
-    return row(p.id, badge(p.error ? "error" : p.desired.toLowerCase()), "v" + p.release, button);
+    const tr = row(p.id, badge(p.error ? "error" : p.desired.toLowerCase()), "v" + p.release, button);
+    tr.dataset.pod = p.id;
+    tr.dataset.desired = p.desired;
+    return tr;
   }));
 }
 
