@@ -11,6 +11,7 @@
 //! chromedriver must be installed (`scripts/engine.sh` installs `chromium`
 //! and `chromium-driver`): without it this test fails, it never skips.
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -38,7 +39,22 @@ struct Browser {
 }
 
 impl Drop for Browser {
+    /// Ends the session first, which quits the browser: killing only the
+    /// driver would leave Chromium running.
     fn drop(&mut self) {
+        if let Some((host, path)) = self
+            .session
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split_once('/'))
+            && let Ok(mut stream) = std::net::TcpStream::connect(host)
+        {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+            let _ = write!(
+                stream,
+                "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
