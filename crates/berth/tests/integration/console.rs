@@ -36,6 +36,8 @@ struct Browser {
     http: reqwest::Client,
     /// `http://127.0.0.1:<port>/session/<id>`.
     session: String,
+    /// The driver's and the browser's temporary files, removed after them.
+    _tmp: tempfile::TempDir,
 }
 
 impl Drop for Browser {
@@ -70,8 +72,13 @@ fn free_port() -> u16 {
 impl Browser {
     async fn start() -> Browser {
         let port = free_port();
+        let tmp = tempfile::Builder::new()
+            .prefix("berth-chromium-")
+            .tempdir()
+            .expect("cannot make a temp dir");
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", tmp.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -126,6 +133,7 @@ impl Browser {
             driver,
             http,
             session: format!("{base}/session/{id}"),
+            _tmp: tmp,
         };
         browser.driver_kept();
         browser
