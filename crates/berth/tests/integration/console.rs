@@ -3,9 +3,10 @@
 //! keyboard, creates an app, deploys an image, sets a secret-looking config
 //! value (masked on the page, present in the containers), scales it,
 //! watches the page follow a change made elsewhere without reloading, reads
-//! the log tail, checks what Docker runs and runs a job; then the same
-//! pages at 360 px. A second test measures the first load of the app list
-//! with 1,000 apps. Screenshots of the main pages go to
+//! the log tail, checks what Docker runs, runs a job and works a pod's
+//! files and state; then the same pages at 360 px, a logout, and the
+//! administrator's users and nodes. A second test measures the first load
+//! of the app list with 1,000 apps. Screenshots of the main pages go to
 //! `target/console-screenshots/`.
 //!
 //! chromedriver must be installed (`scripts/engine.sh` installs `chromium`
@@ -286,7 +287,8 @@ fn up_rows_are(n: usize) -> String {
 async fn the_console_in_a_real_browser() {
     let image = demo_image();
     let server = Server::start().await;
-    Api::sign_up(&server.url, &unique_username("root")).await;
+    let root = unique_username("root");
+    Api::sign_up(&server.url, &root).await;
     let username = unique_username("web");
     let (api, _) = Api::sign_up(&server.url, &username).await;
     let browser = Browser::start().await;
@@ -534,6 +536,52 @@ async fn the_console_in_a_real_browser() {
         "overflows by {overflow} px"
     );
     browser.screenshot("app-360.png").await;
+
+    // Log out (the session ends), then in as the administrator: users and nodes.
+    browser.resize(1280, 900).await;
+    browser.click("#logout").await;
+    browser
+        .until(
+            "the login form shows again",
+            "return !document.getElementById('view-login').hidden;",
+        )
+        .await;
+    let after_logout = browser
+        .eval("return fetch('/ui/api/apps').then(r => r.status);")
+        .await;
+    assert_eq!(after_logout, json!(401), "the session outlived its logout");
+    browser.type_into("#login-username", &root).await;
+    browser
+        .type_into(
+            "#login-password",
+            &format!("{}{ENTER}", berth_testkit::PASSWORD),
+        )
+        .await;
+    browser
+        .until(
+            "the administrator's links show",
+            "return !document.querySelector('#nav a[data-view=users]').hidden;",
+        )
+        .await;
+    browser.open(&format!("{}/ui#/users", server.url)).await;
+    browser
+        .until(
+            "the users list shows both users",
+            &format!(
+                "return [...document.querySelectorAll('#users-table tbody tr')]\
+                   .map(r => r.cells[0].textContent).filter(n => n === '{root}' || n === '{username}').length === 2;"
+            ),
+        )
+        .await;
+    browser.screenshot("users.png").await;
+    browser.open(&format!("{}/ui#/nodes", server.url)).await;
+    browser
+        .until(
+            "the nodes list shows a ready node",
+            "return [...document.querySelectorAll('#nodes-table tbody tr')].some(r => r.cells[1].textContent === 'ready');",
+        )
+        .await;
+    browser.screenshot("nodes.png").await;
 }
 
 /// The budget for the first load of the app list with 1,000 apps.
