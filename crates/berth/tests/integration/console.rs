@@ -317,6 +317,13 @@ async fn the_console_in_a_real_browser() {
             "return !document.getElementById('view-login').hidden;",
         )
         .await;
+    assert_eq!(
+        browser
+            .eval("return document.getElementById('logout').offsetParent === null;")
+            .await,
+        json!(true),
+        "the login page shows the logged-in header"
+    );
     browser.screenshot("login.png").await;
     browser.type_into("#login-username", &username).await;
     browser
