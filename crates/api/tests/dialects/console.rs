@@ -436,3 +436,45 @@ async fn pods_jobs_images_and_for_administrators_users_and_nodes() {
                 "role": "manager", "address": null, "tasks": "<int>"}]),
     );
 }
+
+#[tokio::test]
+async fn malformed_requests_are_400s_in_the_consoles_shape() {
+    let app = TestApp::start().await;
+    app.sign_up("alice").await;
+    let (_, alice) = log_in(&app, "alice").await;
+    let reply = app
+        .call(Method::POST, "/ui/api/apps")
+        .header("cookie", &alice.cookie)
+        .header("x-csrf-token", &alice.csrf)
+        .raw("application/json", "{not json")
+        .send()
+        .await
+        .is(StatusCode::BAD_REQUEST, json!({"error": "<string>"}));
+    assert!(reply.text.contains("JSON"), "{}", reply.text);
+    alice
+        .post(&app, "/ui/api/apps", json!({"id": "web"}))
+        .await
+        .status_is(StatusCode::CREATED);
+    alice
+        .post(&app, "/ui/api/apps", json!({"id": "web"}))
+        .await
+        .is(StatusCode::CONFLICT, json!({"error": "<string>"}));
+    alice
+        .post(&app, "/ui/api/apps/web/deploy", json!({}))
+        .await
+        .is(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "image: This field is required."}),
+        );
+    alice
+        .post(&app, "/ui/api/apps/web/config", json!({"values": {}}))
+        .await
+        .is(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "values: give at least one key"}),
+        );
+    alice
+        .get(&app, "/ui/api/apps?page=x")
+        .await
+        .is(StatusCode::BAD_REQUEST, json!({"error": "<string>"}));
+}
