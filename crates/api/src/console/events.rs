@@ -1,11 +1,14 @@
 //! `GET /ui/api/events`: the change feed of the apps the session may read,
 //! as server-sent events (`?app=` for one app), for the page to redraw
-//! what changed.
+//! what changed. Each event carries its number, so a reconnecting page
+//! (`Last-Event-ID`) gets what it missed; the stream ends when the session
+//! does.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
@@ -19,15 +22,38 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn follow(
     State(s): State<AppState>,
-    Caller { user, .. }: Caller,
+    Caller { user, token, .. }: Caller,
     query: Query,
+    headers: HeaderMap,
 ) -> ConsoleResult<Response> {
-    let changes = s.berth.follow_changes(&user, query.text("app")).await?;
+    let changes = s
+        .berth
+        .follow_changes(
+            &user,
+            query.text("app"),
+            last_event_id(&headers),
+            token.as_deref(),
+        )
+        .await?;
     let events = changes.map(|change| {
-        let event = Event::default().event(change.kind.name());
+        let event = Event::default()
+            .id(change.seq.to_string())
+            .event(change.kind.name());
         Ok::<_, Infallible>(event.data(views::change(&change).to_string()))
     });
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response())
+}
+
+/// The number of the last event the page saw, which `EventSource` sends
+/// by itself when it reconnects; anything else there is ignored.
+fn last_event_id(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get("last-event-id")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }

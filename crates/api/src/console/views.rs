@@ -152,8 +152,13 @@ pub fn change(c: &Change) -> Value {
         ChangeKind::AppCreated | ChangeKind::AppDestroyed => {}
         ChangeKind::ReleaseCreated { version } => view["version"] = json!(version),
         ChangeKind::Scaled { structure } => view["structure"] = json!(structure),
-        ChangeKind::InstanceState { instance, state } => {
+        ChangeKind::InstanceState {
+            instance,
+            release,
+            state,
+        } => {
             view["instance"] = json!(instance);
+            view["release"] = json!(release);
             view["state"] = json!(state.as_str());
         }
     }

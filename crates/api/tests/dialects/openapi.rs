@@ -85,6 +85,10 @@ fn dialect_of(path: &str) -> &'static str {
         .any(|p| under(p))
     {
         "berth"
+    } else if under("/ui") {
+        // The web console's page and the JSON API only it calls
+        // (docs/console.md); not one of the dialects the document describes.
+        "console"
     } else if under("/v3/pods") || under("/pods") || under("/v3/oauth2") {
         "tapis"
     } else if under("/api/v1") {
@@ -126,6 +130,16 @@ fn rcabench_routes_are_all_described() {
 #[test]
 fn nds_routes_are_all_described() {
     assert_covered("nds");
+}
+
+#[test]
+fn the_web_console_stays_out_of_the_document() {
+    let (undescribed, described) = coverage("console");
+    assert!(
+        described.is_empty(),
+        "the console's routes are described: {described:?}"
+    );
+    assert!(!undescribed.is_empty(), "the console is served");
 }
 
 #[test]
