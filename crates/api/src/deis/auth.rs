@@ -166,9 +166,7 @@ pub async fn login(
 #[utoipa::path(delete, path = "/v1/auth/cancel", tag = "deis", operation_id = "deis_cancel_account",
     security(("token" = []), ("bearer" = [])),
     responses(
-        (status = 204, description = "The account is gone"),
-        (status = 403, description = "The account may not be closed", body = ErrorBody),
-        (status = 409, description = "The account still owns apps", body = ErrorBody)))]
+        (status = 204, description = "The account, its tokens and its apps are gone")))]
 pub async fn cancel(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,

@@ -152,3 +152,30 @@ fn view(change: &Change) -> ChangeView {
     }
     view
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_is_written_with_sorted_keys_and_only_what_it_carries() {
+        let change = Change::new(
+            "shop",
+            None,
+            ChangeKind::Scaled {
+                structure: BTreeMap::from([("web".into(), 2)]),
+            },
+        );
+        let view = view(&change);
+        let declared = serde_json::to_string(&view).unwrap();
+        assert_eq!(declared, serde_json::to_value(&view).unwrap().to_string());
+        assert!(
+            declared.starts_with(r#"{"app":"shop","at":""#),
+            "{declared}"
+        );
+        assert!(
+            declared.ends_with(r#","structure":{"web":2},"type":"scaled"}"#),
+            "{declared}"
+        );
+    }
+}

@@ -486,6 +486,138 @@ mod tests {
         assert_eq!(user_stamp(t), "2014-10-19T20:01:00.601Z");
     }
 
+    /// The bytes a view serialises to, and those of the same view as a JSON
+    /// object with sorted keys (how every answer was written before the views
+    /// were types): equal when the fields are declared in sorted order.
+    fn both_orders<T: Serialize>(view: &T) -> (String, String) {
+        let declared = serde_json::to_string(view).unwrap();
+        let sorted = serde_json::to_value(view).unwrap().to_string();
+        (declared, sorted)
+    }
+
+    #[test]
+    fn views_write_their_keys_in_sorted_order() {
+        let t = "2014-01-01T00:00:00UTC".to_string();
+        let uuid = Uuid::nil();
+        let map = BTreeMap::from([("web".to_string(), "x".to_string())]);
+        let orders = [
+            both_orders(&AppView {
+                created: t.clone(),
+                error: Some("no image".into()),
+                id: "shop".into(),
+                owner: "alice".into(),
+                structure: BTreeMap::from([("web".into(), 1)]),
+                updated: t.clone(),
+                url: "shop.berth.local".into(),
+                uuid,
+            }),
+            both_orders(&BuildView {
+                app: "shop".into(),
+                created: t.clone(),
+                dockerfile: String::new(),
+                image: "nginx".into(),
+                owner: "alice".into(),
+                procfile: map.clone(),
+                sha: String::new(),
+                updated: t.clone(),
+                uuid,
+            }),
+            both_orders(&ConfigView {
+                app: "shop".into(),
+                cpu: BTreeMap::from([("web".into(), 512)]),
+                created: t.clone(),
+                memory: map.clone(),
+                owner: "alice".into(),
+                tags: map.clone(),
+                updated: t.clone(),
+                uuid,
+                values: map.clone(),
+            }),
+            both_orders(&ReleaseView {
+                app: "shop".into(),
+                build: Some(uuid),
+                config: uuid,
+                created: t.clone(),
+                owner: "alice".into(),
+                summary: "alice deployed nginx".into(),
+                updated: t.clone(),
+                uuid,
+                version: 2,
+            }),
+            both_orders(&ContainerView {
+                app: "shop".into(),
+                created: t.clone(),
+                exit_code: None,
+                message: None,
+                num: 1,
+                owner: "alice".into(),
+                release: "v2".into(),
+                state: "up",
+                proc_type: "web".into(),
+                updated: t.clone(),
+                uuid,
+            }),
+            both_orders(&DomainView {
+                app: "shop".into(),
+                created: t.clone(),
+                domain: "shop.example.com".into(),
+                owner: "alice".into(),
+                updated: t.clone(),
+            }),
+            both_orders(&KeyView {
+                created: t.clone(),
+                fingerprint: "f".into(),
+                id: "laptop".into(),
+                owner: "alice".into(),
+                public: "ssh-ed25519 AAAA".into(),
+                updated: t.clone(),
+                uuid,
+            }),
+            both_orders(&CertificateView {
+                common_name: "example.com".into(),
+                created: t.clone(),
+                expires: t.clone(),
+                owner: "alice".into(),
+                san: vec!["example.com".into()],
+                updated: t.clone(),
+            }),
+            both_orders(&UserView {
+                date_joined: t.clone(),
+                email: "a@example.com".into(),
+                first_name: "A".into(),
+                groups: Vec::new(),
+                id: 1,
+                is_active: true,
+                is_staff: false,
+                is_superuser: false,
+                last_login: t.clone(),
+                last_name: "L".into(),
+                user_permissions: Vec::new(),
+                username: "alice".into(),
+            }),
+            both_orders(&AdminView {
+                is_superuser: true,
+                username: "alice".into(),
+            }),
+            both_orders(&NodeView {
+                address: None,
+                availability: "active".into(),
+                labels: map.clone(),
+                name: "n1".into(),
+                role: "manager".into(),
+                state: "ready",
+                tasks: 0,
+            }),
+            both_orders(&all(vec![AdminView {
+                is_superuser: true,
+                username: "alice".into(),
+            }])),
+        ];
+        for (declared, sorted) in orders {
+            assert_eq!(declared, sorted);
+        }
+    }
+
     #[test]
     fn log_lines_name_their_source() {
         let t = time::macros::datetime!(2026-01-02 03:04:05 UTC);
