@@ -108,9 +108,10 @@ fn config_patch(body: &Body) -> Result<ConfigPatch, CoreError> {
             headers(
                 ("Deis-Release" = i64, description = "The new release's version"),
                 ("X-Deis-Release" = i64, description = "The same, as older clients read it"))),
-        (status = 400, description = "A section or value is invalid", body = ErrorBody),
+        (status = 400, description = "A section or value is invalid, or the new release could not run (the app is back on the previous one)", body = ErrorBody),
         (status = 403, description = "The caller may not change the app", body = ErrorBody),
-        (status = 404, description = "No such app", body = ErrorBody)))]
+        (status = 404, description = "No such app", body = ErrorBody),
+        (status = 503, description = "The container engine is not answering", body = ErrorBody)))]
 pub async fn set_config(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,

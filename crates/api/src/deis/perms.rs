@@ -60,8 +60,7 @@ pub async fn list_perms(
         (status = 201, description = "Shared"),
         (status = 400, description = "No user name", body = ErrorBody),
         (status = 403, description = "Only the app's owner or an administrator shares it", body = ErrorBody),
-        (status = 404, description = "No such app or user", body = ErrorBody),
-        (status = 409, description = "Already shared with that user", body = ErrorBody)))]
+        (status = 404, description = "No such app or user", body = ErrorBody)))]
 pub async fn add_perm(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,

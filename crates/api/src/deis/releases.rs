@@ -102,7 +102,8 @@ pub async fn release(
                 ("X-Deis-Release" = i64, description = "The same, as older clients read it"))),
         (status = 400, description = "The version is invalid, or there is nothing to roll back to", body = ErrorBody),
         (status = 403, description = "The caller may not change the app", body = ErrorBody),
-        (status = 404, description = "No such app or release", body = ErrorBody)))]
+        (status = 404, description = "No such app or release", body = ErrorBody),
+        (status = 503, description = "The container engine is not answering", body = ErrorBody)))]
 pub async fn rollback(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
