@@ -166,15 +166,30 @@ mod tests {
                 structure: BTreeMap::from([("web".into(), 2)]),
             },
         );
-        let view = view(&change);
-        let declared = serde_json::to_string(&view).unwrap();
-        assert_eq!(declared, serde_json::to_value(&view).unwrap().to_string());
+        let scaled = view(&change);
+        let declared = serde_json::to_string(&scaled).unwrap();
+        assert_eq!(declared, serde_json::to_value(&scaled).unwrap().to_string());
         assert!(
             declared.starts_with(r#"{"app":"shop","at":""#),
             "{declared}"
         );
         assert!(
             declared.ends_with(r#","structure":{"web":2},"type":"scaled"}"#),
+            "{declared}"
+        );
+        let change = Change::new(
+            "shop",
+            None,
+            ChangeKind::InstanceState {
+                instance: "web.1".into(),
+                release: 3,
+                state: berth_core::model::InstanceState::Up,
+            },
+        );
+        let declared = serde_json::to_string(&view(&change)).unwrap();
+        assert!(
+            declared
+                .ends_with(r#","instance":"web.1","release":3,"state":"up","type":"instance"}"#),
             "{declared}"
         );
     }
