@@ -8,16 +8,46 @@ use axum::response::Response;
 use berth_core::CoreError;
 use berth_core::rules::{self, ConfigPatch};
 use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::error::DeisResult;
+use super::error::{DeisResult, ErrorBody};
+use super::views::ConfigView;
 use super::{Body, Caller, views};
 use crate::AppState;
 
+/// A config change: `POST /v1/apps/{id}/config`. Each section is an object
+/// (or that object as a JSON-encoded string) whose `null` entries unset keys;
+/// sections left out stay as they are.
+#[derive(ToSchema)]
+#[schema(as = deis::ConfigChange)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct ConfigChange {
+    /// Environment variables, `{NAME: value}`.
+    values: Option<Value>,
+    /// Memory limits by process type, `{web: "64M"}`.
+    memory: Option<Value>,
+    /// CPU shares by process type, `{web: 512}`.
+    cpu: Option<Value>,
+    /// Node labels to place the app's containers by.
+    tags: Option<Value>,
+}
+
+/// The app's current config.
+#[utoipa::path(get, path = "/v1/apps/{id}/config", tag = "deis", operation_id = "deis_config_get",
+    params(("id" = String, Path, description = "The app's name")),
+    security(("token" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The config", body = ConfigView),
+        (status = 403, description = "The caller may not read the app", body = ErrorBody),
+        (status = 404, description = "No such app", body = ErrorBody)))]
 pub async fn config(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     Path(id): Path<String>,
-) -> DeisResult<Json<Value>> {
+) -> DeisResult<Json<ConfigView>> {
     Ok(Json(views::config(&s.berth.config(&user, &id).await?)))
 }
 
@@ -65,6 +95,23 @@ fn config_patch(body: &Body) -> Result<ConfigPatch, CoreError> {
     })
 }
 
+/// Sets and unsets config; the change makes a release.
+#[utoipa::path(post, path = "/v1/apps/{id}/config", tag = "deis", operation_id = "deis_config_set",
+    params(("id" = String, Path, description = "The app's name")),
+    request_body(content(
+        (ConfigChange = "application/json"),
+        (ConfigChange = "application/x-www-form-urlencoded"))),
+    security(("token" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "The new config, with the `DEIS_APP` and `DEIS_RELEASE` every container gets",
+            body = ConfigView,
+            headers(
+                ("Deis-Release" = i64, description = "The new release's version"),
+                ("X-Deis-Release" = i64, description = "The same, as older clients read it"))),
+        (status = 400, description = "A section or value is invalid, or the new release could not run (the app is back on the previous one)", body = ErrorBody),
+        (status = 403, description = "The caller may not change the app", body = ErrorBody),
+        (status = 404, description = "No such app", body = ErrorBody),
+        (status = 503, description = "The container engine is not answering", body = ErrorBody)))]
 pub async fn set_config(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,

@@ -3,6 +3,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use utoipa::IntoParams;
 
 use super::error::DeisError;
 use super::views::PageLink;
@@ -17,6 +18,15 @@ pub fn page_number(raw: Option<&String>) -> i64 {
         .filter(|p| *p >= 1)
         .unwrap_or(1)
         .min(1_000_000)
+}
+
+/// The query a paged listing takes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "describes the query `Paging` reads")]
+pub struct PageQuery {
+    /// Which page, from 1; 100 per page. Anything not a positive number is page 1.
+    page: Option<i64>,
 }
 
 /// Which page of a listing was asked for, and where the listing lives.
