@@ -24,12 +24,33 @@ type Answer<T> = TapisResult<Json<Envelope<T>>>;
 
 /// The fields of a new pod (tapipy's `NewPod`); a field a pod does not
 /// have is refused.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
 #[schema(as = TapisNewPod)]
 #[allow(dead_code)]
 pub struct NewPod {
     /// `[a-z][a-z0-9]+`, 3 to 64 characters.
     pod_id: String,
+    #[serde(flatten)]
+    definition: PodFields,
+}
+
+/// The fields a pod update may change (tapipy's `UpdatePod` and the rest
+/// of a definition; `pod_id` only unchanged); each is optional.
+#[derive(ToSchema, serde::Deserialize)]
+#[schema(as = TapisPodChange)]
+#[allow(dead_code)]
+pub struct PodChange {
+    pod_id: Option<String>,
+    #[serde(flatten)]
+    definition: PodFields,
+}
+
+/// A pod's definition fields, each optional, as a create or an update
+/// reads them.
+#[derive(ToSchema, serde::Deserialize)]
+#[schema(as = TapisPodFields)]
+#[allow(dead_code)]
+pub struct PodFields {
     /// An image the allow-list names; or give `template`.
     image: Option<String>,
     /// `name[:tag[@timestamp]]`.
@@ -39,7 +60,7 @@ pub struct NewPod {
     command: Option<Vec<String>>,
     arguments: Option<Vec<String>>,
     environment_variables: Option<BTreeMap<String, Value>>,
-    /// `ON` (the default), `OFF` or `RESTART`.
+    /// `ON` (the default on create), `OFF` or `RESTART`.
     status_requested: Option<String>,
     #[schema(value_type = Option<Object>)]
     volume_mounts: Option<Map<String, Value>>,
@@ -49,35 +70,6 @@ pub struct NewPod {
     #[schema(value_type = Option<Object>)]
     networking: Option<Map<String, Value>>,
     /// `cpu_request`, `cpu_limit`, `mem_request`, `mem_limit`, `gpus`.
-    #[schema(value_type = Option<Object>)]
-    resources: Option<Map<String, Value>>,
-    compute_queue: Option<String>,
-    secret_map: Option<BTreeMap<String, Value>>,
-    #[schema(value_type = Option<Object>)]
-    template_overrides: Option<Map<String, Value>>,
-}
-
-/// The fields a pod update may change (tapipy's `UpdatePod` and the rest
-/// of a definition; `pod_id` only unchanged); each is optional.
-#[derive(ToSchema)]
-#[schema(as = TapisPodChange)]
-#[allow(dead_code)]
-pub struct PodChange {
-    pod_id: Option<String>,
-    image: Option<String>,
-    template: Option<String>,
-    description: Option<String>,
-    command: Option<Vec<String>>,
-    arguments: Option<Vec<String>>,
-    environment_variables: Option<BTreeMap<String, Value>>,
-    /// `ON` starts, `OFF` stops, `RESTART` restarts.
-    status_requested: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    volume_mounts: Option<Map<String, Value>>,
-    time_to_stop_default: Option<i64>,
-    time_to_stop_instance: Option<i64>,
-    #[schema(value_type = Option<Object>)]
-    networking: Option<Map<String, Value>>,
     #[schema(value_type = Option<Object>)]
     resources: Option<Map<String, Value>>,
     compute_queue: Option<String>,

@@ -259,42 +259,23 @@ fn apply_config(body: &Body, config: &mut ConfigValues, proc_type: &str) -> Tutu
     Ok(changed)
 }
 
-/// The definition fields an application takes at creation and in changes.
-/// The handlers read them one by one from a JSON object or a form (where
-/// only the text fields fit).
-#[derive(ToSchema)]
+/// What `POST /api/v1/application` reads. The handlers read the fields one
+/// by one from a JSON object or a form (where only the text fields fit).
+#[derive(ToSchema, serde::Deserialize)]
 #[schema(as = TutumNewApplication)]
 #[allow(dead_code)] // describes what `create` reads; nothing builds it
 pub struct NewApplication {
-    /// The image, `repository[:tag]`, or an image tag's `resource_uri`. Required.
-    image: Option<String>,
-    /// Same as `image`, read when `image` is absent.
-    image_tag: Option<String>,
     /// The name to show; by default the image's repository without namespace.
     name: Option<String>,
-    /// How many containers to run, 0 to 100 (numeric text too); 1 by default.
-    target_num_containers: Option<i64>,
-    /// `XS` (the default), `S`, `M`, `L` or `XL`.
-    container_size: Option<String>,
-    /// The whole environment, replacing any before.
-    container_envvars: Option<Vec<EnvVarSetting>>,
-    /// The ports the containers expose.
-    container_ports: Option<Vec<PortSetting>>,
-    /// `OFF` (the default), `ON_FAILURE` or `ALWAYS`.
-    autorestart: Option<String>,
-    /// `OFF`, `ON_SUCCESS`, `ON_FAILURE` or `ALWAYS`.
-    autodestroy: Option<String>,
-    /// `OFF`, `ON_SUCCESS`, `ON_FAILURE` or `ALWAYS`.
-    autoreplace: Option<String>,
-    /// The command, as one shell-quoted line; empty for the image's own.
-    run_command: Option<String>,
-    /// The entrypoint, as one shell-quoted line; empty for the image's own.
-    entrypoint: Option<String>,
+    /// Required: `image` or `image_tag`. 1 container and size `XS` by
+    /// default; the policies `OFF` by default.
+    #[serde(flatten)]
+    definition: ApplicationChange,
 }
 
 /// What `PATCH /api/v1/application/{uuid}` reads: a scale, and any
 /// definition field, which makes a new release.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
 #[schema(as = TutumApplicationChange)]
 #[allow(dead_code)] // describes what `update` reads; nothing builds it
 pub struct ApplicationChange {
@@ -323,7 +304,7 @@ pub struct ApplicationChange {
 }
 
 /// One environment variable to set.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
 #[schema(as = TutumEnvVarSetting)]
 #[allow(dead_code)] // describes what `apply_config` reads; nothing builds it
 pub struct EnvVarSetting {
@@ -333,7 +314,7 @@ pub struct EnvVarSetting {
 }
 
 /// One port to expose.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
 #[schema(as = TutumPortSetting)]
 #[allow(dead_code)] // describes what `apply_config` reads; nothing builds it
 pub struct PortSetting {
