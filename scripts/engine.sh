@@ -36,9 +36,6 @@ apt_install() {
   # The TLS tests make certificates with openssl and speak SNI with curl.
   command -v openssl >/dev/null || missing+=(openssl)
   command -v curl >/dev/null || missing+=(curl)
-  # The web console's browser test drives headless Chromium through chromedriver.
-  command -v chromium >/dev/null || missing+=(chromium)
-  command -v chromedriver >/dev/null || missing+=(chromium-driver)
   ((${#missing[@]})) || return 0
   say "installing ${missing[*]} (apt)"
   apt-get update -q

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 eval "$(bash scripts/engine.sh)"
 export DOCKER_HOST
+# The web console's browser test drives Debian's headless Chromium.
+bash scripts/install-browser.sh
 
 echo "== format and lints" >&2
 cargo fmt --all --check
