@@ -8,10 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::{Deref, DerefMut};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 pub use berth_testkit::docker::docker;
-pub use berth_testkit::{Api, IMAGE, Reply, unique_username};
+pub use berth_testkit::{Api, IMAGE, Reply, unique_username, wait_until};
 use berth_testkit::{Launch, log_tail};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -307,24 +306,5 @@ pub async fn rows_match_docker(
             "instance rows differ from Docker:\n rows:   {rows:?}\n docker: {engine:?}\n body: {}",
             reply.text
         ))
-    }
-}
-
-/// Checks `check` every 250 ms until it returns Ok, and returns its value;
-/// fails the test with the last Err after `timeout`.
-pub async fn wait_until<T>(
-    timeout: Duration,
-    what: &str,
-    mut check: impl AsyncFnMut() -> Result<T, String>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match check().await {
-            Ok(v) => return v,
-            Err(last) if Instant::now() >= deadline => {
-                panic!("timed out after {timeout:?} waiting until {what}; last seen: {last}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-        }
     }
 }
