@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 const SLEEP_COMMAND: &str = "sleep 3600";
 const SCALE_TO: u32 = 10;
 const LIST_REQUESTS: usize = 2000;
+/// The user the bench calls the API as, who owns the listing's apps.
+const BENCH_USER: &str = "bench";
 const CREATE_CONCURRENCY: usize = 16;
 // Targets: Berth's overhead over the bare engine, and its own costs.
 const CREATE_MAX_RATIO: f64 = 1.05;
@@ -52,6 +54,7 @@ macro_rules! progress {
 }
 
 // After the macro, which they use.
+mod console;
 mod load;
 mod metrics_cost;
 mod router;
@@ -105,13 +108,15 @@ async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Resu
         server.server_id,
         megabytes(idle_rss)
     );
-    let (api, _) = Api::try_sign_up(&server.url, "bench")
+    let (api, _) = Api::try_sign_up(&server.url, BENCH_USER)
         .await
         .map_err(anyhow::Error::msg)?;
     let api = api.with_timeout(REQUEST_TIMEOUT);
     let create = measure_create(&api, docker, args.runs).await?;
     let scale = measure_scale(&api, docker, args.runs).await?;
     let listing = measure_listing(&api, args.apps).await?;
+    // While the bench's user owns exactly the listing's apps.
+    let console = console::first_load_row(server, BENCH_USER, args.apps).await;
     let final_rss = rss_bytes(pid)?;
     let shape = router::LoadShape {
         connections: args.connections as usize,
@@ -150,6 +155,7 @@ async fn measure_all(args: &BenchArgs, server: &Server, docker: &Docker) -> Resu
             listing.p99,
             Some(LIST_P99_MAX),
         ),
+        console,
         Row::memory(
             "server RSS, idle after start",
             idle_rss,
