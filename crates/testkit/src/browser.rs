@@ -47,6 +47,16 @@ enum Failure {
     Transport(String),
 }
 
+impl Failure {
+    /// The failure as text, naming the command at `path`.
+    fn about(self, path: &str) -> String {
+        match self {
+            Failure::Driver(error) => format!("WebDriver {path}: {error}"),
+            Failure::Transport(error) => format!("WebDriver {path}: {error}"),
+        }
+    }
+}
+
 impl Drop for Browser {
     /// Ends the session first, which quits the browser: killing only the
     /// driver would leave Chromium running.
@@ -201,10 +211,7 @@ impl Browser {
     ) -> Result<Value, String> {
         self.command(method, path, body)
             .await
-            .map_err(|failure| match failure {
-                Failure::Driver(error) => format!("WebDriver {path}: {error}"),
-                Failure::Transport(error) => format!("WebDriver {path}: {error}"),
-            })
+            .map_err(|failure| failure.about(path))
     }
 
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
@@ -274,8 +281,7 @@ impl Browser {
                 Err(Failure::Driver(e)) if e["error"] == "stale element reference" => {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
-                Err(Failure::Driver(e)) => return Err(format!("WebDriver {path}: {e}")),
-                Err(Failure::Transport(e)) => return Err(format!("WebDriver {path}: {e}")),
+                Err(failure) => return Err(failure.about(&path)),
             }
         }
         Err(format!("{css} was redrawn under every click"))
