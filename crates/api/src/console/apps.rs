@@ -171,7 +171,9 @@ pub async fn list(
     query: Query,
 ) -> ConsoleResult<Json<PageOf<ListedAppView>>> {
     let (page, size) = paging(&query)?;
-    let apps = s.berth.listed_apps(&user, (page - 1) * size, size).await?;
+    // A page past the end is empty, however far past: the offset saturates.
+    let offset = (page - 1).saturating_mul(size);
+    let apps = s.berth.listed_apps(&user, offset, size).await?;
     Ok(Json(views::page(apps, page, size, views::listed_app)))
 }
 
