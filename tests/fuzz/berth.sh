@@ -23,10 +23,11 @@
 #   stay open until the client leaves, so every case waits out the request
 #   timeout and eats the time budget (crates/api/tests/dialects/metrics.rs
 #   drives them).
-# - POST /ui/api/logout: it ends the console session the fuzzer runs with, for
-#   the same reason (crates/api/tests/dialects/console.rs tests it).
-# - GET /ui/api/events: an endless event stream; every case would only end at
-#   the request timeout (the console's dialect and browser tests follow it).
+# - POST /ui/api/logout: it ends the console session the fuzzer runs with,
+#   after which every later console case is a 401
+#   (crates/api/tests/dialects/console.rs tests it).
+# - GET /ui/api/events: the console's event stream, endless like the two
+#   above (the console's dialect and browser tests follow it).
 
 # shellcheck source-path=SCRIPTDIR source=../compat/lib.sh
 source "$(dirname "$0")/../compat/lib.sh"
