@@ -9,7 +9,7 @@
 #
 #   BERTH_BIN=target/debug/berth bash tests/fuzz/berth.sh [TAG…]
 #
-# TAGs default to all six (berth deis tutum tapis rcabench nds).
+# TAGs default to all seven (berth deis tutum tapis rcabench nds console).
 # BERTH_FUZZ_SECONDS (default 30) is the time schemathesis may spend per tag.
 # BERTH_FUZZ_SEED replays a run's seed (default a fixed one; `random` lets
 # schemathesis pick). Without schemathesis the test is SKIPPED (exit 0), or
@@ -23,6 +23,11 @@
 #   stay open until the client leaves, so every case waits out the request
 #   timeout and eats the time budget (crates/api/tests/dialects/metrics.rs
 #   drives them).
+# - POST /ui/api/logout: it ends the console session the fuzzer runs with,
+#   after which every later console case is a 401
+#   (crates/api/tests/dialects/console.rs tests it).
+# - GET /ui/api/events: the console's event stream, endless like the two
+#   above (the console's dialect and browser tests follow it).
 
 # shellcheck source-path=SCRIPTDIR source=../compat/lib.sh
 source "$(dirname "$0")/../compat/lib.sh"
@@ -50,7 +55,17 @@ TAPIS_TOKEN=$(curl -s -X POST "$URL/v3/oauth2/tokens" -H 'Content-Type: applicat
   -d "{\"username\": \"$USER_NAME\", \"password\": \"$USER_PASS\", \"grant_type\": \"password\"}" |
   "$PY" -c 'import json, sys; print(json.load(sys.stdin)["result"]["access_token"]["access_token"])') ||
   die "no Tapis token for $USER_NAME"
-ok "a plain user's tokens"
+# The console's session: the cookie its login sets, and the CSRF token its
+# answer carries, which every POST of the session must send.
+CONSOLE_LOGIN=$(curl -s -D "$WORK/console-login.headers" -X POST "$URL/ui/api/login" \
+  -H 'Content-Type: application/json' \
+  -d "{\"username\": \"$USER_NAME\", \"password\": \"$USER_PASS\"}") ||
+  die "the console's login failed"
+CONSOLE_SESSION=$(sed -n 's/^[Ss]et-[Cc]ookie: berth_session=\([^;]*\);.*/\1/p' "$WORK/console-login.headers")
+[[ -n $CONSOLE_SESSION ]] || die "no console session cookie: $(cat "$WORK/console-login.headers")"
+CONSOLE_CSRF=$("$PY" -c 'import json, sys; print(json.load(sys.stdin)["csrf"])' <<<"$CONSOLE_LOGIN") ||
+  die "no CSRF token in the console's login answer: $CONSOLE_LOGIN"
+ok "a plain user's tokens and console session"
 
 curl -sf "$URL/openapi.json" -o "$WORK/openapi.json" || die "no /openapi.json"
 if out=$("$CLIENTS/fuzz/bin/python" -m openapi_spec_validator "$WORK/openapi.json" 2>&1); then
@@ -59,9 +74,10 @@ else
   not_ok "/openapi.json is a valid OpenAPI 3.1 document (openapi-spec-validator)" "$(head -n 40 <<<"$out")"
 fi
 
-# credentials TAG: the header a client of that dialect sends.
+# credentials TAG: the headers a client of that dialect sends, one a line.
 credentials() {
   case $1 in
+    console) printf '%s\n' "Cookie: berth_session=$CONSOLE_SESSION" "X-CSRF-Token: $CONSOLE_CSRF" ;;
     berth) echo "X-Berth-Fuzz: anonymous" ;;
     deis) echo "Authorization: token $TOKEN" ;;
     tutum) echo "Authorization: ApiKey $USER_NAME:$TOKEN" ;;
@@ -77,9 +93,11 @@ FUZZ_SEED=${BERTH_FUZZ_SEED:-20261205}
 seed_args=()
 [[ $FUZZ_SEED != random ]] && seed_args=(--seed "$FUZZ_SEED")
 TAGS=("$@")
-[[ ${#TAGS[@]} == 0 ]] && TAGS=(berth deis tutum tapis rcabench nds)
+[[ ${#TAGS[@]} == 0 ]] && TAGS=(berth deis tutum tapis rcabench nds console)
 for tag in "${TAGS[@]}"; do
   run_start=$SECONDS
+  header_args=()
+  while IFS= read -r line; do header_args+=(--header "$line"); done < <(credentials "$tag")
   out=$WORK/schemathesis-$tag.out
   # From $WORK: schemathesis keeps a cache of failing cases (.schemathesis/)
   # in the current directory, which goes with the run. One worker: with two,
@@ -90,8 +108,8 @@ for tag in "${TAGS[@]}"; do
     timeout $((SECONDS_BUDGET + 60)) "$CLIENTS/fuzz/bin/schemathesis" run "$WORK/openapi.json" \
     --url "$URL" \
     --include-tag "$tag" \
-    --exclude-path-regex '^/v1/(auth/(tokens|passwd|cancel)|(apps/\{id\}/)?events)$' \
-    --header "$(credentials "$tag")" \
+    --exclude-path-regex '^/v1/(auth/(tokens|passwd|cancel)|(apps/\{id\}/)?events)$|^/ui/api/(logout|events)$' \
+    "${header_args[@]}" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance \
     --max-examples 20 \
     --max-time "$SECONDS_BUDGET" \

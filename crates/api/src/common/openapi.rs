@@ -34,6 +34,8 @@ pub mod scheme {
     pub const BASIC: &str = "basic";
     /// `X-Tapis-Token: T` (Tapis).
     pub const TAPIS_TOKEN: &str = "tapisToken";
+    /// The web console's session cookie `berth_session`.
+    pub const CONSOLE_SESSION: &str = "consoleSession";
 }
 
 pub fn routes() -> Router<AppState> {
@@ -51,7 +53,8 @@ pub fn routes() -> Router<AppState> {
             Deis Controller v1 (`/v1`), Tutum v1 (`/api/v1`), Tapis Pods (`/v3/pods`, \
             also at `/pods`), RCABench containers v2 (`/api/v2`) and NDS Labs jobs (root). \
             Each dialect is one tag; every dialect also accepts a Berth token as \
-            `Authorization: Bearer`.",
+            `Authorization: Bearer`. The web console's page and the JSON API it calls \
+            (`/ui`) are the `console` tag.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
@@ -67,7 +70,7 @@ pub fn routes() -> Router<AppState> {
 )]
 struct Own;
 
-/// The credential schemes of the five dialects.
+/// The credential schemes of the five dialects and the web console.
 struct Credentials;
 
 impl Modify for Credentials {
@@ -102,6 +105,14 @@ impl Modify for Credentials {
                 "a Berth token, as tapipy sends it",
             ))),
         );
+        components.add_security_scheme(
+            scheme::CONSOLE_SESSION,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "berth_session",
+                "the web console's session, set by `POST /ui/api/login` (HttpOnly, \
+                 SameSite=Strict, Path=/ui); its `POST`s also send `X-CSRF-Token`",
+            ))),
+        );
     }
 }
 
@@ -114,6 +125,7 @@ pub fn document() -> Document {
         crate::tapis::openapi::document(),
         crate::rcabench::openapi::document(),
         crate::nds::openapi::document(),
+        crate::console::openapi::document(),
     ] {
         doc.merge(dialect);
     }

@@ -14,10 +14,18 @@ use berth_core::CoreError;
 use berth_core::model::{AppKind, Level};
 use berth_core::rules::{self, ConfigPatch};
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::ConsoleResult;
-use super::{Body, Caller, PathOf, Query, views};
+use super::openapi::{
+    BadRequest, Conflict, CsrfToken, Forbidden, NotFound, Unauthorized, Unavailable,
+};
+use super::views::{
+    self, AppView, ConfigView, DomainView, InstanceView, ListedAppView, LogLineView, PageOf,
+    ReleaseView,
+};
+use super::{Body, Caller, PathOf, Query, json_text};
 use crate::AppState;
 
 /// Rows of the app list per page unless the page asks for another size.
@@ -29,6 +37,108 @@ const LOG_LINES: usize = 200;
 const RELEASES_SHOWN: i64 = 20;
 /// The domains the app page shows.
 const DOMAINS_SHOWN: i64 = 100;
+
+/// The query of a list that pages.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "describes the parameters the handler reads one by one"
+)]
+pub struct Paging {
+    /// From 1.
+    #[param(minimum = 1)]
+    page: Option<i64>,
+    /// Rows per page, 1 to 200 (50 unless given).
+    #[param(minimum = 1, maximum = 200)]
+    size: Option<i64>,
+}
+
+/// A new app.
+#[derive(ToSchema)]
+#[schema(as = console::NewApp)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct NewApp {
+    /// Its id; without one (or blank), a name is chosen.
+    id: Option<String>,
+}
+
+/// Config to set (a value) or unset (`null`).
+#[derive(ToSchema)]
+#[schema(as = console::ConfigChange)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct ConfigChange {
+    /// Key → its new value (numbers and booleans are taken as text), or
+    /// `null` to unset it; at least one key.
+    values: BTreeMap<String, Option<String>>,
+}
+
+/// An app's new config and the release that carries it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = console::ConfigSet)]
+pub struct ConfigSet {
+    pub config: ConfigView,
+    pub release: ReleaseView,
+}
+
+/// The users an app is shared with.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = console::Sharing)]
+pub struct Sharing {
+    pub users: Vec<String>,
+}
+
+/// An image to deploy.
+#[derive(ToSchema)]
+#[schema(as = console::Deploy)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct Deploy {
+    /// e.g. `nginx:1.27`.
+    image: String,
+}
+
+/// Process type → the number of instances wanted.
+#[derive(ToSchema)]
+#[schema(as = console::Scale)]
+#[expect(
+    dead_code,
+    reason = "describes the body the handler reads entry by entry"
+)]
+pub struct Scale(BTreeMap<String, u32>);
+
+/// The release to roll back to.
+#[derive(ToSchema)]
+#[schema(as = console::Rollback)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct Rollback {
+    /// Its version; without one, the release before the current one.
+    version: Option<i64>,
+}
+
+/// The process type to restart.
+#[derive(ToSchema)]
+#[schema(as = console::Restart)]
+#[expect(
+    dead_code,
+    reason = "describes the fields the handler reads one by one"
+)]
+pub struct Restart {
+    /// Without one (or blank), every process type.
+    #[schema(rename = "type")]
+    proc_type: Option<String>,
+}
 
 /// `?page=` (from 1) and `?size=` (1 to 200) of a list.
 fn paging(query: &Query) -> Result<(i64, i64), CoreError> {
@@ -46,52 +156,97 @@ fn paging(query: &Query) -> Result<(i64, i64), CoreError> {
     Ok((page, size))
 }
 
+/// A page of the caller's apps, each with its phase and instances up.
+#[utoipa::path(get, path = "/ui/api/apps", tag = "console",
+    operation_id = "console_apps_list",
+    params(Paging),
+    responses(
+        (status = 200, description = "A page of apps", body = PageOf<ListedAppView>),
+        BadRequest, Unauthorized,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     query: Query,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<PageOf<ListedAppView>>> {
     let (page, size) = paging(&query)?;
-    let apps = s.berth.listed_apps(&user, (page - 1) * size, size).await?;
+    // A page past the end is empty, however far past: the offset saturates.
+    let offset = (page - 1).saturating_mul(size);
+    let apps = s.berth.listed_apps(&user, offset, size).await?;
     Ok(Json(views::page(apps, page, size, views::listed_app)))
 }
 
-/// `{"id"}` (optional: a name is chosen) → the new app, 201.
+/// Create an app (`{"id"}` optional: a name is chosen).
+#[utoipa::path(post, path = "/ui/api/apps", tag = "console",
+    operation_id = "console_apps_create",
+    params(CsrfToken),
+    request_body = NewApp,
+    responses(
+        (status = 201, description = "The new app", body = AppView),
+        BadRequest, Unauthorized, Forbidden, Conflict,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     body: Body,
-) -> ConsoleResult<(StatusCode, Json<Value>)> {
+) -> ConsoleResult<(StatusCode, Json<AppView>)> {
     let id = body.opt_str("id")?.filter(|id| !id.trim().is_empty());
     let app = s.berth.create_app(&user, id, AppKind::App).await?;
     Ok((StatusCode::CREATED, Json(views::app(&app))))
 }
 
+/// One app.
+#[utoipa::path(get, path = "/ui/api/apps/{id}", tag = "console",
+    operation_id = "console_apps_detail",
+    params(("id" = String, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "The app", body = AppView),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn detail(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<AppView>> {
     let app = s.berth.app(&user, path.text("id"), Level::Read).await?;
     Ok(Json(views::app(&app)))
 }
 
+/// An app's instances and their states.
+#[utoipa::path(get, path = "/ui/api/apps/{id}/instances", tag = "console",
+    operation_id = "console_apps_instances",
+    params(("id" = String, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "Its instances", body = Vec<InstanceView>),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn instances(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<Vec<InstanceView>>> {
     let instances = s.berth.instances(&user, path.text("id"), None).await?;
-    Ok(Json(json!(
-        instances.iter().map(views::instance).collect::<Vec<_>>()
-    )))
+    Ok(Json(instances.iter().map(views::instance).collect()))
 }
 
+/// An app's newest 20 releases.
+#[utoipa::path(get, path = "/ui/api/apps/{id}/releases", tag = "console",
+    operation_id = "console_apps_releases",
+    params(("id" = String, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "Its newest releases, newest first", body = PageOf<ReleaseView>),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn releases(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<PageOf<ReleaseView>>> {
     let releases = s
         .berth
         .list_releases(&user, path.text("id"), 0, RELEASES_SHOWN)
@@ -104,23 +259,40 @@ pub async fn releases(
     )))
 }
 
+/// An app's config, secret-looking values masked.
+#[utoipa::path(get, path = "/ui/api/apps/{id}/config", tag = "console",
+    operation_id = "console_apps_config",
+    params(("id" = String, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "Its config", body = ConfigView),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn config(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<ConfigView>> {
     let config = s.berth.config(&user, path.text("id")).await?;
     Ok(Json(views::config(&config)))
 }
 
-/// `{"values": {"KEY": "value" | null}}`: sets or (with `null`) unsets
-/// each key, in one new release.
+/// Set config values, or unset them with `null`, in one new release.
+#[utoipa::path(post, path = "/ui/api/apps/{id}/config", tag = "console",
+    operation_id = "console_apps_config_set",
+    params(("id" = String, Path, description = "The app's id"), CsrfToken),
+    request_body = ConfigChange,
+    responses(
+        (status = 200, description = "The new config and its release", body = ConfigSet),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn set_config(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
     body: Body,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<ConfigSet>> {
     let mut patch = ConfigPatch::default();
     for (key, value) in rules::patch_section("values", body.object()?.get("values"))? {
         let text = value
@@ -132,17 +304,26 @@ pub async fn set_config(
         return Err(CoreError::invalid_field("values", "give at least one key").into());
     }
     let (config, release) = s.berth.set_config(&user, path.text("id"), &patch).await?;
-    Ok(Json(json!({
-        "config": views::config(&config),
-        "release": views::release(&release),
-    })))
+    Ok(Json(ConfigSet {
+        config: views::config(&config),
+        release: views::release(&release),
+    }))
 }
 
+/// An app's domains (the first 100).
+#[utoipa::path(get, path = "/ui/api/apps/{id}/domains", tag = "console",
+    operation_id = "console_apps_domains",
+    params(("id" = String, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "Its domains", body = PageOf<DomainView>),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn domains(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<PageOf<DomainView>>> {
     let domains = s
         .berth
         .list_domains(&user, path.text("id"), 0, DOMAINS_SHOWN)
@@ -150,18 +331,38 @@ pub async fn domains(
     Ok(Json(views::page(domains, 1, DOMAINS_SHOWN, views::domain)))
 }
 
-/// The users the app is shared with (its owner is in the app itself).
+/// The users an app is shared with (its owner is in the app itself).
+#[utoipa::path(get, path = "/ui/api/apps/{id}/perms", tag = "console",
+    operation_id = "console_apps_perms",
+    params(("id" = String, Path, description = "The app's id")),
+    responses(
+        (status = 200, description = "The users it is shared with", body = Sharing),
+        BadRequest, Unauthorized, NotFound,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn perms(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<Sharing>> {
     let users = s.berth.collaborators(&user, path.text("id")).await?;
-    Ok(Json(json!({ "users": users })))
+    Ok(Json(Sharing { users }))
 }
 
-/// The newest lines as JSON; `?follow=1`: the lines as they come, as
-/// server-sent `log` events, each one line's JSON.
+/// An app's newest 200 log lines, or (`?follow=1`) its lines as they come.
+#[utoipa::path(get, path = "/ui/api/apps/{id}/logs", tag = "console",
+    operation_id = "console_apps_logs",
+    params(("id" = String, Path, description = "The app's id"), ("follow" = Option<bool>, Query,
+        description = "Follow the log: server-sent `log` events, each one line's JSON (`console.LogLine`)")),
+    responses(
+        (status = 200, description = "Its newest lines; with `follow`, an endless event stream",
+            content(
+                (Vec<LogLineView> = "application/json"),
+                (String = "text/event-stream"),
+            )),
+        BadRequest, Unauthorized, NotFound, Unavailable,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn logs(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -171,16 +372,15 @@ pub async fn logs(
     let id = path.text("id");
     if !query.flag("follow")?.unwrap_or(false) {
         let lines = s.berth.logs(&user, id, Some(LOG_LINES)).await?;
-        return Ok(
-            Json(json!(lines.iter().map(views::log_line).collect::<Vec<_>>())).into_response(),
-        );
+        let lines: Vec<_> = lines.iter().map(views::log_line).collect();
+        return Ok(Json(lines).into_response());
     }
     let live = s.berth.follow_logs(&user, id).await?;
     let events = live.map(|line| {
         Ok::<_, Infallible>(
             Event::default()
                 .event("log")
-                .data(views::log_line(&line).to_string()),
+                .data(json_text(&views::log_line(&line))),
         )
     });
     Ok(Sse::new(events)
@@ -188,13 +388,22 @@ pub async fn logs(
         .into_response())
 }
 
-/// `{"image"}` → the release that runs it, once it runs (a Deis build).
+/// Deploy an image: the release that runs it, once it runs (a Deis build).
+#[utoipa::path(post, path = "/ui/api/apps/{id}/deploy", tag = "console",
+    operation_id = "console_apps_deploy",
+    params(("id" = String, Path, description = "The app's id"), CsrfToken),
+    request_body = Deploy,
+    responses(
+        (status = 201, description = "The new release, running", body = ReleaseView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn deploy(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
     body: Body,
-) -> ConsoleResult<(StatusCode, Json<Value>)> {
+) -> ConsoleResult<(StatusCode, Json<ReleaseView>)> {
     let image = body.str("image")?.trim();
     let (_, release) = s
         .berth
@@ -203,7 +412,16 @@ pub async fn deploy(
     Ok((StatusCode::CREATED, Json(views::release(&release))))
 }
 
-/// `{"web": 3}` → 204 once the engine runs that many.
+/// Scale process types (`{"web": 3}`); answers once the engine runs that many.
+#[utoipa::path(post, path = "/ui/api/apps/{id}/scale", tag = "console",
+    operation_id = "console_apps_scale",
+    params(("id" = String, Path, description = "The app's id"), CsrfToken),
+    request_body = Scale,
+    responses(
+        (status = 204, description = "Scaled"),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn scale(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
@@ -218,31 +436,47 @@ pub async fn scale(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `{"version"}` (optional: the release before the current one).
+/// Roll back to a release (by default the one before the current one).
+#[utoipa::path(post, path = "/ui/api/apps/{id}/rollback", tag = "console",
+    operation_id = "console_apps_rollback",
+    params(("id" = String, Path, description = "The app's id"), CsrfToken),
+    request_body = Rollback,
+    responses(
+        (status = 200, description = "The new release", body = ReleaseView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn rollback(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
     body: Body,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<ReleaseView>> {
     let version = body.opt_int("version")?;
     let release = s.berth.rollback(&user, path.text("id"), version).await?;
     Ok(Json(views::release(&release)))
 }
 
-/// `{"type"}` (optional: every process type) → the instances restarted.
+/// Restart a process type's instances (by default every one).
+#[utoipa::path(post, path = "/ui/api/apps/{id}/restart", tag = "console",
+    operation_id = "console_apps_restart",
+    params(("id" = String, Path, description = "The app's id"), CsrfToken),
+    request_body = Restart,
+    responses(
+        (status = 200, description = "The instances restarted", body = Vec<InstanceView>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn restart(
     State(s): State<AppState>,
     Caller { user, .. }: Caller,
     path: PathOf,
     body: Body,
-) -> ConsoleResult<Json<Value>> {
+) -> ConsoleResult<Json<Vec<InstanceView>>> {
     let proc_type = body.opt_str("type")?.filter(|t| !t.is_empty());
     let done = s
         .berth
         .restart(&user, path.text("id"), proc_type, None)
         .await?;
-    Ok(Json(json!(
-        done.iter().map(views::instance).collect::<Vec<_>>()
-    )))
+    Ok(Json(done.iter().map(views::instance).collect()))
 }

@@ -58,14 +58,44 @@ fn serve(asset: &Asset, headers: &HeaderMap) -> Response {
     res
 }
 
+/// The console's page.
+#[utoipa::path(get, path = "/ui", tag = "console",
+    operation_id = "console_page",
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` this server sent")),
+    responses(
+        (status = 200, description = "The console's page", content_type = "text/html; charset=utf-8", body = String,
+            headers(("ETag" = String), ("Cache-Control" = String, description = "`no-cache`"))),
+        (status = 304, description = "Not modified since the `ETag` given",
+            headers(("ETag" = String))),
+    ))]
 pub async fn page(headers: HeaderMap) -> Response {
     serve(&PAGE, &headers)
 }
 
+/// The page's script.
+#[utoipa::path(get, path = "/ui/console.js", tag = "console",
+    operation_id = "console_script",
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` this server sent")),
+    responses(
+        (status = 200, description = "The page's script", content_type = "text/javascript; charset=utf-8", body = String,
+            headers(("ETag" = String), ("Cache-Control" = String, description = "`no-cache`"))),
+        (status = 304, description = "Not modified since the `ETag` given",
+            headers(("ETag" = String))),
+    ))]
 pub async fn script(headers: HeaderMap) -> Response {
     serve(&SCRIPT, &headers)
 }
 
+/// The page's style sheet.
+#[utoipa::path(get, path = "/ui/console.css", tag = "console",
+    operation_id = "console_style",
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` this server sent")),
+    responses(
+        (status = 200, description = "The page's style sheet", content_type = "text/css; charset=utf-8", body = String,
+            headers(("ETag" = String), ("Cache-Control" = String, description = "`no-cache`"))),
+        (status = 304, description = "Not modified since the `ETag` given",
+            headers(("ETag" = String))),
+    ))]
 pub async fn style(headers: HeaderMap) -> Response {
     serve(&STYLE, &headers)
 }

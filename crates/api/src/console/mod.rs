@@ -9,6 +9,7 @@ mod apps;
 mod assets;
 mod error;
 mod events;
+pub mod openapi;
 mod session;
 mod views;
 mod workloads;
@@ -21,6 +22,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use berth_core::CoreError;
+use serde::Serialize;
 
 use crate::AppState;
 use crate::common::{self, Credentials, Dialect};
@@ -52,6 +54,13 @@ pub type Query = common::Params<Console>;
 
 /// A console request's path parameters.
 pub type PathOf = common::PathParams<Console>;
+
+/// A view as the JSON text of a server-sent event's data.
+fn json_text(view: &impl Serialize) -> String {
+    // Views are structs of strings, numbers and string-keyed maps, which
+    // always serialise.
+    serde_json::to_string(view).unwrap_or_default()
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -17,9 +17,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use berth_core::CoreError;
 use berth_core::auth::token_hash;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::{ConsoleResult, refused};
+use super::openapi::{BadRequest, CsrfToken, Forbidden, TooManyAttempts, Unauthorized};
 use super::{Body, Caller, views};
 use crate::AppState;
 use crate::common::Peer;
@@ -111,8 +113,46 @@ fn set_cookie(res: &mut Response, value: &str, max_age: Option<u32>, secure: boo
     }
 }
 
-/// `{"username", "password"}` → the user and the session's CSRF token;
-/// the session token goes in the cookie only.
+/// A login: any Berth account's name and password.
+#[derive(ToSchema)]
+#[schema(as = console::Login)]
+#[expect(
+    dead_code,
+    reason = "only describes the body; the handler reads it field by field"
+)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+/// Who the session is, and the CSRF token its state-changing requests send.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = console::Session)]
+pub struct Session {
+    /// Send it as `X-CSRF-Token` with every `POST`.
+    pub csrf: String,
+    pub user: views::UserView,
+}
+
+impl Session {
+    fn of(user: &berth_core::model::User, token: &str) -> Self {
+        Session {
+            csrf: csrf_token(token),
+            user: views::user(user),
+        }
+    }
+}
+
+/// Log in: the user and the session's CSRF token; the token in the cookie.
+#[utoipa::path(post, path = "/ui/api/login", tag = "console",
+    operation_id = "console_login",
+    request_body = LoginForm,
+    responses(
+        (status = 200, description = "Logged in; the session token is in the \
+            `berth_session` cookie (HttpOnly, SameSite=Strict, Path=/ui)", body = Session,
+            headers(("Set-Cookie" = String, description = "`berth_session=…; Path=/ui; HttpOnly; SameSite=Strict`"))),
+        BadRequest, Unauthorized, Forbidden, TooManyAttempts,
+    ))]
 pub async fn login(
     State(s): State<AppState>,
     Peer(peer): Peer,
@@ -126,16 +166,21 @@ pub async fn login(
         .berth
         .login(body.str("username")?, body.str("password")?, peer)
         .await?;
-    let mut res = Json(json!({
-        "user": views::user(&user),
-        "csrf": csrf_token(&token),
-    }))
-    .into_response();
+    let mut res = Json(Session::of(&user, &token)).into_response();
     set_cookie(&mut res, &token, None, over_tls(&headers));
     Ok(res)
 }
 
-/// Ends the browser's session: its token is revoked and the cookie cleared.
+/// Log out: the session's token is revoked and the cookie cleared.
+#[utoipa::path(post, path = "/ui/api/logout", tag = "console",
+    operation_id = "console_logout",
+    params(CsrfToken),
+    responses(
+        (status = 204, description = "Logged out; the cookie is cleared",
+            headers(("Set-Cookie" = String, description = "`berth_session=; …; Max-Age=0`"))),
+        Unauthorized, Forbidden,
+    ),
+    security(("consoleSession" = [])))]
 pub async fn logout(
     State(s): State<AppState>,
     Caller { token, .. }: Caller,
@@ -150,12 +195,16 @@ pub async fn logout(
 }
 
 /// Who the session is, and its CSRF token (for a page loaded anew).
-pub async fn current(Caller { user, token, .. }: Caller) -> ConsoleResult<Json<Value>> {
+#[utoipa::path(get, path = "/ui/api/session", tag = "console",
+    operation_id = "console_session",
+    responses(
+        (status = 200, description = "The session's user and CSRF token", body = Session),
+        Unauthorized,
+    ),
+    security(("consoleSession" = [])))]
+pub async fn current(Caller { user, token, .. }: Caller) -> ConsoleResult<Json<Session>> {
     let token = token.ok_or_else(|| CoreError::Unauthenticated("log in first".into()))?;
-    Ok(Json(json!({
-        "user": views::user(&user),
-        "csrf": csrf_token(&token),
-    })))
+    Ok(Json(Session::of(&user, &token)))
 }
 
 #[cfg(test)]

@@ -478,3 +478,24 @@ async fn malformed_requests_are_400s_in_the_consoles_shape() {
         .await
         .is(StatusCode::BAD_REQUEST, json!({"error": "<string>"}));
 }
+
+/// A page number so far past the end that its first row's offset does not
+/// fit in 64 bits (found by the fuzz test) is an empty page, like any page
+/// past the end, not a failed request.
+#[tokio::test]
+async fn a_page_far_past_the_end_of_the_app_list_is_empty() {
+    let app = TestApp::start().await;
+    app.sign_up("alice").await;
+    let (_, alice) = log_in(&app, "alice").await;
+    alice
+        .post(&app, "/ui/api/apps", json!({"id": "web"}))
+        .await
+        .status_is(StatusCode::CREATED);
+    alice
+        .get(&app, "/ui/api/apps?page=2692405781820510720")
+        .await
+        .is(
+            StatusCode::OK,
+            json!({"items": [], "page": 2692405781820510720i64, "size": 50, "total": 1}),
+        );
+}
