@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod metrics;
 pub mod openapi;

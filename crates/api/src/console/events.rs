@@ -4,22 +4,15 @@
 //! (`Last-Event-ID`) gets what it missed; the stream ends when the session
 //! does.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use axum::response::Response;
 
 use super::error::ConsoleResult;
 use super::openapi::{BadRequest, NotFound, Unauthorized};
-use super::{Caller, Query, json_text, views};
+use super::{Caller, Query, views};
 use crate::AppState;
-
-/// A comment this often keeps proxies from closing a quiet stream.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+use crate::common::events::{event_stream, last_event_id};
 
 /// The changes to the apps the session may read, as server-sent events.
 #[utoipa::path(get, path = "/ui/api/events", tag = "console",
@@ -52,25 +45,5 @@ pub async fn follow(
             token.as_deref(),
         )
         .await?;
-    let events = changes.map(|change| {
-        let event = Event::default()
-            .id(change.seq.to_string())
-            .event(change.kind.name());
-        Ok::<_, Infallible>(event.data(json_text(&views::change(&change))))
-    });
-    Ok(Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-        .into_response())
-}
-
-/// The number of the last event the page saw, which `EventSource` sends
-/// by itself when it reconnects; anything else there is ignored.
-fn last_event_id(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get("last-event-id")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    Ok(event_stream(changes, views::change))
 }

@@ -2,25 +2,19 @@
 //! server-sent events, of the apps the caller may read.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use berth_core::feed::{Change, ChangeKind};
 use berth_core::model::rfc3339;
-use futures::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Caller;
 use super::error::{DeisResult, ErrorBody};
 use crate::AppState;
-
-/// A comment this often keeps proxies from closing a quiet stream.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+use crate::common::events::{event_stream, last_event_id};
 
 /// One change, the `data` of a server-sent event whose `event` is its `type`
 /// and whose `id` is its place in the feed. Fields are in alphabetical
@@ -70,7 +64,7 @@ pub async fn all(
         .berth
         .follow_changes(&user, None, after, token.as_deref())
         .await?;
-    Ok(stream(changes))
+    Ok(event_stream(changes, view))
 }
 
 /// Every change to one app, as it happens.
@@ -96,32 +90,7 @@ pub async fn of_app(
         .berth
         .follow_changes(&user, Some(&id), after, token.as_deref())
         .await?;
-    Ok(stream(changes))
-}
-
-/// The number of the last event a reconnecting client saw (`EventSource`
-/// sends it by itself); anything else there is ignored.
-pub(crate) fn last_event_id(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get("last-event-id")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-fn stream(changes: impl futures::Stream<Item = Change> + Send + 'static) -> Response {
-    let events = changes.map(|change| {
-        let event = Event::default()
-            .id(change.seq.to_string())
-            .event(change.kind.name());
-        let data = serde_json::to_string(&view(&change)).unwrap_or_default();
-        Ok::<_, Infallible>(event.data(data))
-    });
-    Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-        .into_response()
+    Ok(event_stream(changes, view))
 }
 
 /// One change on the wire: its type, app and time, and what it carries.
