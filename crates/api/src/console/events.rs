@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use super::error::ConsoleResult;
 use super::openapi::{BadRequest, NotFound, Unauthorized};
-use super::{Caller, Query, views};
+use super::{Caller, Query};
 use crate::AppState;
 use crate::common::events::{event_stream, last_event_id};
 
@@ -45,5 +45,5 @@ pub async fn follow(
             token.as_deref(),
         )
         .await?;
-    Ok(event_stream(changes, views::change))
+    Ok(event_stream(changes))
 }

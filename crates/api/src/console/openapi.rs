@@ -151,7 +151,7 @@ pub struct CsrfToken {
         views::ConfigView,
         views::DomainView,
         views::LogLineView,
-        views::ChangeView,
+        crate::common::events::ChangeView,
         views::JobView,
         views::ImageRepoView,
         views::NodeView,

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use berth_core::feed::{Change, ChangeKind};
 use berth_core::jobs::ObservedJob;
 use berth_core::model::catalog::ImageRepo;
 use berth_core::model::{
@@ -299,62 +298,6 @@ pub fn log_line(l: &LogEntry) -> LogLineView {
         text: l.text.clone(),
         time: l.time.map(rfc3339),
     }
-}
-
-/// A change to an app, the data of one server-sent event; the fields
-/// after `at` are there for the kinds that have them.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = console::Change)]
-pub struct ChangeView {
-    pub app: String,
-    #[schema(format = DateTime)]
-    pub at: String,
-    /// `instance`: the instance, `<type>.<num>`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instance: Option<String>,
-    /// `instance`: the release it runs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub release: Option<i64>,
-    /// `instance`: its new state.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<&'static str>,
-    /// `scaled`: process type → instances asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub structure: Option<BTreeMap<String, u32>>,
-    /// `app_created`, `app_destroyed`, `release_created`, `scaled` or `instance`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// `release_created`: the new release's version.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-}
-
-pub fn change(c: &Change) -> ChangeView {
-    let mut view = ChangeView {
-        app: c.app.clone(),
-        at: rfc3339(c.at),
-        instance: None,
-        release: None,
-        state: None,
-        structure: None,
-        kind: c.kind.name(),
-        version: None,
-    };
-    match &c.kind {
-        ChangeKind::AppCreated | ChangeKind::AppDestroyed => {}
-        ChangeKind::ReleaseCreated { version } => view.version = Some(*version),
-        ChangeKind::Scaled { structure } => view.structure = Some(structure.clone()),
-        ChangeKind::InstanceState {
-            instance,
-            release,
-            state,
-        } => {
-            view.instance = Some(instance.clone());
-            view.release = Some(*release);
-            view.state = Some(state.as_str());
-        }
-    }
-    view
 }
 
 /// An NDS script job.
