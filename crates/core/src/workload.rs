@@ -196,13 +196,15 @@ impl Berth {
         let _ = actor;
         let build = self.current_build(&app).await?;
         let config = self.current_config(&app).await?;
-        let instances = self.store.list_instances(Some(&app.id)).await?;
-        let desired = self
-            .store
-            .desired_app(&app.id)
+        let id = app.id.clone();
+        let ListedApp {
+            app,
+            instances,
+            phase,
+        } = self
+            .listed_app(app)
             .await?
-            .ok_or_else(|| CoreError::not_found(format!("app {} not found", app.id)))?;
-        let phase = phase(&desired, &instances);
+            .ok_or_else(|| CoreError::not_found(format!("app {id} not found")))?;
         Ok(Workload {
             app,
             build,
@@ -250,6 +252,7 @@ impl Berth {
         })
     }
 
+    /// `app` with its instance rows and phase; `None` once it is deleted.
     async fn listed_app(&self, app: App) -> CoreResult<Option<ListedApp>> {
         let (instances, desired) = futures::try_join!(
             self.store.list_instances(Some(&app.id)),
