@@ -31,6 +31,13 @@ pub fn last_event_id(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
+/// A view as the JSON text of a server-sent event's data.
+pub fn json_data(view: &impl Serialize) -> String {
+    // Views are structs of strings, numbers and string-keyed maps, which
+    // always serialise.
+    serde_json::to_string(view).unwrap_or_default()
+}
+
 /// `changes` as a `text/event-stream`, each change's data its [`ChangeView`]
 /// (the same in every dialect that streams changes).
 pub fn event_stream(changes: impl Stream<Item = Change> + Send + 'static) -> Response {
@@ -38,10 +45,7 @@ pub fn event_stream(changes: impl Stream<Item = Change> + Send + 'static) -> Res
         let event = Event::default()
             .id(change.seq.to_string())
             .event(change.kind.name());
-        // A view is strings, numbers and a string-keyed map: it always
-        // serialises.
-        let data = serde_json::to_string(&view(&change)).unwrap_or_default();
-        Ok::<_, Infallible>(event.data(data))
+        Ok::<_, Infallible>(event.data(json_data(&view(&change))))
     });
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))

@@ -25,8 +25,9 @@ use super::views::{
     self, AppView, ConfigView, DomainView, InstanceView, ListedAppView, LogLineView, PageOf,
     ReleaseView,
 };
-use super::{Body, Caller, PathOf, Query, json_text};
+use super::{Body, Caller, PathOf, Query};
 use crate::AppState;
+use crate::common::events::json_data;
 
 /// Rows of the app list per page unless the page asks for another size.
 const PAGE_SIZE: i64 = 50;
@@ -380,7 +381,7 @@ pub async fn logs(
         Ok::<_, Infallible>(
             Event::default()
                 .event("log")
-                .data(json_text(&views::log_line(&line))),
+                .data(json_data(&views::log_line(&line))),
         )
     });
     Ok(Sse::new(events)

@@ -22,7 +22,6 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use berth_core::CoreError;
-use serde::Serialize;
 
 use crate::AppState;
 use crate::common::{self, Credentials, Dialect};
@@ -54,13 +53,6 @@ pub type Query = common::Params<Console>;
 
 /// A console request's path parameters.
 pub type PathOf = common::PathParams<Console>;
-
-/// A view as the JSON text of a server-sent event's data.
-fn json_text(view: &impl Serialize) -> String {
-    // Views are structs of strings, numbers and string-keyed maps, which
-    // always serialise.
-    serde_json::to_string(view).unwrap_or_default()
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
