@@ -128,11 +128,6 @@ impl ChangeFeed {
         }
     }
 
-    /// Every change sent from now on, for one follower.
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.subscribe_after(None).1
-    }
-
     /// The kept changes numbered after `after` (none without it), and every
     /// change sent from now on.
     pub fn subscribe_after(
